@@ -1,0 +1,119 @@
+//! Stable error codes carried by every rejection reply. The string form is the
+//! JSON wire value; the binary form is the variant index, so codes are only
+//! ever appended.
+
+use serde::{Deserialize, Serialize};
+
+/// Why a request was refused. Documented in `docs/protocol.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The frame is not valid JSON / postcard for any request.
+    Malformed,
+    /// The frame's `type` names no known request.
+    UnknownType,
+    /// The frame exceeds the size limit.
+    TooLarge,
+    /// A field is out of its limits (length, range, characters).
+    Invalid,
+    /// The request needs a signed-in user; the connection is anonymous.
+    Unauthenticated,
+    /// The token is forged, malformed or signed with another key.
+    TokenInvalid,
+    /// The token has expired.
+    TokenExpired,
+    /// The caller's room role does not allow this action.
+    Forbidden,
+    /// The request needs a joined room.
+    NotJoined,
+    /// No room with that id.
+    RoomNotFound,
+    /// The room is not live (not started, paused, abnormal, ended...).
+    RoomNotLive,
+    /// Comments are switched off in this room.
+    CommentsDisabled,
+    /// Likes are switched off in this room.
+    LikesDisabled,
+    /// Too many requests; see `retry_after_ms`.
+    RateLimited,
+    /// The lifecycle does not allow that transition from the current status.
+    InvalidTransition,
+    /// The planned end has passed: the room can no longer start.
+    RoomExpired,
+    /// This room does not allow anonymous viewers.
+    WatchNotAllowed,
+    /// The gateway failed internally; retrying may help.
+    Internal,
+    /// A backend is unavailable; retry later.
+    Unavailable,
+    /// The room already exists (admin API).
+    Conflict,
+}
+
+impl ErrorCode {
+    /// The wire name, e.g. `"room_not_live"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Malformed => "malformed",
+            ErrorCode::UnknownType => "unknown_type",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::Invalid => "invalid",
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::TokenInvalid => "token_invalid",
+            ErrorCode::TokenExpired => "token_expired",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotJoined => "not_joined",
+            ErrorCode::RoomNotFound => "room_not_found",
+            ErrorCode::RoomNotLive => "room_not_live",
+            ErrorCode::CommentsDisabled => "comments_disabled",
+            ErrorCode::LikesDisabled => "likes_disabled",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::InvalidTransition => "invalid_transition",
+            ErrorCode::RoomExpired => "room_expired",
+            ErrorCode::WatchNotAllowed => "watch_not_allowed",
+            ErrorCode::Internal => "internal",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Conflict => "conflict",
+        }
+    }
+
+    /// Whether a malformed-frame budget is charged for this rejection.
+    pub fn counts_as_malformed(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::Malformed | ErrorCode::UnknownType | ErrorCode::TooLarge
+        )
+    }
+}
+
+/// A refusal: a stable code plus a human message (and a retry hint).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code:?}: {message}")]
+pub struct Rejection {
+    /// Stable machine-readable code.
+    pub code: ErrorCode,
+    /// Human-readable explanation; never contains secrets or filtered words.
+    pub message: String,
+    /// When rate limited: milliseconds until a retry may succeed.
+    pub retry_after_ms: Option<u64>,
+}
+
+impl Rejection {
+    /// A rejection with a message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Rejection {
+            code,
+            message: message.into(),
+            retry_after_ms: None,
+        }
+    }
+
+    /// A rate-limit rejection with its retry hint.
+    pub fn rate_limited(retry_after_ms: u64) -> Self {
+        Rejection {
+            code: ErrorCode::RateLimited,
+            message: "too many requests".into(),
+            retry_after_ms: Some(retry_after_ms),
+        }
+    }
+}

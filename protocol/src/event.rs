@@ -1,0 +1,257 @@
+//! Server → client frames: replies to requests (each echoing the request
+//! `id`) and room event batches pushed once per tick.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::{ErrorCode, Rejection};
+use crate::request::RequestId;
+use crate::room::{Role, RoomInfo, RoomStatus, Switches, Totals};
+
+crate::tagged_enum! {
+    /// Everything the server sends.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum ServerFrame {
+        /// First frame of every connection.
+        Hello(Hello) = "hello",
+        /// Reply to `join`: snapshot, and replay when resuming.
+        Joined(Joined) = "joined",
+        /// Success reply to a request that has nothing more to say.
+        Ack(Ack) = "ack",
+        /// Reply to `ping`.
+        Pong(Pong) = "pong",
+        /// Rejection reply.
+        Error(ErrorReply) = "error",
+        /// Room events of one tick and one lane.
+        Batch(Batch) = "events",
+    }
+}
+
+/// `hello`: who the server thinks you are, and the heartbeat contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hello {
+    /// Connection id, for support and logs.
+    pub session: String,
+    /// Signed-in user id, or null for anonymous.
+    pub user: Option<String>,
+    /// Interval of the server's WebSocket pings, in milliseconds.
+    pub heartbeat_ms: u64,
+    /// The connection closes (4002) after this long without any client frame.
+    pub idle_timeout_ms: u64,
+    /// Largest frame the server accepts, in bytes.
+    pub max_frame_bytes: u64,
+    /// Longest comment, in characters.
+    pub max_comment_chars: u64,
+}
+
+/// `joined`: the room snapshot; with `resume`, what was missed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Joined {
+    /// Echo of the request id.
+    pub id: Option<RequestId>,
+    /// The room.
+    pub room: RoomInfo,
+    /// The caller's role in this room.
+    pub role: Role,
+    /// Epoch of the room's event log.
+    pub epoch: String,
+    /// Offset of the last event in the log at snapshot time.
+    pub offset: u64,
+    /// Running figures.
+    pub totals: Totals,
+    /// Last comments, oldest first (empty when `recovered` is true).
+    pub recent: Vec<RoomEvent>,
+    /// With `resume`: true when `missed` holds exactly every event after the
+    /// client's offset; false when the log no longer holds it (the snapshot
+    /// is fresh and the client must rebuild its view). Null without `resume`.
+    pub recovered: Option<bool>,
+    /// Events after the client's offset, oldest first (only when recovered).
+    pub missed: Vec<RoomEvent>,
+}
+
+/// `ack`: the request succeeded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ack {
+    /// Echo of the request id.
+    pub id: Option<RequestId>,
+    /// The event the request produced, e.g. the sender's own comment, which
+    /// the sender always receives even when the room's comment lane is sampled.
+    pub event: Option<RoomEvent>,
+    /// The room status after a `live` action.
+    pub status: Option<RoomStatus>,
+}
+
+/// `pong`: heartbeat reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pong {
+    /// Echo of the request id.
+    pub id: Option<RequestId>,
+    /// Server time, unix milliseconds.
+    pub ts: i64,
+}
+
+/// `error`: the request was refused; the connection stays open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorReply {
+    /// Echo of the request id (null when the frame could not be decoded).
+    pub id: Option<RequestId>,
+    /// Stable code.
+    pub code: ErrorCode,
+    /// Human message.
+    pub message: String,
+    /// When rate limited: milliseconds to wait.
+    pub retry_after_ms: Option<u64>,
+}
+
+impl ErrorReply {
+    /// Builds the reply for a rejection.
+    pub fn new(id: Option<RequestId>, r: Rejection) -> Self {
+        ErrorReply {
+            id,
+            code: r.code,
+            message: r.message,
+            retry_after_ms: r.retry_after_ms,
+        }
+    }
+}
+
+/// Priority lane of a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lane {
+    /// Never dropped: status, moderation, replies, commerce pushes.
+    High,
+    /// Sampled under load and dropped first: comments, totals.
+    Low,
+}
+
+/// `events`: room events of one tick in one lane, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Batch {
+    /// Room id.
+    pub room: String,
+    /// Log epoch of the offsets.
+    pub epoch: String,
+    /// Lane of every event in this batch.
+    pub lane: Lane,
+    /// High lane: every high event with offset in `(since, upto]` is in this
+    /// batch, and `since` equals the previous high batch's `upto`, so a client
+    /// whose last high `upto` is below `since` has lost events. Low lane: the
+    /// range the sample was drawn from.
+    pub since: u64,
+    /// Last offset covered.
+    pub upto: u64,
+    /// The events.
+    pub events: Vec<RoomEvent>,
+    /// Running totals when they changed this tick (low lane only).
+    pub totals: Option<Totals>,
+}
+
+/// One entry of a room's event log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoomEvent {
+    /// Position in the room log; strictly increasing within an epoch.
+    pub offset: u64,
+    /// When the gateway accepted it, unix milliseconds.
+    pub ts: i64,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+impl RoomEvent {
+    /// The lane this event travels in.
+    pub fn lane(&self) -> Lane {
+        self.kind.lane()
+    }
+}
+
+crate::tagged_enum! {
+    /// What a room event says.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum EventKind {
+        /// A comment.
+        Comment(Comment) = "comment",
+        /// The room's lifecycle status changed.
+        Status(StatusChanged) = "status",
+        /// Room switches changed.
+        Switches(Switches) = "switches",
+    }
+}
+
+impl EventKind {
+    /// Comments are low priority; everything else is high.
+    pub fn lane(&self) -> Lane {
+        match self {
+            EventKind::Comment(_) => Lane::Low,
+            _ => Lane::High,
+        }
+    }
+}
+
+/// A comment as viewers see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comment {
+    /// Sender's user id.
+    pub user: String,
+    /// Sender's nickname.
+    pub nick: String,
+    /// Text.
+    pub text: String,
+    /// Sender's role, so clients can badge anchors and assistants.
+    pub role: Role,
+}
+
+/// A lifecycle change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChanged {
+    /// The new status.
+    pub status: RoomStatus,
+    /// Why, e.g. `"anchor_disconnected"`, `"abnormal_timeout"`, `"max_duration"`.
+    pub reason: Option<String>,
+}
+
+#[derive(Serialize)]
+struct JsonEventRef<'a> {
+    offset: u64,
+    ts: i64,
+    #[serde(flatten)]
+    kind: &'a EventKind,
+}
+
+#[derive(Deserialize)]
+struct JsonEvent {
+    offset: u64,
+    ts: i64,
+    #[serde(flatten)]
+    kind: EventKind,
+}
+
+impl Serialize for RoomEvent {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            JsonEventRef {
+                offset: self.offset,
+                ts: self.ts,
+                kind: &self.kind,
+            }
+            .serialize(s)
+        } else {
+            (self.offset, self.ts, &self.kind).serialize(s)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RoomEvent {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if d.is_human_readable() {
+            let j = JsonEvent::deserialize(d)?;
+            Ok(RoomEvent {
+                offset: j.offset,
+                ts: j.ts,
+                kind: j.kind,
+            })
+        } else {
+            let (offset, ts, kind) = <(u64, i64, EventKind)>::deserialize(d)?;
+            Ok(RoomEvent { offset, ts, kind })
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! Wire protocol of the live-room gateway: every frame a client sends or
+//! receives, the two codecs that carry them, and the limits that validate them.
+//!
+//! **Invariant:** this crate does no I/O and knows nothing of tokio; the
+//! gateway, the loadtest and tests all share these types.
+
+mod tagged;
+
+pub mod close;
+pub mod codec;
+pub mod error;
+pub mod event;
+pub mod limits;
+pub mod request;
+pub mod room;
+
+pub use close::CloseCode;
+pub use codec::{Codec, DecodeError};
+pub use error::{ErrorCode, Rejection};
+pub use event::{
+    Ack, Batch, Comment, EventKind, Hello, Joined, Lane, Pong, RoomEvent, ServerFrame,
+    StatusChanged,
+};
+pub use limits::Limits;
+pub use request::{
+    Auth, ClientFrame, Join, Leave, Like, Live, LiveAction, Ping, PostComment, Request, RequestId,
+    Resume,
+};
+pub use room::{Role, RoomInfo, RoomStatus, Switches, Totals};

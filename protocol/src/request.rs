@@ -1,0 +1,137 @@
+//! Client → server requests. Every request may carry an `id` that its reply
+//! echoes; JSON puts it next to `type`: `{"type":"comment","id":"7","text":"hi"}`.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A client-chosen request id, echoed by the reply. JSON accepts a string or
+/// a non-negative integer; replies always carry it as a string.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RequestId(pub String);
+
+impl Serialize for RequestId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for RequestId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if !d.is_human_readable() {
+            return String::deserialize(d).map(RequestId);
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum StrOrNum {
+            Str(String),
+            Num(u64),
+        }
+        Ok(RequestId(match StrOrNum::deserialize(d)? {
+            StrOrNum::Str(s) => s,
+            StrOrNum::Num(n) => n.to_string(),
+        }))
+    }
+}
+
+/// One decoded client frame: the optional request id and the request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientFrame {
+    /// Echoed in the reply.
+    pub id: Option<RequestId>,
+    /// What the client asks for.
+    pub request: Request,
+}
+
+crate::tagged_enum! {
+    /// Everything a client may ask.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Request {
+        /// Sign in on an open connection (alternative to `?token=` at upgrade).
+        Auth(Auth) = "auth",
+        /// Join a room (switching rooms leaves the previous one).
+        Join(Join) = "join",
+        /// Leave the joined room.
+        Leave(Leave) = "leave",
+        /// Post a comment in the joined room.
+        Comment(PostComment) = "comment",
+        /// Tap like, possibly several taps aggregated by the client.
+        Like(Like) = "like",
+        /// Application-level heartbeat.
+        Ping(Ping) = "ping",
+        /// Anchor controls the live: start, pause, resume, end.
+        Live(Live) = "live",
+    }
+}
+
+/// `auth`: present a signed viewer token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Auth {
+    /// HS256 JWT issued by the merchant backend.
+    pub token: String,
+}
+
+/// `join`: enter a room, optionally resuming from a known position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Join {
+    /// Room id.
+    pub room: String,
+    /// Last position the client applied, to replay what it missed.
+    #[serde(default)]
+    pub resume: Option<Resume>,
+}
+
+/// A position in a room's event log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resume {
+    /// Log epoch the offset belongs to.
+    pub epoch: String,
+    /// Last offset the client applied.
+    pub offset: u64,
+}
+
+/// `leave`: leave the joined room.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Leave {}
+
+/// `comment`: post text to the joined room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostComment {
+    /// Comment text, at most `Limits::max_comment_chars` characters.
+    pub text: String,
+}
+
+/// `like`: one or more taps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Like {
+    /// Number of taps, 1..=`Limits::max_like_count`.
+    #[serde(default = "one")]
+    pub count: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// `ping`: the server answers `pong`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ping {}
+
+/// `live`: lifecycle control by the anchor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Live {
+    /// What to do.
+    pub action: LiveAction,
+}
+
+/// Lifecycle actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LiveAction {
+    /// 102 → 101 (before the planned end).
+    Start,
+    /// 101 → 105.
+    Pause,
+    /// 105 or 106 → 101.
+    Resume,
+    /// 101, 105 or 106 → 103.
+    End,
+}
