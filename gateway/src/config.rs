@@ -1,0 +1,175 @@
+//! Settings of a gateway node. Each setting comes from, in order of
+//! precedence: its `--flag`, its `GATEWAY_*` environment variable, the TOML
+//! file named by `--config`, and its default. README.md lists them all.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use protocol::Limits;
+
+/// Declares every setting once: the clap flags, the TOML file shape, the
+/// effective settings and their defaults.
+macro_rules! settings {
+    ($( $(#[doc = $doc:literal])* $name:ident : $ty:ty = $default:expr, $env:literal; )*) => {
+        /// Flags of `gateway serve`.
+        #[derive(Debug, Clone, Default, clap::Args)]
+        pub struct ServeArgs {
+            /// TOML file with any of the settings below (snake_case keys).
+            #[arg(long, env = "GATEWAY_CONFIG")]
+            pub config: Option<std::path::PathBuf>,
+            $( $(#[doc = $doc])* #[arg(long, env = $env)] pub $name: Option<$ty>, )*
+        }
+
+        #[derive(Debug, Default, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct FileSettings { $( $name: Option<$ty>, )* }
+
+        /// Effective settings of a node.
+        #[derive(Debug, Clone)]
+        pub struct Settings { $( $(#[doc = $doc])* pub $name: $ty, )* }
+
+        impl Default for Settings {
+            fn default() -> Self {
+                Settings { $( $name: $default, )* }
+            }
+        }
+
+        impl Settings {
+            fn merge(args: ServeArgs, file: FileSettings) -> Settings {
+                let d = Settings::default();
+                Settings { $( $name: args.$name.or(file.$name).unwrap_or(d.$name), )* }
+            }
+        }
+    };
+}
+
+settings! {
+    /// Address of the WebSocket, admin, metrics and health listener.
+    listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 8080)), "GATEWAY_LISTEN";
+    /// Bearer key of the admin API (empty: a random key is generated and printed).
+    admin_key: String = String::new(), "GATEWAY_ADMIN_KEY";
+    /// HS256 secret of viewer tokens (empty: a random secret is generated and printed).
+    token_secret: String = String::new(), "GATEWAY_TOKEN_SECRET";
+    /// Name of this node in logs and metrics (empty: random).
+    node_id: String = String::new(), "GATEWAY_NODE_ID";
+    /// Fan-out tick: events of one tick go out as one frame per lane.
+    tick_ms: u64 = 100, "GATEWAY_TICK_MS";
+    /// Comments each viewer receives per second at most (the sender always gets its own).
+    comment_cap: u32 = 20, "GATEWAY_COMMENT_CAP";
+    /// Recent comments in a join snapshot.
+    recent_comments: usize = 20, "GATEWAY_RECENT_COMMENTS";
+    /// Events kept per room for resume (older offsets answer "not recovered").
+    log_capacity: usize = 1024, "GATEWAY_LOG_CAPACITY";
+    /// Bytes queued per session before low-priority frames drop and, past that, a slow-consumer close.
+    outbox_bytes: usize = 512 * 1024, "GATEWAY_OUTBOX_BYTES";
+    /// Interval of server WebSocket pings.
+    heartbeat_ms: u64 = 25_000, "GATEWAY_HEARTBEAT_MS";
+    /// Close a connection that sent nothing (not even a pong) for this long.
+    idle_timeout_ms: u64 = 60_000, "GATEWAY_IDLE_TIMEOUT_MS";
+    /// Close a connection whose socket accepts no bytes for this long.
+    write_timeout_ms: u64 = 10_000, "GATEWAY_WRITE_TIMEOUT_MS";
+    /// How long an abnormal room (anchor dropped) may be resumed before it ends.
+    abnormal_timeout_ms: u64 = 15 * 60 * 1000, "GATEWAY_ABNORMAL_TIMEOUT_MS";
+    /// Longest live; the room ends when it is reached.
+    max_live_ms: u64 = 12 * 3600 * 1000, "GATEWAY_MAX_LIVE_MS";
+    /// How often room timers (abnormal timeout, live cap) are checked.
+    timer_interval_ms: u64 = 1000, "GATEWAY_TIMER_INTERVAL_MS";
+    /// Grace period for sessions to close on shutdown.
+    shutdown_grace_ms: u64 = 10_000, "GATEWAY_SHUTDOWN_GRACE_MS";
+    /// Malformed frames a connection may send before it is closed (4102).
+    malformed_budget: u32 = 10, "GATEWAY_MALFORMED_BUDGET";
+    /// Requests per second per connection (sustained).
+    request_rate: u32 = 20, "GATEWAY_REQUEST_RATE";
+    /// Requests per connection in a burst.
+    request_burst: u32 = 40, "GATEWAY_REQUEST_BURST";
+    /// Largest client frame in bytes.
+    max_frame_bytes: usize = 8 * 1024, "GATEWAY_MAX_FRAME_BYTES";
+    /// Longest comment in characters.
+    max_comment_chars: usize = 100, "GATEWAY_MAX_COMMENT_CHARS";
+    /// WebSocket read buffer per connection, in bytes (tungstenite's default is 128 KiB).
+    ws_read_buffer: usize = 1024, "GATEWAY_WS_READ_BUFFER";
+    /// Most concurrent WebSocket connections (0: unlimited).
+    max_connections: usize = 0, "GATEWAY_MAX_CONNECTIONS";
+    /// Log format: "text" or "json".
+    log_format: String = "text".to_string(), "GATEWAY_LOG_FORMAT";
+}
+
+impl Settings {
+    /// Resolves flags and env (already in `args`) over the optional file.
+    pub fn load(args: ServeArgs) -> anyhow::Result<Settings> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileSettings::default(),
+        };
+        let s = Settings::merge(args, file);
+        s.validate()?;
+        Ok(s)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.tick_ms >= 1, "tick_ms must be at least 1");
+        anyhow::ensure!(self.log_capacity >= 1, "log_capacity must be at least 1");
+        anyhow::ensure!(self.request_rate >= 1, "request_rate must be at least 1");
+        anyhow::ensure!(self.ws_read_buffer >= 256, "ws_read_buffer must be at least 256");
+        anyhow::ensure!(
+            matches!(self.log_format.as_str(), "text" | "json"),
+            "log_format must be text or json"
+        );
+        Ok(())
+    }
+
+    /// The fan-out tick.
+    pub fn tick(&self) -> Duration {
+        Duration::from_millis(self.tick_ms)
+    }
+
+    /// Limits applied to client frames.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_frame_bytes: self.max_frame_bytes,
+            max_comment_chars: self.max_comment_chars,
+            ..Limits::default()
+        }
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileSettings> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| anyhow::anyhow!("parsing {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_file_and_file_over_defaults() {
+        let dir = std::env::temp_dir().join(format!("gw-config-{}", std::process::id()));
+        std::fs::write(&dir, "tick_ms = 50\ncomment_cap = 7\n").unwrap();
+        let args = ServeArgs {
+            config: Some(dir.clone()),
+            tick_ms: Some(20),
+            ..ServeArgs::default()
+        };
+        let s = Settings::load(args).unwrap();
+        std::fs::remove_file(dir).ok();
+        assert_eq!(s.tick_ms, 20);
+        assert_eq!(s.comment_cap, 7);
+        assert_eq!(s.recent_comments, 20);
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        let dir = std::env::temp_dir().join(format!("gw-config-bad-{}", std::process::id()));
+        std::fs::write(&dir, "tick = 50\n").unwrap();
+        let args = ServeArgs {
+            config: Some(dir.clone()),
+            ..ServeArgs::default()
+        };
+        let err = Settings::load(args).unwrap_err().to_string();
+        std::fs::remove_file(dir).ok();
+        assert!(err.contains("unknown field"), "{err}");
+    }
+}

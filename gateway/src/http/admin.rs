@@ -1,0 +1,203 @@
+//! The admin API under `/api`, behind a bearer key: rooms (create, list,
+//! read, patch, lifecycle actions), per-room stats, and token minting for
+//! development. Errors are `{"code", "message"}` with the same stable codes
+//! as WebSocket rejections.
+
+use axum::extract::{Path, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use protocol::{ErrorCode, EventKind, LiveAction, Rejection};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::AppState;
+use crate::room::{RoomPatch, RoomSpec, Transition};
+
+pub(super) fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/rooms", post(create_room).get(list_rooms))
+        .route("/rooms/{id}", get(get_room).patch(patch_room))
+        .route("/rooms/{id}/live", post(live_action))
+        .route("/rooms/{id}/stats", get(stats))
+        .route("/tokens", post(mint_token))
+        .layer(middleware::from_fn_with_state(state, require_key))
+}
+
+/// A rejection as an HTTP response.
+struct ApiError(Rejection);
+
+impl From<Rejection> for ApiError {
+    fn from(r: Rejection) -> Self {
+        ApiError(r)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = match self.0.code {
+            ErrorCode::RoomNotFound => StatusCode::NOT_FOUND,
+            ErrorCode::Conflict | ErrorCode::InvalidTransition | ErrorCode::RoomExpired => {
+                StatusCode::CONFLICT
+            }
+            ErrorCode::Unauthenticated | ErrorCode::TokenInvalid => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        let body = json!({"code": self.0.code.as_str(), "message": self.0.message});
+        (status, Json(body)).into_response()
+    }
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+async fn require_key(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if presented.is_some_and(|k| constant_time_eq(k.as_bytes(), s.admin_key.as_bytes())) {
+        next.run(req).await
+    } else {
+        ApiError(Rejection::new(
+            ErrorCode::Unauthenticated,
+            "admin API needs Authorization: Bearer <admin key>",
+        ))
+        .into_response()
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn json_body<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
+    (status, Json(value)).into_response()
+}
+
+fn bad_body(e: impl std::fmt::Display) -> ApiError {
+    ApiError(Rejection::new(ErrorCode::Invalid, e.to_string()))
+}
+
+async fn create_room(
+    State(s): State<AppState>,
+    body: Result<Json<RoomSpec>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult {
+    let Json(spec) = body.map_err(bad_body)?;
+    let room = spec.into_room(&s.node.limits)?;
+    s.node
+        .store
+        .create_room(room.clone())
+        .await
+        .map_err(|e| e.rejection())?;
+    tracing::info!(room = %room.id, "room created");
+    Ok(json_body(StatusCode::CREATED, &room))
+}
+
+async fn list_rooms(State(s): State<AppState>) -> ApiResult {
+    let rooms = s.node.store.rooms().await.map_err(|e| e.rejection())?;
+    Ok(json_body(StatusCode::OK, &rooms))
+}
+
+async fn get_room(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    let room = s.node.store.room(&id).await.map_err(|e| e.rejection())?;
+    Ok(json_body(StatusCode::OK, &room))
+}
+
+async fn patch_room(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Json<RoomPatch>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult {
+    let Json(patch) = body.map_err(bad_body)?;
+    let before = s.node.store.room(&id).await.map_err(|e| e.rejection())?;
+    let limits = s.node.limits;
+    let room = s
+        .node
+        .store
+        .update_room(&id, &|r| patch.apply(r, &limits))
+        .await
+        .map_err(|e| e.rejection())?;
+    if room.switches != before.switches {
+        s.node.publish(&id, EventKind::Switches(room.switches)).await?;
+    }
+    Ok(json_body(StatusCode::OK, &room))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum AdminAction {
+    Start,
+    Pause,
+    Resume,
+    End,
+    Ban,
+}
+
+#[derive(Deserialize)]
+struct LiveBody {
+    action: AdminAction,
+}
+
+async fn live_action(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Json<LiveBody>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult {
+    let Json(body) = body.map_err(bad_body)?;
+    let t = match body.action {
+        AdminAction::Start => Transition::Live(LiveAction::Start),
+        AdminAction::Pause => Transition::Live(LiveAction::Pause),
+        AdminAction::Resume => Transition::Live(LiveAction::Resume),
+        AdminAction::End => Transition::Live(LiveAction::End),
+        AdminAction::Ban => Transition::Ban,
+    };
+    let room = s.node.transition(&id, t).await?;
+    Ok(json_body(StatusCode::OK, &room))
+}
+
+async fn stats(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    let room = s.node.store.room(&id).await.map_err(|e| e.rejection())?;
+    let mut totals = s.node.store.totals(&id).await.map_err(|e| e.rejection())?;
+    totals.online = s.node.hubs.online(&id) as u64;
+    Ok(json_body(
+        StatusCode::OK,
+        &json!({"room": id, "status": room.status, "totals": totals}),
+    ))
+}
+
+#[derive(Deserialize)]
+struct TokenBody {
+    user: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    real_name: bool,
+    #[serde(default = "default_ttl")]
+    ttl: u64,
+}
+
+fn default_ttl() -> u64 {
+    3600
+}
+
+async fn mint_token(
+    State(s): State<AppState>,
+    body: Result<Json<TokenBody>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult {
+    let Json(b) = body.map_err(bad_body)?;
+    s.node.limits.check_id("user", &b.user)?;
+    s.node.limits.check_nick(&b.name)?;
+    let now = crate::clock::now_ms() as u64 / 1000;
+    let token = s
+        .node
+        .keys
+        .mint(&b.user, &b.name, b.real_name, now, b.ttl)
+        .map_err(|e| ApiError(Rejection::new(ErrorCode::Internal, e.to_string())))?;
+    Ok(json_body(StatusCode::OK, &json!({"token": token})))
+}

@@ -1,0 +1,51 @@
+//! The node's HTTP face on one listener: WebSocket upgrade at `/ws`, the
+//! admin API under `/api`, Prometheus text at `/metrics`, `/healthz` and
+//! `/readyz`.
+
+mod admin;
+mod ws;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+
+use crate::service::Node;
+
+/// Shared state of the HTTP handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The node.
+    pub node: Arc<Node>,
+    /// Bearer key of the admin API.
+    pub admin_key: Arc<str>,
+}
+
+/// Every route of the node.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/ws", get(ws::upgrade))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
+        .nest("/api", admin::routes(state.clone()))
+        .with_state(state)
+}
+
+async fn ready(State(s): State<AppState>) -> impl IntoResponse {
+    if s.node.is_shutting_down() {
+        (StatusCode::SERVICE_UNAVAILABLE, "shutting down")
+    } else {
+        (StatusCode::OK, "ready")
+    }
+}
+
+async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
+    (
+        [("content-type", "text/plain; version=0.0.4")],
+        s.node.metrics.render(),
+    )
+}

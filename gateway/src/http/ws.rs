@@ -1,0 +1,114 @@
+//! WebSocket upgrade at `/ws`: negotiates the codec by subprotocol, reads the
+//! optional `?token=`, sizes tungstenite's buffers for many idle
+//! connections, and hands the socket to a [`Session`].
+
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use hyper_util::rt::TokioIo;
+use protocol::Codec;
+use serde::Deserialize;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+
+use super::AppState;
+use crate::session::Session;
+
+/// Query string of the upgrade request.
+#[derive(Debug, Deserialize)]
+pub struct WsQuery {
+    /// Viewer token; absent for anonymous viewers.
+    token: Option<String>,
+}
+
+fn bad(status: StatusCode, msg: &'static str) -> Response {
+    (status, msg).into_response()
+}
+
+fn header_has(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|v| v.trim().eq_ignore_ascii_case(token))
+}
+
+pub(super) async fn upgrade(
+    State(state): State<AppState>,
+    Query(query): Query<WsQuery>,
+    mut req: Request,
+) -> Response {
+    let node = state.node.clone();
+    if node.is_shutting_down() {
+        return bad(StatusCode::SERVICE_UNAVAILABLE, "node shutting down");
+    }
+    let headers = req.headers();
+    if !header_has(headers, header::UPGRADE, "websocket")
+        || !header_has(headers, header::CONNECTION, "upgrade")
+        || headers.get(header::SEC_WEBSOCKET_VERSION).map(|v| v.as_bytes()) != Some(b"13")
+    {
+        return bad(StatusCode::BAD_REQUEST, "expected a WebSocket (version 13) upgrade");
+    }
+    let Some(key) = headers.get(header::SEC_WEBSOCKET_KEY) else {
+        return bad(StatusCode::BAD_REQUEST, "missing Sec-WebSocket-Key");
+    };
+    let accept = derive_accept_key(key.as_bytes());
+    let codec = match headers.get(header::SEC_WEBSOCKET_PROTOCOL) {
+        None => None,
+        Some(v) => match v.to_str().ok().and_then(Codec::from_subprotocols) {
+            Some(c) => Some(c),
+            None => {
+                return bad(
+                    StatusCode::BAD_REQUEST,
+                    "unsupported subprotocol; offer live.json.v1 or live.postcard.v1",
+                );
+            }
+        },
+    };
+    let max = node.settings.max_connections;
+    if max > 0 && node.metrics.connections.get() >= max as i64 {
+        return bad(StatusCode::SERVICE_UNAVAILABLE, "node at its connection limit");
+    }
+    let (identity, refused) = match query.token.as_deref() {
+        None | Some("") => (None, None),
+        Some(t) => match node.keys.verify(t, &node.limits) {
+            Ok(id) => (Some(id), None),
+            Err(r) => (None, Some(r)),
+        },
+    };
+    let on_upgrade = hyper::upgrade::on(&mut req);
+    let hard_limit = (node.settings.max_frame_bytes * 4).max(64 * 1024);
+    let config = WebSocketConfig::default()
+        .read_buffer_size(node.settings.ws_read_buffer)
+        .write_buffer_size(0)
+        .max_message_size(Some(hard_limit))
+        .max_frame_size(Some(hard_limit));
+    tokio::spawn(async move {
+        match on_upgrade.await {
+            Ok(upgraded) => {
+                let ws =
+                    WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
+                        .await;
+                let session = Session::new(node, identity, codec.unwrap_or(Codec::Json));
+                session.run(ws, refused).await;
+            }
+            Err(e) => tracing::debug!(error = %e, "upgrade failed"),
+        }
+    });
+    let mut resp = StatusCode::SWITCHING_PROTOCOLS.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+    if let Ok(v) = HeaderValue::from_str(&accept) {
+        h.insert(header::SEC_WEBSOCKET_ACCEPT, v);
+    }
+    if let Some(c) = codec {
+        h.insert(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static(c.subprotocol()),
+        );
+    }
+    resp
+}

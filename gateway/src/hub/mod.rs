@@ -1,0 +1,162 @@
+//! Room hubs of one node: a registry of the rooms with local viewers, each
+//! served by a [`room_hub`] task that batches a tick of events into frames.
+//! The hub (local sessions) is separate from the bus (between nodes).
+
+pub mod fanout;
+pub mod outbox;
+pub mod reorder;
+mod room_hub;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use dashmap::DashMap;
+use tokio::sync::{OnceCell, mpsc};
+
+pub use fanout::Member;
+pub use room_hub::HubCommand;
+
+use crate::bus::{Bus, BusHandler, BusMessage};
+use crate::config::Settings;
+use crate::metrics::Metrics;
+use crate::store::{Store, StoreError};
+
+/// The shared face of one room hub.
+pub struct HubHandle {
+    tx: mpsc::UnboundedSender<HubCommand>,
+    members: AtomicUsize,
+    /// Like taps not yet flushed to the store.
+    likes: AtomicU64,
+}
+
+impl HubHandle {
+    /// Adds like taps; the hub flushes them once per tick.
+    pub fn add_likes(&self, taps: u64) {
+        self.likes.fetch_add(taps, Ordering::Relaxed);
+    }
+
+    /// Local sessions in the room.
+    pub fn online(&self) -> usize {
+        self.members.load(Ordering::Relaxed)
+    }
+
+    /// Removes a member (the session left or closed).
+    pub fn leave(&self, session: u64) {
+        let _ = self.tx.send(HubCommand::Leave(session));
+        self.members.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+#[derive(Default)]
+struct Slot {
+    hub: OnceCell<Arc<HubHandle>>,
+}
+
+/// Every room hub of this node.
+pub struct HubRegistry {
+    hubs: DashMap<String, Arc<Slot>>,
+    settings: Settings,
+    store: Arc<dyn Store>,
+    bus: Arc<dyn Bus>,
+    metrics: Arc<Metrics>,
+}
+
+impl HubRegistry {
+    /// An empty registry; call [`Bus::set_handler`] with it.
+    pub fn new(
+        settings: Settings,
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        metrics: Arc<Metrics>,
+    ) -> Arc<Self> {
+        Arc::new(HubRegistry {
+            hubs: DashMap::new(),
+            settings,
+            store,
+            bus,
+            metrics,
+        })
+    }
+
+    /// Adds a member to the room's hub, starting the hub when it is the
+    /// room's first local session. Read the join snapshot only after this
+    /// returns: events from then on reach the member.
+    pub async fn join(
+        self: &Arc<Self>,
+        room: &str,
+        member: Member,
+    ) -> Result<Arc<HubHandle>, StoreError> {
+        loop {
+            let slot = self
+                .hubs
+                .entry(room.to_string())
+                .or_default()
+                .value()
+                .clone();
+            let hub = slot.hub.get_or_try_init(|| self.start(room)).await?.clone();
+            // Count the member while the slot is provably still registered,
+            // so a hub retiring concurrently cannot lose it.
+            let counted = match self.hubs.get(room) {
+                Some(cur) if Arc::ptr_eq(cur.value(), &slot) => {
+                    hub.members.fetch_add(1, Ordering::AcqRel);
+                    true
+                }
+                _ => false,
+            };
+            if counted {
+                let _ = hub.tx.send(HubCommand::Join(member));
+                return Ok(hub);
+            }
+        }
+    }
+
+    async fn start(self: &Arc<Self>, room: &str) -> Result<Arc<HubHandle>, StoreError> {
+        let head = self.store.head(room).await?;
+        if let Err(e) = self.bus.subscribe(room).await {
+            return Err(StoreError::Unavailable(e.to_string()));
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        let handle = Arc::new(HubHandle {
+            tx,
+            members: AtomicUsize::new(0),
+            likes: AtomicU64::new(0),
+        });
+        let hub = room_hub::RoomHub::new(room.to_string(), head, handle.clone(), self.clone());
+        self.metrics.rooms.inc();
+        tokio::spawn(hub.run(rx));
+        Ok(handle)
+    }
+
+    /// Removes the hub if it has no member left; true when it was removed.
+    fn retire(&self, room: &str, handle: &Arc<HubHandle>) -> bool {
+        let removed = self
+            .hubs
+            .remove_if(room, |_, slot| {
+                slot.hub.get().is_some_and(|h| Arc::ptr_eq(h, handle))
+                    && handle.members.load(Ordering::Acquire) == 0
+            })
+            .is_some();
+        if removed {
+            self.metrics.rooms.dec();
+        }
+        removed
+    }
+
+    /// The room's hub on this node, if it has local sessions.
+    pub fn get(&self, room: &str) -> Option<Arc<HubHandle>> {
+        self.hubs.get(room)?.hub.get().cloned()
+    }
+
+    /// Local sessions in the room.
+    pub fn online(&self, room: &str) -> usize {
+        self.get(room).map_or(0, |h| h.online())
+    }
+}
+
+impl BusHandler for HubRegistry {
+    fn deliver(&self, room: &str, msg: BusMessage) {
+        if let Some(h) = self.get(room) {
+            let _ = h.tx.send(HubCommand::Bus(msg));
+        }
+    }
+}

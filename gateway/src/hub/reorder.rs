@@ -1,0 +1,131 @@
+//! Puts a room's bus events back in offset order. Two requests may append
+//! offsets 5 and 6 and publish them in the other order; the hub releases an
+//! event only when every smaller offset has been released, and asks the store
+//! for a gap that stays open longer than the hold time.
+
+use std::collections::BTreeMap;
+
+use protocol::RoomEvent;
+use tokio::time::{Duration, Instant};
+
+/// Offset-ordering buffer of one room hub.
+#[derive(Debug)]
+pub struct Reorder {
+    next: u64,
+    held: BTreeMap<u64, RoomEvent>,
+    gap_since: Option<Instant>,
+    hold: Duration,
+}
+
+impl Reorder {
+    /// Expects `next` as the first offset to release.
+    pub fn new(next: u64, hold: Duration) -> Self {
+        Reorder {
+            next,
+            held: BTreeMap::new(),
+            gap_since: None,
+            hold,
+        }
+    }
+
+    /// The next offset to release.
+    pub fn next(&self) -> u64 {
+        self.next
+    }
+
+    /// Accepts an event; offsets already released are ignored (duplicates).
+    pub fn push(&mut self, event: RoomEvent, now: Instant) {
+        if event.offset < self.next {
+            return;
+        }
+        self.held.insert(event.offset, event);
+        if self.gap_since.is_none() && self.first_held() != Some(self.next) {
+            self.gap_since = Some(now);
+        }
+    }
+
+    fn first_held(&self) -> Option<u64> {
+        self.held.keys().next().copied()
+    }
+
+    /// Releases the contiguous run starting at `next`, oldest first.
+    pub fn take_ready(&mut self, out: &mut Vec<RoomEvent>) {
+        while let Some(entry) = self.held.first_entry() {
+            if *entry.key() != self.next {
+                break;
+            }
+            out.push(entry.remove());
+            self.next += 1;
+        }
+        self.gap_since = if self.held.is_empty() {
+            None
+        } else {
+            self.gap_since.or(Some(Instant::now()))
+        };
+    }
+
+    /// The missing offsets `[next, first held)` when the gap outlived the hold.
+    pub fn overdue_gap(&self, now: Instant) -> Option<(u64, u64)> {
+        let since = self.gap_since?;
+        let first = self.first_held()?;
+        (now.duration_since(since) >= self.hold && first > self.next).then_some((self.next, first))
+    }
+
+    /// Gives up on offsets below `offset` (the log no longer holds them).
+    pub fn skip_to(&mut self, offset: u64) {
+        if offset > self.next {
+            self.next = offset;
+            self.gap_since = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::{EventKind, Switches};
+
+    fn ev(offset: u64) -> RoomEvent {
+        RoomEvent {
+            offset,
+            ts: 0,
+            kind: EventKind::Switches(Switches::default()),
+        }
+    }
+
+    fn offsets(v: &[RoomEvent]) -> Vec<u64> {
+        v.iter().map(|e| e.offset).collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn out_of_order_events_come_out_in_order() {
+        let mut r = Reorder::new(1, Duration::from_millis(100));
+        let now = Instant::now();
+        let mut out = vec![];
+        r.push(ev(2), now);
+        r.take_ready(&mut out);
+        assert!(out.is_empty());
+        r.push(ev(1), now);
+        r.push(ev(1), now);
+        r.take_ready(&mut out);
+        assert_eq!(offsets(&out), [1, 2]);
+        r.push(ev(2), now);
+        r.take_ready(&mut out);
+        assert_eq!(offsets(&out), [1, 2], "duplicates are ignored");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_gap_becomes_overdue_after_the_hold() {
+        let mut r = Reorder::new(1, Duration::from_millis(100));
+        let t0 = Instant::now();
+        r.push(ev(3), t0);
+        let mut out = vec![];
+        r.take_ready(&mut out);
+        assert_eq!(r.overdue_gap(t0), None);
+        assert_eq!(r.overdue_gap(t0 + Duration::from_millis(100)), Some((1, 3)));
+        r.skip_to(3);
+        r.take_ready(&mut out);
+        assert_eq!(offsets(&out), [3]);
+        assert_eq!(r.next(), 4);
+    }
+}

@@ -1,0 +1,221 @@
+//! The task behind one room on one node: takes bus events and membership
+//! changes, and once per tick flushes like taps to the store and sends the
+//! tick's frames to every local session.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use protocol::{Codec, RoomEvent, Totals};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use super::fanout::{self, CommentSampler, EncodedFrame, Member};
+use super::reorder::Reorder;
+use super::{HubHandle, HubRegistry};
+use crate::bus::BusMessage;
+use crate::store::{LogPosition, Replay};
+
+/// Messages to a room hub.
+pub enum HubCommand {
+    /// A bus message for this room.
+    Bus(BusMessage),
+    /// A local session joined.
+    Join(Member),
+    /// A local session left.
+    Leave(u64),
+}
+
+pub(super) struct RoomHub {
+    pub(super) room: String,
+    pub(super) epoch: String,
+    pub(super) handle: Arc<HubHandle>,
+    pub(super) registry: Arc<HubRegistry>,
+    pub(super) reorder: Reorder,
+    pub(super) sampler: CommentSampler,
+    pub(super) high_since: u64,
+    members: Vec<Member>,
+    index: HashMap<u64, usize>,
+    likes_seen: u64,
+    totals_dirty: bool,
+    last_online: usize,
+    head_checked: bool,
+}
+
+impl RoomHub {
+    pub(super) fn new(
+        room: String,
+        head: LogPosition,
+        handle: Arc<HubHandle>,
+        registry: Arc<HubRegistry>,
+    ) -> Self {
+        let settings = &registry.settings;
+        RoomHub {
+            reorder: Reorder::new(head.offset + 1, settings.tick()),
+            sampler: CommentSampler::new(settings.comment_cap, settings.tick_ms),
+            high_since: head.offset,
+            epoch: head.epoch,
+            room,
+            handle,
+            registry,
+            members: Vec::new(),
+            index: HashMap::new(),
+            likes_seen: 0,
+            totals_dirty: false,
+            last_online: 0,
+            head_checked: false,
+        }
+    }
+
+    pub(super) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<HubCommand>) {
+        let mut tick = tokio::time::interval(self.registry.settings.tick());
+        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(cmd) => self.apply(cmd),
+                    None => break,
+                },
+                _ = tick.tick() => {
+                    self.flush().await;
+                    if self.registry.retire(&self.room, &self.handle) {
+                        break;
+                    }
+                }
+            }
+        }
+        if let Err(e) = self.registry.bus.unsubscribe(&self.room).await {
+            tracing::warn!(room = %self.room, error = %e, "unsubscribe failed");
+        }
+    }
+
+    fn apply(&mut self, cmd: HubCommand) {
+        match cmd {
+            HubCommand::Bus(BusMessage::Event(e)) => self.reorder.push(e, Instant::now()),
+            HubCommand::Bus(BusMessage::Likes(total)) => self.see_likes(total),
+            HubCommand::Join(m) => {
+                self.index.insert(m.session, self.members.len());
+                self.members.push(m);
+            }
+            HubCommand::Leave(session) => {
+                if let Some(i) = self.index.remove(&session) {
+                    self.members.swap_remove(i);
+                    if let Some(moved) = self.members.get(i) {
+                        self.index.insert(moved.session, i);
+                    }
+                }
+            }
+        }
+    }
+
+    fn see_likes(&mut self, total: u64) {
+        if total > self.likes_seen {
+            self.likes_seen = total;
+            self.totals_dirty = true;
+        }
+    }
+
+    async fn flush(&mut self) {
+        let taps = self.handle.likes.swap(0, Ordering::Relaxed);
+        if taps > 0 {
+            self.flush_likes(taps).await;
+        }
+        let mut events = Vec::new();
+        if !self.head_checked {
+            self.head_checked = true;
+            self.catch_up_after_start(&mut events).await;
+        }
+        self.reorder.take_ready(&mut events);
+        if let Some((from, to)) = self.reorder.overdue_gap(Instant::now()) {
+            self.fill_gap(from, to, &mut events).await;
+        }
+        let online = self.members.len();
+        if events.is_empty() && !self.totals_dirty && online == self.last_online {
+            return;
+        }
+        let totals = self.totals(&events, online).await;
+        let batches = fanout::build_batches(
+            &self.room,
+            &self.epoch,
+            &mut self.high_since,
+            events,
+            &mut self.sampler,
+            totals,
+        );
+        let json = self.members.iter().any(|m| m.codec == Codec::Json);
+        let binary = self.members.iter().any(|m| m.codec == Codec::Binary);
+        let frames: Vec<_> = batches
+            .iter()
+            .map(|b| EncodedFrame::encode(b, json, binary))
+            .collect();
+        let d = fanout::deliver(&self.members, &frames);
+        self.registry.metrics.record_delivery(&d);
+    }
+
+    async fn flush_likes(&mut self, taps: u64) {
+        let reg = self.registry.clone();
+        match reg.store.add_likes(&self.room, taps).await {
+            Ok(total) => {
+                self.see_likes(total);
+                if let Err(e) = reg.bus.publish(&self.room, BusMessage::Likes(total)).await {
+                    tracing::warn!(room = %self.room, error = %e, "like total not published");
+                }
+            }
+            Err(e) => {
+                // Keep the taps for the next tick rather than lose them.
+                self.handle.likes.fetch_add(taps, Ordering::Relaxed);
+                tracing::warn!(room = %self.room, error = %e, "like flush failed");
+            }
+        }
+    }
+
+    /// Events appended between reading the head and subscribing reached no
+    /// hub; a quiet room would not notice the gap, so look once.
+    async fn catch_up_after_start(&mut self, events: &mut Vec<RoomEvent>) {
+        if let Ok(head) = self.registry.store.head(&self.room).await
+            && head.offset >= self.reorder.next()
+        {
+            self.fill_gap(self.reorder.next(), head.offset + 1, events).await;
+        }
+    }
+
+    async fn fill_gap(&mut self, from: u64, to: u64, events: &mut Vec<RoomEvent>) {
+        let pos = LogPosition {
+            epoch: self.epoch.clone(),
+            offset: from - 1,
+        };
+        match self.registry.store.replay(&self.room, &pos).await {
+            Ok(Replay::Recovered(found)) => {
+                for e in found.into_iter().filter(|e| e.offset < to) {
+                    self.reorder.push(e, Instant::now());
+                }
+            }
+            Ok(Replay::NotRecovered) => {
+                tracing::warn!(room = %self.room, from, to, "log lost a gap; skipping it");
+                self.registry.metrics.gap_skipped.inc();
+                self.reorder.skip_to(to);
+            }
+            Err(e) => tracing::warn!(room = %self.room, error = %e, "gap fetch failed"),
+        }
+        self.reorder.take_ready(events);
+    }
+
+    async fn totals(&mut self, events: &[RoomEvent], online: usize) -> Option<Totals> {
+        let comments = events.iter().any(|e| e.lane() == protocol::Lane::Low);
+        if !comments && !self.totals_dirty && online == self.last_online {
+            return None;
+        }
+        self.totals_dirty = false;
+        self.last_online = online;
+        let mut totals = match self.registry.store.totals(&self.room).await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(room = %self.room, error = %e, "totals unavailable");
+                return None;
+            }
+        };
+        totals.likes = totals.likes.max(self.likes_seen);
+        totals.online = online as u64;
+        Some(totals)
+    }
+}

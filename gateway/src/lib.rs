@@ -1,0 +1,120 @@
+//! A gateway node: WebSocket sessions, room hubs with tick batching, the
+//! single request path, room lifecycle and timers, the admin API, metrics.
+//!
+//! [`start`] runs a node on a listener and returns a handle that shuts it
+//! down gracefully; the `gateway` binary and the integration tests both use it.
+
+pub mod auth;
+pub mod bus;
+pub mod clock;
+pub mod config;
+pub mod hub;
+pub mod metrics;
+pub mod room;
+pub mod service;
+pub mod session;
+pub mod store;
+pub mod timers;
+
+mod http;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use config::{ServeArgs, Settings};
+pub use service::Node;
+
+use auth::TokenKeys;
+use bus::MemoryBus;
+use store::MemoryStore;
+
+/// A running node.
+pub struct Running {
+    /// The node's shared state.
+    pub node: Arc<Node>,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The admin API key in use.
+    pub admin_key: String,
+    server: JoinHandle<()>,
+    timers: JoinHandle<()>,
+}
+
+/// Fills empty secrets and the node id with random values; returns which
+/// were generated so the binary can print them.
+pub fn fill_generated(settings: &mut Settings) -> Vec<&'static str> {
+    let mut generated = vec![];
+    if settings.token_secret.is_empty() {
+        settings.token_secret = hex::encode(rand::random::<[u8; 32]>());
+        generated.push("token_secret");
+    }
+    if settings.admin_key.is_empty() {
+        settings.admin_key = hex::encode(rand::random::<[u8; 16]>());
+        generated.push("admin_key");
+    }
+    if settings.node_id.is_empty() {
+        settings.node_id = format!("node-{:08x}", rand::random::<u32>());
+    }
+    generated
+}
+
+/// Starts an embedded node (in-process store and bus) on `settings.listen`.
+pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
+    fill_generated(&mut settings);
+    let store = Arc::new(MemoryStore::new(
+        settings.log_capacity,
+        settings.recent_comments,
+    ));
+    let bus = Arc::new(MemoryBus::new());
+    let keys = TokenKeys::new(settings.token_secret.as_bytes());
+    let listener = TcpListener::bind(settings.listen).await?;
+    let addr = listener.local_addr()?;
+    let admin_key = settings.admin_key.clone();
+    let node = Node::new(settings, store, bus, keys);
+    let app = http::router(http::AppState {
+        node: node.clone(),
+        admin_key: admin_key.clone().into(),
+    });
+    let mut stop = node.shutdown_signal();
+    let server = tokio::spawn(async move {
+        let stopped = async move {
+            let _ = stop.wait_for(|s| *s).await;
+        };
+        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stopped).await {
+            tracing::error!(error = %e, "listener failed");
+        }
+    });
+    let timers = tokio::spawn(timers::run(node.clone()));
+    tracing::info!(%addr, node = %node.settings.node_id, "gateway listening");
+    Ok(Running {
+        node,
+        addr,
+        admin_key,
+        server,
+        timers,
+    })
+}
+
+impl Running {
+    /// Stops accepting, closes every session with 4000 and waits for them
+    /// within the grace period.
+    pub async fn shutdown(self) {
+        self.node.begin_shutdown();
+        let grace = Duration::from_millis(self.node.settings.shutdown_grace_ms);
+        let deadline = tokio::time::Instant::now() + grace;
+        while self.node.metrics.connections.get() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let left = self.node.metrics.connections.get();
+        if left > 0 {
+            tracing::warn!(left, "grace period over with sessions still open");
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.server).await;
+        self.timers.abort();
+        tracing::info!("gateway stopped");
+    }
+}

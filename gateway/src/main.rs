@@ -1,0 +1,129 @@
+//! The `gateway` binary: `serve` (the default) runs a node; `token` mints a
+//! viewer token with the configured secret.
+
+use clap::{Parser, Subcommand};
+use gateway::auth::TokenKeys;
+use gateway::{ServeArgs, Settings};
+
+#[derive(Parser)]
+#[command(name = "gateway", version, about = "Live-room interaction gateway")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a gateway node (the default).
+    Serve(ServeArgs),
+    /// Print a viewer token signed with the configured secret.
+    Token(TokenArgs),
+}
+
+#[derive(clap::Args)]
+struct TokenArgs {
+    /// User id.
+    #[arg(long)]
+    user: String,
+    /// Nickname.
+    #[arg(long, default_value = "")]
+    name: String,
+    /// The user passed real-name verification.
+    #[arg(long)]
+    real_name: bool,
+    /// Validity in seconds.
+    #[arg(long, default_value_t = 3600)]
+    ttl: u64,
+    #[command(flatten)]
+    settings: ServeArgs,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Token(t)) => token(t),
+        Some(Command::Serve(s)) => serve(s),
+        None => serve(cli.serve),
+    }
+}
+
+fn token(t: TokenArgs) -> anyhow::Result<()> {
+    let settings = Settings::load(t.settings)?;
+    anyhow::ensure!(
+        !settings.token_secret.is_empty(),
+        "no token secret configured: pass --token-secret or set GATEWAY_TOKEN_SECRET \
+         (the one `gateway serve` printed at start)"
+    );
+    let limits = settings.limits();
+    limits.check_id("user", &t.user).map_err(|r| anyhow::anyhow!(r.message))?;
+    limits.check_nick(&t.name).map_err(|r| anyhow::anyhow!(r.message))?;
+    let keys = TokenKeys::new(settings.token_secret.as_bytes());
+    let now = gateway::clock::now_ms() as u64 / 1000;
+    println!("{}", keys.mint(&t.user, &t.name, t.real_name, now, t.ttl)?);
+    Ok(())
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let mut settings = Settings::load(args)?;
+    init_tracing(&settings.log_format);
+    let generated = gateway::fill_generated(&mut settings);
+    if generated.contains(&"token_secret") {
+        println!(
+            "No token secret configured; generated one for this run.\n  Mint viewer tokens with:\n    \
+             GATEWAY_TOKEN_SECRET={} gateway token --user alice --name Alice",
+            settings.token_secret
+        );
+    }
+    if generated.contains(&"admin_key") {
+        println!(
+            "No admin key configured; generated one for this run.\n  Call the admin API with:\n    \
+             curl -H 'Authorization: Bearer {}' http://{}/api/rooms",
+            settings.admin_key, settings.listen
+        );
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let running = gateway::start(settings).await?;
+        println!("gateway listening on ws://{}/ws", running.addr);
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        running.shutdown().await;
+        anyhow::Ok(())
+    })
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+fn init_tracing(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

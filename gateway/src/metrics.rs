@@ -1,0 +1,88 @@
+//! Prometheus metrics of a node, exported as text at `/metrics`.
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+use crate::hub::fanout::Delivered;
+
+/// Labels of per-type counters.
+pub type Labels = Vec<(&'static str, &'static str)>;
+
+/// Every metric of a node.
+pub struct Metrics {
+    registry: Registry,
+    /// Open WebSocket connections.
+    pub connections: Gauge,
+    /// Rooms with a hub on this node.
+    pub rooms: Gauge,
+    /// Client requests by type.
+    pub requests: Family<Labels, Counter>,
+    /// Rejections by error code.
+    pub rejections: Family<Labels, Counter>,
+    /// Closes by close code.
+    pub closes: Family<Labels, Counter>,
+    /// Frames queued to sessions.
+    pub frames_queued: Counter,
+    /// Low-priority frames dropped for full session queues.
+    pub low_dropped: Counter,
+    /// Offsets skipped because the log lost them before a hub saw them.
+    pub gap_skipped: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    /// Registers every metric.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("gateway");
+        let m = Metrics {
+            connections: Gauge::default(),
+            rooms: Gauge::default(),
+            requests: Family::default(),
+            rejections: Family::default(),
+            closes: Family::default(),
+            frames_queued: Counter::default(),
+            low_dropped: Counter::default(),
+            gap_skipped: Counter::default(),
+            registry: Registry::default(),
+        };
+        registry.register("connections", "Open WebSocket connections", m.connections.clone());
+        registry.register("rooms", "Rooms with local viewers", m.rooms.clone());
+        registry.register("requests", "Client requests by type", m.requests.clone());
+        registry.register("rejections", "Rejected requests by code", m.rejections.clone());
+        registry.register("closes", "Connections closed by close code", m.closes.clone());
+        registry.register("frames_queued", "Frames queued to sessions", m.frames_queued.clone());
+        registry.register(
+            "low_dropped",
+            "Low-priority frames dropped for full queues",
+            m.low_dropped.clone(),
+        );
+        registry.register(
+            "gap_skipped",
+            "Room offsets skipped because the log lost them",
+            m.gap_skipped.clone(),
+        );
+        Metrics { registry, ..m }
+    }
+
+    /// Counts one tick's delivery.
+    pub fn record_delivery(&self, d: &Delivered) {
+        self.frames_queued.inc_by(d.queued);
+        self.low_dropped.inc_by(d.dropped_low);
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
+        out
+    }
+}

@@ -1,0 +1,7 @@
+//! Rooms: the stored record and its lifecycle state machine.
+
+pub mod lifecycle;
+pub mod model;
+
+pub use lifecycle::{Timing, Transition};
+pub use model::{Room, RoomPatch, RoomSpec};

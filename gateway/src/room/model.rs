@@ -1,0 +1,157 @@
+//! The room record kept by the store, and the admin API's create and patch
+//! bodies.
+
+use protocol::{ErrorCode, Limits, Rejection, Role, RoomInfo, RoomStatus, Switches};
+use serde::{Deserialize, Serialize};
+
+/// A room as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Room {
+    /// Room id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Anchor's user id.
+    pub anchor: String,
+    /// Planned start, unix ms.
+    pub planned_start: i64,
+    /// Planned end, unix ms; the room cannot start after it.
+    pub planned_end: i64,
+    /// Switches.
+    pub switches: Switches,
+    /// Lifecycle status.
+    pub status: RoomStatus,
+    /// When the current live started, unix ms.
+    pub live_started_at: Option<i64>,
+    /// When the room became abnormal, unix ms.
+    pub abnormal_since: Option<i64>,
+    /// When the live ended, unix ms.
+    pub ended_at: Option<i64>,
+}
+
+impl Room {
+    /// The caller's role in this room. Assistants and the sub-anchor are
+    /// added by the moderation work; today a user is the anchor or a viewer.
+    pub fn role_of(&self, user: Option<&str>) -> Role {
+        match user {
+            None => Role::Anonymous,
+            Some(u) if u == self.anchor => Role::Anchor,
+            Some(_) => Role::Viewer,
+        }
+    }
+
+    /// What clients see.
+    pub fn info(&self) -> RoomInfo {
+        RoomInfo {
+            id: self.id.clone(),
+            title: self.title.clone(),
+            anchor: self.anchor.clone(),
+            status: self.status,
+            planned_start: self.planned_start,
+            planned_end: self.planned_end,
+            live_started_at: self.live_started_at,
+            switches: self.switches,
+        }
+    }
+}
+
+/// Body of `POST /api/rooms`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RoomSpec {
+    /// Room id.
+    pub id: String,
+    /// Title.
+    #[serde(default)]
+    pub title: String,
+    /// Anchor's user id.
+    pub anchor: String,
+    /// Planned start, unix ms.
+    pub planned_start: i64,
+    /// Planned end, unix ms.
+    pub planned_end: i64,
+    /// Switches (defaults: comments, likes, anonymous watching and sharing on).
+    #[serde(default)]
+    pub switches: Switches,
+}
+
+const MAX_TITLE_CHARS: usize = 100;
+
+impl RoomSpec {
+    /// Validates and turns the spec into a new room (status 102).
+    pub fn into_room(self, limits: &Limits) -> Result<Room, Rejection> {
+        limits.check_id("room id", &self.id)?;
+        limits.check_id("anchor", &self.anchor)?;
+        check_title(&self.title)?;
+        check_plan(self.planned_start, self.planned_end)?;
+        Ok(Room {
+            id: self.id,
+            title: self.title,
+            anchor: self.anchor,
+            planned_start: self.planned_start,
+            planned_end: self.planned_end,
+            switches: self.switches,
+            status: RoomStatus::NotStarted,
+            live_started_at: None,
+            abnormal_since: None,
+            ended_at: None,
+        })
+    }
+}
+
+/// Body of `PATCH /api/rooms/{id}`: every field optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RoomPatch {
+    /// New title.
+    pub title: Option<String>,
+    /// New anchor.
+    pub anchor: Option<String>,
+    /// New planned start.
+    pub planned_start: Option<i64>,
+    /// New planned end.
+    pub planned_end: Option<i64>,
+    /// New switches (all of them).
+    pub switches: Option<Switches>,
+}
+
+impl RoomPatch {
+    /// Applies the patch, validating the result.
+    pub fn apply(&self, room: &mut Room, limits: &Limits) -> Result<(), Rejection> {
+        if let Some(t) = &self.title {
+            check_title(t)?;
+            room.title = t.clone();
+        }
+        if let Some(a) = &self.anchor {
+            limits.check_id("anchor", a)?;
+            room.anchor = a.clone();
+        }
+        let start = self.planned_start.unwrap_or(room.planned_start);
+        let end = self.planned_end.unwrap_or(room.planned_end);
+        check_plan(start, end)?;
+        room.planned_start = start;
+        room.planned_end = end;
+        if let Some(s) = self.switches {
+            room.switches = s;
+        }
+        Ok(())
+    }
+}
+
+fn check_title(title: &str) -> Result<(), Rejection> {
+    if title.chars().count() > MAX_TITLE_CHARS || title.chars().any(char::is_control) {
+        return Err(Rejection::new(
+            ErrorCode::Invalid,
+            format!("title must be at most {MAX_TITLE_CHARS} characters without control characters"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_plan(start: i64, end: i64) -> Result<(), Rejection> {
+    if end <= start || start < 0 {
+        return Err(Rejection::new(
+            ErrorCode::Invalid,
+            "planned_end must be after planned_start (unix milliseconds)",
+        ));
+    }
+    Ok(())
+}

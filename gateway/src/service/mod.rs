@@ -1,0 +1,109 @@
+//! The node: everything a request needs (settings, store, bus, hubs, keys,
+//! metrics), and the steps of the single request path that come after the
+//! session: authorize → rate limit → moderation → store → bus.
+
+mod live;
+mod moderation;
+
+pub use moderation::{check_comment, check_like};
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use protocol::{EventKind, Limits, Rejection, RoomEvent};
+use tokio::sync::watch;
+
+use crate::auth::TokenKeys;
+use crate::bus::{Bus, BusMessage};
+use crate::clock::now_ms;
+use crate::config::Settings;
+use crate::hub::HubRegistry;
+use crate::metrics::Metrics;
+use crate::room::Timing;
+use crate::store::Store;
+
+/// One gateway node's shared state.
+pub struct Node {
+    /// Effective settings.
+    pub settings: Settings,
+    /// Client frame limits.
+    pub limits: Limits,
+    /// Room state.
+    pub store: Arc<dyn Store>,
+    /// Pub/sub between nodes.
+    pub bus: Arc<dyn Bus>,
+    /// Local room hubs.
+    pub hubs: Arc<HubRegistry>,
+    /// Viewer token keys.
+    pub keys: TokenKeys,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// Lifecycle durations.
+    pub timing: Timing,
+    shutdown: watch::Sender<bool>,
+    next_session: AtomicU64,
+}
+
+impl Node {
+    /// Wires a node over a store and a bus.
+    pub fn new(
+        settings: Settings,
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        keys: TokenKeys,
+    ) -> Arc<Node> {
+        let metrics = Arc::new(Metrics::new());
+        let hubs = HubRegistry::new(settings.clone(), store.clone(), bus.clone(), metrics.clone());
+        bus.set_handler(hubs.clone());
+        let (shutdown, _) = watch::channel(false);
+        Arc::new(Node {
+            limits: settings.limits(),
+            timing: Timing {
+                abnormal_timeout_ms: settings.abnormal_timeout_ms as i64,
+                max_live_ms: settings.max_live_ms as i64,
+            },
+            settings,
+            store,
+            bus,
+            hubs,
+            keys,
+            metrics,
+            shutdown,
+            next_session: AtomicU64::new(1),
+        })
+    }
+
+    /// A fresh session id.
+    pub fn session_id(&self) -> u64 {
+        self.next_session.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Resolves when the node starts shutting down.
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    /// Whether shutdown has begun.
+    pub fn is_shutting_down(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    /// Begins shutdown: sessions close with the "shutting down" code.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Appends an event to the room log and publishes it to every node.
+    pub async fn publish(&self, room: &str, kind: EventKind) -> Result<RoomEvent, Rejection> {
+        let event = self
+            .store
+            .append(room, now_ms(), kind)
+            .await
+            .map_err(|e| e.rejection())?;
+        if let Err(e) = self.bus.publish(room, BusMessage::Event(event.clone())).await {
+            // The event is in the log: hubs fetch the gap, resumes replay it.
+            tracing::warn!(room, error = %e, offset = event.offset, "publish failed");
+        }
+        Ok(event)
+    }
+}

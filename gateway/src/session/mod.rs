@@ -1,0 +1,230 @@
+//! One WebSocket connection: a single task that reads client frames, runs
+//! them through the request path, writes its outbox, keeps the heartbeat and
+//! closes with a documented code. Generic over `Sink`/`Stream`, so the same
+//! loop runs over a socket in production and over channels in tests.
+
+mod requests;
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use protocol::event::ErrorReply;
+use protocol::{CloseCode, Codec, Hello, Lane, Rejection, Role, ServerFrame};
+use tokio::time::{Instant, MissedTickBehavior};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+use crate::auth::Identity;
+use crate::hub::HubHandle;
+use crate::hub::fanout::encode_message;
+use crate::hub::outbox::{Outbox, Outgoing};
+use crate::service::Node;
+
+/// The room a session has joined.
+struct JoinedRoom {
+    room: String,
+    role: Role,
+    hub: Arc<HubHandle>,
+}
+
+/// State of one connection.
+pub struct Session {
+    id: u64,
+    node: Arc<Node>,
+    identity: Option<Identity>,
+    codec: Codec,
+    outbox: Arc<Outbox>,
+    joined: Option<JoinedRoom>,
+    /// Bumped on every join so frames of a room left behind are dropped.
+    generation: u32,
+    /// Room frames up to this offset are already in the join snapshot.
+    skip_upto: u64,
+    malformed: u32,
+    /// Created on the first request, so idle viewers carry no limiter.
+    limiter: Option<Box<DefaultDirectRateLimiter>>,
+    last_heard: Instant,
+}
+
+enum Flow {
+    Continue,
+    Close(CloseCode),
+}
+
+impl Session {
+    /// A session for a connection that presented `identity` (or none).
+    pub fn new(node: Arc<Node>, identity: Option<Identity>, codec: Codec) -> Self {
+        let outbox = Arc::new(Outbox::new(node.settings.outbox_bytes));
+        Session {
+            id: node.session_id(),
+            node,
+            identity,
+            codec,
+            outbox,
+            joined: None,
+            generation: 0,
+            skip_upto: 0,
+            malformed: 0,
+            limiter: None,
+            last_heard: Instant::now(),
+        }
+    }
+
+    /// Runs the connection to its end. `refused` closes it right after
+    /// `hello` with an error reply and 4100 (bad token at upgrade).
+    pub async fn run<S>(mut self, mut ws: S, refused: Option<Rejection>)
+    where
+        S: Stream<Item = Result<Message, WsError>> + Sink<Message, Error = WsError> + Unpin,
+    {
+        let metrics = self.node.metrics.clone();
+        metrics.connections.inc();
+        let close = match refused {
+            Some(r) => {
+                self.reply(ServerFrame::Error(ErrorReply::new(None, r)));
+                Some(CloseCode::AuthFailed)
+            }
+            None => self.serve(&mut ws).await,
+        };
+        self.leave().await;
+        if let Some(code) = close {
+            // Whatever is still queued (the refusal, say) goes before the close.
+            let _ = self.write_queue(&mut ws).await;
+            let frame = CloseFrame {
+                code: code.code().into(),
+                reason: code.reason().into(),
+            };
+            let _ = tokio::time::timeout(self.write_timeout(), ws.send(Message::Close(Some(frame))))
+                .await;
+            let label = vec![("code", close_label(code))];
+            metrics.closes.get_or_create(&label).inc();
+        }
+        metrics.connections.dec();
+    }
+
+    async fn serve<S>(&mut self, ws: &mut S) -> Option<CloseCode>
+    where
+        S: Stream<Item = Result<Message, WsError>> + Sink<Message, Error = WsError> + Unpin,
+    {
+        self.reply(ServerFrame::Hello(self.hello()));
+        let mut shutdown = self.node.shutdown_signal();
+        let outbox = self.outbox.clone();
+        let beat = Duration::from_millis(self.node.settings.heartbeat_ms.max(1));
+        let idle = Duration::from_millis(self.node.settings.idle_timeout_ms);
+        let mut heartbeat = tokio::time::interval_at(Instant::now() + beat, beat);
+        heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        if self.node.is_shutting_down() {
+            return Some(CloseCode::ShuttingDown);
+        }
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => return Some(CloseCode::ShuttingDown),
+                _ = outbox.ready() => match self.write_queue(ws).await {
+                    Ok(None) => {}
+                    Ok(Some(code)) => return Some(code),
+                    Err(_) => return None,
+                },
+                msg = ws.next() => {
+                    self.last_heard = Instant::now();
+                    match msg {
+                        Some(Ok(m)) => {
+                            if let Flow::Close(code) = self.on_message(m).await {
+                                return Some(code);
+                            }
+                        }
+                        Some(Err(WsError::Capacity(_))) => return Some(CloseCode::MessageTooBig),
+                        Some(Err(_)) | None => return None,
+                    }
+                }
+                _ = heartbeat.tick() => {
+                    if self.last_heard.elapsed() >= idle {
+                        return Some(CloseCode::HeartbeatTimeout);
+                    }
+                    let ping = tokio::time::timeout(self.write_timeout(), ws.send(Message::Ping(Default::default())));
+                    if !matches!(ping.await, Ok(Ok(()))) {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+
+    fn write_timeout(&self) -> Duration {
+        Duration::from_millis(self.node.settings.write_timeout_ms)
+    }
+
+    /// Writes everything queued; returns a close code the outbox asked for.
+    async fn write_queue<S>(&mut self, ws: &mut S) -> Result<Option<CloseCode>, WsError>
+    where
+        S: Sink<Message, Error = WsError> + Unpin,
+    {
+        let (queue, close) = self.outbox.drain();
+        if close.is_some() {
+            return Ok(close);
+        }
+        let (generation, skip) = (self.generation, self.skip_upto);
+        let write = async {
+            for out in queue {
+                let stale = out.generation != 0
+                    && (out.generation != generation || (out.upto != 0 && out.upto <= skip));
+                if !stale {
+                    ws.feed(out.msg).await?;
+                }
+            }
+            ws.flush().await
+        };
+        match tokio::time::timeout(self.write_timeout(), write).await {
+            Ok(r) => r.map(|()| None),
+            Err(_) => Ok(Some(CloseCode::SlowConsumer)),
+        }
+    }
+
+    fn hello(&self) -> Hello {
+        let s = &self.node.settings;
+        Hello {
+            session: self.id.to_string(),
+            user: self.identity.as_ref().map(|i| i.user.clone()),
+            heartbeat_ms: s.heartbeat_ms,
+            idle_timeout_ms: s.idle_timeout_ms,
+            max_frame_bytes: s.max_frame_bytes as u64,
+            max_comment_chars: s.max_comment_chars as u64,
+        }
+    }
+
+    /// Queues a reply to this session (high lane, never sampled).
+    fn reply(&self, frame: ServerFrame) {
+        self.outbox.push(self.outgoing(frame));
+    }
+
+    fn outgoing(&self, frame: ServerFrame) -> Outgoing {
+        Outgoing {
+            msg: encode_message(self.codec, &frame),
+            lane: Lane::High,
+            upto: 0,
+            generation: 0,
+        }
+    }
+
+    fn limiter(&mut self) -> &DefaultDirectRateLimiter {
+        let s = &self.node.settings;
+        let rate = NonZeroU32::new(s.request_rate).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(s.request_burst).unwrap_or(rate);
+        self.limiter
+            .get_or_insert_with(|| Box::new(RateLimiter::direct(Quota::per_second(rate).allow_burst(burst))))
+    }
+}
+
+fn close_label(code: CloseCode) -> &'static str {
+    match code {
+        CloseCode::Normal => "1000",
+        CloseCode::MessageTooBig => "1009",
+        CloseCode::ShuttingDown => "4000",
+        CloseCode::SlowConsumer => "4001",
+        CloseCode::HeartbeatTimeout => "4002",
+        CloseCode::InternalError => "4003",
+        CloseCode::AuthFailed => "4100",
+        CloseCode::Banned => "4101",
+        CloseCode::ProtocolViolation => "4102",
+    }
+}

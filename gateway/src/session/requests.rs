@@ -1,0 +1,251 @@
+//! The session's half of the request path: decode and size limits, then
+//! authorize, rate limit, moderation, store and bus for each request type.
+
+use governor::clock::{Clock, DefaultClock};
+use protocol::event::ErrorReply;
+use protocol::{
+    Ack, ClientFrame, CloseCode, Comment, ErrorCode, EventKind, Join, Joined, Pong, Rejection,
+    Request, RequestId, Role, RoomStatus, ServerFrame,
+};
+use tokio_tungstenite::tungstenite::Message;
+
+use super::{Flow, JoinedRoom, Session};
+use crate::auth::{Action, authorize};
+use crate::clock::now_ms;
+use crate::hub::Member;
+use crate::room::Transition;
+use crate::service::{check_comment, check_like};
+use crate::store::{LogPosition, Replay};
+
+impl Session {
+    pub(super) async fn on_message(&mut self, msg: Message) -> Flow {
+        let data = match &msg {
+            Message::Text(t) => t.as_bytes(),
+            Message::Binary(b) => b.as_ref(),
+            Message::Close(_) => return Flow::Close(CloseCode::Normal),
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => return Flow::Continue,
+        };
+        let frame = self
+            .node
+            .limits
+            .check_frame_len(data.len())
+            .and_then(|()| self.codec.decode_client(data).map_err(|e| e.rejection()));
+        let frame = match frame {
+            Ok(f) => f,
+            Err(r) => return self.refuse_malformed(r),
+        };
+        let id = frame.id.clone();
+        let label = vec![("type", frame.request.tag())];
+        self.node.metrics.requests.get_or_create(&label).inc();
+        match self.handle(frame).await {
+            Ok(Some(reply)) => self.reply(reply),
+            Ok(None) => {}
+            Err(r) => self.reject(id, r),
+        }
+        Flow::Continue
+    }
+
+    fn refuse_malformed(&mut self, r: Rejection) -> Flow {
+        self.malformed += 1;
+        self.reject(None, r);
+        if self.malformed > self.node.settings.malformed_budget {
+            Flow::Close(CloseCode::ProtocolViolation)
+        } else {
+            Flow::Continue
+        }
+    }
+
+    fn reject(&self, id: Option<RequestId>, r: Rejection) {
+        let label = vec![("code", r.code.as_str())];
+        self.node.metrics.rejections.get_or_create(&label).inc();
+        self.reply(ServerFrame::Error(ErrorReply::new(id, r)));
+    }
+
+    async fn handle(&mut self, frame: ClientFrame) -> Result<Option<ServerFrame>, Rejection> {
+        self.node.limits.check_frame(&frame)?;
+        self.rate_limit()?;
+        let id = frame.id;
+        let reply = match frame.request {
+            Request::Ping(_) => Ok(ServerFrame::Pong(Pong { id, ts: now_ms() })),
+            Request::Auth(a) => {
+                if self.joined.is_some() {
+                    return Err(Rejection::new(ErrorCode::Invalid, "sign in before joining"));
+                }
+                self.identity = Some(self.node.keys.verify(&a.token, &self.node.limits)?);
+                Ok(ack(id, None))
+            }
+            Request::Join(j) => return self.join(id, j).await,
+            Request::Leave(_) => {
+                self.leave().await;
+                Ok(ack(id, None))
+            }
+            Request::Comment(c) => self.comment(id, c.text).await,
+            Request::Like(l) => self.like(id, l.count).await,
+            Request::Live(l) => {
+                let room = self.joined_room(Action::from_live(l.action))?;
+                let updated = self.node.transition(&room, Transition::Live(l.action)).await?;
+                Ok(ServerFrame::Ack(Ack {
+                    id,
+                    event: None,
+                    status: Some(updated.status),
+                }))
+            }
+        };
+        reply.map(Some)
+    }
+
+    fn rate_limit(&mut self) -> Result<(), Rejection> {
+        self.limiter().check().map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            Rejection::rate_limited(wait.as_millis().max(1) as u64)
+        })
+    }
+
+    /// The joined room's id, after authorizing `action` for the caller's role.
+    fn joined_room(&self, action: Action) -> Result<String, Rejection> {
+        let j = self
+            .joined
+            .as_ref()
+            .ok_or_else(|| Rejection::new(ErrorCode::NotJoined, "join a room first"))?;
+        authorize(j.role, action)?;
+        Ok(j.room.clone())
+    }
+
+    async fn join(&mut self, id: Option<RequestId>, req: Join) -> Result<Option<ServerFrame>, Rejection> {
+        self.leave().await;
+        let node = self.node.clone();
+        let room = node.store.room(&req.room).await.map_err(|e| e.rejection())?;
+        let role = room.role_of(self.identity.as_ref().map(|i| i.user.as_str()));
+        authorize(role, Action::Watch)?;
+        if role == Role::Anonymous && !room.switches.anonymous_watch {
+            return Err(Rejection::new(
+                ErrorCode::WatchNotAllowed,
+                "this room needs a signed-in viewer",
+            ));
+        }
+        if room.status == RoomStatus::Banned {
+            return Err(Rejection::new(ErrorCode::Forbidden, "this room is banned"));
+        }
+        self.generation = self.generation.wrapping_add(1).max(1);
+        let member = Member {
+            session: self.id,
+            outbox: self.outbox.clone(),
+            codec: self.codec,
+            generation: self.generation,
+        };
+        let hub = node.hubs.join(&room.id, member).await.map_err(|e| e.rejection())?;
+        self.joined = Some(JoinedRoom {
+            room: room.id.clone(),
+            role,
+            hub,
+        });
+        let viewer = match &self.identity {
+            Some(i) => i.user.clone(),
+            None => format!("anon:{}:{}", node.settings.node_id, self.id),
+        };
+        if let Err(e) = node.store.add_viewer(&room.id, &viewer).await {
+            tracing::warn!(room = %room.id, error = %e, "viewer not counted");
+        }
+        // From here on a failure must leave the hub again: `leave` does.
+        let snap = match node.store.snapshot(&room.id, node.settings.recent_comments).await {
+            Ok(s) => s,
+            Err(e) => {
+                self.leave().await;
+                return Err(e.rejection());
+            }
+        };
+        let mut joined = Joined {
+            id,
+            room: snap.room.info(),
+            role,
+            epoch: snap.position.epoch.clone(),
+            offset: snap.position.offset,
+            totals: snap.totals,
+            recent: snap.recent,
+            recovered: None,
+            missed: vec![],
+        };
+        joined.totals.online = node.hubs.online(&room.id) as u64;
+        if let Some(resume) = req.resume {
+            let from = LogPosition {
+                epoch: resume.epoch,
+                offset: resume.offset,
+            };
+            match node.store.replay(&room.id, &from).await {
+                Ok(Replay::Recovered(missed)) => {
+                    joined.offset = missed.last().map_or(joined.offset, |e| e.offset.max(joined.offset));
+                    joined.recent.clear();
+                    joined.missed = missed;
+                    joined.recovered = Some(true);
+                }
+                Ok(Replay::NotRecovered) => joined.recovered = Some(false),
+                Err(e) => tracing::warn!(room = %room.id, error = %e, "replay failed"),
+            }
+        }
+        self.skip_upto = joined.offset;
+        if role == Role::Anchor
+            && let Err(e) = node.store.anchor_presence(&room.id, 1).await
+        {
+            tracing::warn!(room = %room.id, error = %e, "anchor presence not counted");
+        }
+        // The snapshot goes out before any room frame queued meanwhile.
+        self.outbox.push_front(self.outgoing(ServerFrame::Joined(joined)));
+        Ok(None)
+    }
+
+    /// Leaves the joined room, if any.
+    pub(super) async fn leave(&mut self) {
+        let Some(j) = self.joined.take() else {
+            return;
+        };
+        j.hub.leave(self.id);
+        if j.role == Role::Anchor {
+            self.node.anchor_left(&j.room).await;
+        }
+    }
+
+    async fn comment(&mut self, id: Option<RequestId>, text: String) -> Result<ServerFrame, Rejection> {
+        let identity = self
+            .identity
+            .clone()
+            .ok_or_else(|| Rejection::new(ErrorCode::Unauthenticated, "sign in to comment"))?;
+        let room_id = self.joined_room(Action::Comment)?;
+        let role = self.joined.as_ref().map_or(Role::Viewer, |j| j.role);
+        let room = self.node.store.room(&room_id).await.map_err(|e| e.rejection())?;
+        check_comment(&room, role)?;
+        let event = self
+            .node
+            .publish(
+                &room_id,
+                EventKind::Comment(Comment {
+                    user: identity.user,
+                    nick: identity.nick,
+                    text,
+                    role,
+                }),
+            )
+            .await?;
+        Ok(ack(id, Some(event)))
+    }
+
+    async fn like(&mut self, id: Option<RequestId>, count: u32) -> Result<ServerFrame, Rejection> {
+        if self.identity.is_none() {
+            return Err(Rejection::new(ErrorCode::Unauthenticated, "sign in to like"));
+        }
+        let room_id = self.joined_room(Action::Like)?;
+        let room = self.node.store.room(&room_id).await.map_err(|e| e.rejection())?;
+        check_like(&room)?;
+        if let Some(j) = &self.joined {
+            j.hub.add_likes(u64::from(count));
+        }
+        Ok(ack(id, None))
+    }
+}
+
+fn ack(id: Option<RequestId>, event: Option<protocol::RoomEvent>) -> ServerFrame {
+    ServerFrame::Ack(Ack {
+        id,
+        event,
+        status: None,
+    })
+}

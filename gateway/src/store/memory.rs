@@ -1,0 +1,211 @@
+//! In-process `Store` for the embedded single node: one mutex per room, the
+//! event log as a ring buffer.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use dashmap::DashMap;
+use protocol::{EventKind, RoomEvent, Totals};
+
+use super::{LogPosition, Replay, RoomUpdate, Snapshot, Store, StoreError};
+use crate::room::Room;
+
+/// In-process store.
+pub struct MemoryStore {
+    rooms: DashMap<String, Arc<Mutex<RoomData>>>,
+    log_capacity: usize,
+    recent_capacity: usize,
+}
+
+struct RoomData {
+    room: Room,
+    epoch: String,
+    head: u64,
+    log: VecDeque<RoomEvent>,
+    recent: VecDeque<RoomEvent>,
+    likes: u64,
+    comments: u64,
+    viewers: HashSet<String>,
+    anchors: i64,
+}
+
+impl MemoryStore {
+    /// A store keeping `log_capacity` events and `recent_capacity` comments per room.
+    pub fn new(log_capacity: usize, recent_capacity: usize) -> Self {
+        MemoryStore {
+            rooms: DashMap::new(),
+            log_capacity: log_capacity.max(1),
+            recent_capacity,
+        }
+    }
+
+    fn data(&self, id: &str) -> Result<Arc<Mutex<RoomData>>, StoreError> {
+        self.rooms
+            .get(id)
+            .map(|r| r.value().clone())
+            .ok_or(StoreError::NotFound)
+    }
+}
+
+fn lock(m: &Mutex<RoomData>) -> MutexGuard<'_, RoomData> {
+    // A panic while holding the lock cannot leave RoomData half-updated in a
+    // way later readers care about; keep serving.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn new_epoch() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn create_room(&self, room: Room) -> Result<(), StoreError> {
+        use dashmap::mapref::entry::Entry;
+        match self.rooms.entry(room.id.clone()) {
+            Entry::Occupied(_) => Err(StoreError::Conflict),
+            Entry::Vacant(v) => {
+                v.insert(Arc::new(Mutex::new(RoomData {
+                    room,
+                    epoch: new_epoch(),
+                    head: 0,
+                    log: VecDeque::new(),
+                    recent: VecDeque::new(),
+                    likes: 0,
+                    comments: 0,
+                    viewers: HashSet::new(),
+                    anchors: 0,
+                })));
+                Ok(())
+            }
+        }
+    }
+
+    async fn room(&self, id: &str) -> Result<Room, StoreError> {
+        let data = self.data(id)?;
+        let room = lock(&data).room.clone();
+        Ok(room)
+    }
+
+    async fn rooms(&self) -> Result<Vec<Room>, StoreError> {
+        let all: Vec<_> = self.rooms.iter().map(|r| r.value().clone()).collect();
+        let mut rooms: Vec<Room> = all.iter().map(|d| lock(d).room.clone()).collect();
+        rooms.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(rooms)
+    }
+
+    async fn update_room(&self, id: &str, f: RoomUpdate<'_>) -> Result<Room, StoreError> {
+        let data = self.data(id)?;
+        let mut d = lock(&data);
+        let mut next = d.room.clone();
+        f(&mut next).map_err(StoreError::Rejected)?;
+        d.room = next.clone();
+        Ok(next)
+    }
+
+    async fn append(&self, room: &str, ts: i64, kind: EventKind) -> Result<RoomEvent, StoreError> {
+        let data = self.data(room)?;
+        let mut d = lock(&data);
+        d.head += 1;
+        let event = RoomEvent {
+            offset: d.head,
+            ts,
+            kind,
+        };
+        if matches!(event.kind, EventKind::Comment(_)) {
+            d.comments += 1;
+            if self.recent_capacity > 0 {
+                if d.recent.len() == self.recent_capacity {
+                    d.recent.pop_front();
+                }
+                d.recent.push_back(event.clone());
+            }
+        }
+        if d.log.len() == self.log_capacity {
+            d.log.pop_front();
+        }
+        d.log.push_back(event.clone());
+        Ok(event)
+    }
+
+    async fn snapshot(&self, room: &str, recent: usize) -> Result<Snapshot, StoreError> {
+        let data = self.data(room)?;
+        let d = lock(&data);
+        let skip = d.recent.len().saturating_sub(recent);
+        Ok(Snapshot {
+            room: d.room.clone(),
+            position: LogPosition {
+                epoch: d.epoch.clone(),
+                offset: d.head,
+            },
+            totals: totals_of(&d),
+            recent: d.recent.iter().skip(skip).cloned().collect(),
+        })
+    }
+
+    async fn head(&self, room: &str) -> Result<LogPosition, StoreError> {
+        let data = self.data(room)?;
+        let d = lock(&data);
+        Ok(LogPosition {
+            epoch: d.epoch.clone(),
+            offset: d.head,
+        })
+    }
+
+    async fn replay(&self, room: &str, from: &LogPosition) -> Result<Replay, StoreError> {
+        let data = self.data(room)?;
+        let d = lock(&data);
+        if from.epoch != d.epoch || from.offset > d.head {
+            return Ok(Replay::NotRecovered);
+        }
+        let oldest = d.log.front().map_or(d.head + 1, |e| e.offset);
+        if from.offset + 1 < oldest {
+            return Ok(Replay::NotRecovered);
+        }
+        let events = d
+            .log
+            .iter()
+            .filter(|e| e.offset > from.offset)
+            .cloned()
+            .collect();
+        Ok(Replay::Recovered(events))
+    }
+
+    async fn add_likes(&self, room: &str, taps: u64) -> Result<u64, StoreError> {
+        let data = self.data(room)?;
+        let mut d = lock(&data);
+        d.likes += taps;
+        Ok(d.likes)
+    }
+
+    async fn add_viewer(&self, room: &str, user: &str) -> Result<(), StoreError> {
+        let data = self.data(room)?;
+        let mut d = lock(&data);
+        if !d.viewers.contains(user) {
+            d.viewers.insert(user.to_string());
+        }
+        Ok(())
+    }
+
+    async fn totals(&self, room: &str) -> Result<Totals, StoreError> {
+        let data = self.data(room)?;
+        let totals = totals_of(&lock(&data));
+        Ok(totals)
+    }
+
+    async fn anchor_presence(&self, room: &str, delta: i64) -> Result<i64, StoreError> {
+        let data = self.data(room)?;
+        let mut d = lock(&data);
+        d.anchors = (d.anchors + delta).max(0);
+        Ok(d.anchors)
+    }
+}
+
+fn totals_of(d: &RoomData) -> Totals {
+    Totals {
+        likes: d.likes,
+        comments: d.comments,
+        viewers: d.viewers.len() as u64,
+        online: 0,
+    }
+}

@@ -1,0 +1,107 @@
+//! `Store`: room state and the atomic operations on it. Two implementations
+//! share one behaviour: in-process (the embedded single node) and Redis
+//! (a cluster of nodes). Multi-step invariants are atomic inside the store.
+
+mod memory;
+
+pub use memory::MemoryStore;
+
+use async_trait::async_trait;
+use protocol::{ErrorCode, EventKind, Rejection, RoomEvent, Totals};
+
+use crate::room::Room;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No such room.
+    #[error("room not found")]
+    NotFound,
+    /// The room already exists.
+    #[error("room already exists")]
+    Conflict,
+    /// The update function refused the change.
+    #[error("{0}")]
+    Rejected(Rejection),
+    /// The backend cannot be reached.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl StoreError {
+    /// The rejection a client sees.
+    pub fn rejection(&self) -> Rejection {
+        match self {
+            StoreError::NotFound => Rejection::new(ErrorCode::RoomNotFound, "no such room"),
+            StoreError::Conflict => Rejection::new(ErrorCode::Conflict, "room already exists"),
+            StoreError::Rejected(r) => r.clone(),
+            StoreError::Unavailable(_) => {
+                Rejection::new(ErrorCode::Unavailable, "backend unavailable, retry later")
+            }
+        }
+    }
+}
+
+/// A position in a room's event log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogPosition {
+    /// Identifies one incarnation of the log; offsets restart with a new epoch.
+    pub epoch: String,
+    /// Offset of the last event (0: none yet).
+    pub offset: u64,
+}
+
+/// What a joining client receives, read atomically.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// The room.
+    pub room: Room,
+    /// The log head at snapshot time.
+    pub position: LogPosition,
+    /// Totals (without `online`, which the hubs know).
+    pub totals: Totals,
+    /// The last comments, oldest first.
+    pub recent: Vec<RoomEvent>,
+}
+
+/// Answer to a resume request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Replay {
+    /// Exactly the events after the position, oldest first.
+    Recovered(Vec<RoomEvent>),
+    /// The log no longer holds the position (or the epoch changed).
+    NotRecovered,
+}
+
+/// A read-modify-write of a room, retried by the store until it applies atomically.
+pub type RoomUpdate<'a> = &'a (dyn Fn(&mut Room) -> Result<(), Rejection> + Send + Sync);
+
+/// Room state and atomic operations.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Creates a room; `Conflict` when the id exists.
+    async fn create_room(&self, room: Room) -> Result<(), StoreError>;
+    /// Reads a room.
+    async fn room(&self, id: &str) -> Result<Room, StoreError>;
+    /// Lists every room.
+    async fn rooms(&self) -> Result<Vec<Room>, StoreError>;
+    /// Applies `f` atomically and returns the updated room.
+    async fn update_room(&self, id: &str, f: RoomUpdate<'_>) -> Result<Room, StoreError>;
+    /// Appends an event to the room log, assigning the next offset; comments
+    /// also count in totals and join the recent comments.
+    async fn append(&self, room: &str, ts: i64, kind: EventKind) -> Result<RoomEvent, StoreError>;
+    /// Room, log head, totals and the last `recent` comments, read together.
+    async fn snapshot(&self, room: &str, recent: usize) -> Result<Snapshot, StoreError>;
+    /// The log head.
+    async fn head(&self, room: &str) -> Result<LogPosition, StoreError>;
+    /// The events after `from`, or `NotRecovered` when the log lost them.
+    async fn replay(&self, room: &str, from: &LogPosition) -> Result<Replay, StoreError>;
+    /// Adds like taps; returns the new total.
+    async fn add_likes(&self, room: &str, taps: u64) -> Result<u64, StoreError>;
+    /// Counts a distinct viewer.
+    async fn add_viewer(&self, room: &str, user: &str) -> Result<(), StoreError>;
+    /// Likes, comments and distinct viewers.
+    async fn totals(&self, room: &str) -> Result<Totals, StoreError>;
+    /// Changes the number of anchor connections by `delta`; returns the new count.
+    async fn anchor_presence(&self, room: &str, delta: i64) -> Result<i64, StoreError>;
+}
