@@ -89,6 +89,8 @@ settings! {
     max_comment_chars: usize = 100, "GATEWAY_MAX_COMMENT_CHARS";
     /// WebSocket read buffer per connection, in bytes (tungstenite's default is 128 KiB).
     ws_read_buffer: usize = 1024, "GATEWAY_WS_READ_BUFFER";
+    /// SO_SNDBUF of accepted sockets in bytes (0: the kernel's autotuning).
+    socket_send_buffer: usize = 0, "GATEWAY_SOCKET_SEND_BUFFER";
     /// Most concurrent WebSocket connections (0: unlimited).
     max_connections: usize = 0, "GATEWAY_MAX_CONNECTIONS";
     /// Log format: "text" or "json".
@@ -111,7 +113,10 @@ impl Settings {
         anyhow::ensure!(self.tick_ms >= 1, "tick_ms must be at least 1");
         anyhow::ensure!(self.log_capacity >= 1, "log_capacity must be at least 1");
         anyhow::ensure!(self.request_rate >= 1, "request_rate must be at least 1");
-        anyhow::ensure!(self.ws_read_buffer >= 256, "ws_read_buffer must be at least 256");
+        anyhow::ensure!(
+            self.ws_read_buffer >= 256,
+            "ws_read_buffer must be at least 256"
+        );
         anyhow::ensure!(
             matches!(self.log_format.as_str(), "text" | "json"),
             "log_format must be text or json"

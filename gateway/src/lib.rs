@@ -22,7 +22,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
+use axum::serve::ListenerExt;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
 pub use config::{ServeArgs, Settings};
@@ -80,11 +81,16 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
         admin_key: admin_key.clone().into(),
     });
     let mut stop = node.shutdown_signal();
+    let send_buffer = node.settings.socket_send_buffer;
     let server = tokio::spawn(async move {
         let stopped = async move {
             let _ = stop.wait_for(|s| *s).await;
         };
-        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stopped).await {
+        let listener = listener.tap_io(move |tcp| tune_socket(tcp, send_buffer));
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(stopped)
+            .await
+        {
             tracing::error!(error = %e, "listener failed");
         }
     });
@@ -97,6 +103,19 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
         server,
         timers,
     })
+}
+
+/// Per-connection socket options: no Nagle delay (frames are already
+/// batched per tick) and an optional send buffer cap.
+fn tune_socket(tcp: &mut TcpStream, send_buffer: usize) {
+    if let Err(e) = tcp.set_nodelay(true) {
+        tracing::debug!(error = %e, "TCP_NODELAY not set");
+    }
+    if send_buffer > 0
+        && let Err(e) = socket2::SockRef::from(&*tcp).set_send_buffer_size(send_buffer)
+    {
+        tracing::debug!(error = %e, "SO_SNDBUF not set");
+    }
 }
 
 impl Running {

@@ -57,8 +57,12 @@ fn token(t: TokenArgs) -> anyhow::Result<()> {
          (the one `gateway serve` printed at start)"
     );
     let limits = settings.limits();
-    limits.check_id("user", &t.user).map_err(|r| anyhow::anyhow!(r.message))?;
-    limits.check_nick(&t.name).map_err(|r| anyhow::anyhow!(r.message))?;
+    limits
+        .check_id("user", &t.user)
+        .map_err(|r| anyhow::anyhow!(r.message))?;
+    limits
+        .check_nick(&t.name)
+        .map_err(|r| anyhow::anyhow!(r.message))?;
     let keys = TokenKeys::new(settings.token_secret.as_bytes());
     let now = gateway::clock::now_ms() as u64 / 1000;
     println!("{}", keys.mint(&t.user, &t.name, t.real_name, now, t.ttl)?);
@@ -83,7 +87,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             settings.admin_key, settings.listen
         );
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let running = gateway::start(settings).await?;
         println!("gateway listening on ws://{}/ws", running.addr);

@@ -53,12 +53,28 @@ impl Metrics {
             gap_skipped: Counter::default(),
             registry: Registry::default(),
         };
-        registry.register("connections", "Open WebSocket connections", m.connections.clone());
+        registry.register(
+            "connections",
+            "Open WebSocket connections",
+            m.connections.clone(),
+        );
         registry.register("rooms", "Rooms with local viewers", m.rooms.clone());
         registry.register("requests", "Client requests by type", m.requests.clone());
-        registry.register("rejections", "Rejected requests by code", m.rejections.clone());
-        registry.register("closes", "Connections closed by close code", m.closes.clone());
-        registry.register("frames_queued", "Frames queued to sessions", m.frames_queued.clone());
+        registry.register(
+            "rejections",
+            "Rejected requests by code",
+            m.rejections.clone(),
+        );
+        registry.register(
+            "closes",
+            "Connections closed by close code",
+            m.closes.clone(),
+        );
+        registry.register(
+            "frames_queued",
+            "Frames queued to sessions",
+            m.frames_queued.clone(),
+        );
         registry.register(
             "low_dropped",
             "Low-priority frames dropped for full queues",

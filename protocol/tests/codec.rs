@@ -45,10 +45,7 @@ fn frames() -> Vec<ServerFrame> {
             event: Some(comment),
             status: Some(RoomStatus::Live),
         }),
-        ServerFrame::Error(event::ErrorReply::new(
-            None,
-            Rejection::rate_limited(250),
-        )),
+        ServerFrame::Error(event::ErrorReply::new(None, Rejection::rate_limited(250))),
     ]
 }
 
@@ -90,13 +87,22 @@ fn client_frames_decode_with_string_or_number_ids() {
         .decode_client(br#"{"type":"comment","id":42,"text":"hi"}"#)
         .unwrap();
     assert_eq!(f.id, Some(RequestId("42".into())));
-    assert_eq!(f.request, Request::Comment(PostComment { text: "hi".into() }));
+    assert_eq!(
+        f.request,
+        Request::Comment(PostComment { text: "hi".into() })
+    );
     let f = Codec::Json.decode_client(br#"{"type":"like"}"#).unwrap();
     assert_eq!(f.request, Request::Like(Like { count: 1 }));
     let f = Codec::Json
         .decode_client(br#"{"type":"join","room":"r1","resume":{"epoch":"e","offset":3}}"#)
         .unwrap();
-    assert!(matches!(f.request, Request::Join(Join { resume: Some(_), .. })));
+    assert!(matches!(
+        f.request,
+        Request::Join(Join {
+            resume: Some(_),
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -118,9 +124,13 @@ fn bad_frames_map_to_stable_codes() {
     assert_eq!(unknown.rejection().code, ErrorCode::UnknownType);
     let junk = Codec::Json.decode_client(b"not json").unwrap_err();
     assert_eq!(junk.rejection().code, ErrorCode::Malformed);
-    let missing = Codec::Json.decode_client(br#"{"type":"comment"}"#).unwrap_err();
+    let missing = Codec::Json
+        .decode_client(br#"{"type":"comment"}"#)
+        .unwrap_err();
     assert_eq!(missing.rejection().code, ErrorCode::Malformed);
-    let bin = Codec::Binary.decode_client(&[0xff, 0xff, 0xff]).unwrap_err();
+    let bin = Codec::Binary
+        .decode_client(&[0xff, 0xff, 0xff])
+        .unwrap_err();
     assert_eq!(bin.rejection().code, ErrorCode::Malformed);
 }
 

@@ -100,7 +100,11 @@ impl TokenKeys {
         limits
             .check_nick(&c.name)
             .map_err(|r| Rejection::new(ErrorCode::TokenInvalid, r.message))?;
-        let nick = if c.name.is_empty() { c.sub.clone() } else { c.name };
+        let nick = if c.name.is_empty() {
+            c.sub.clone()
+        } else {
+            c.name
+        };
         Ok(Identity {
             user: c.sub,
             nick,
@@ -142,7 +146,8 @@ mod tests {
             ErrorCode::TokenExpired
         );
         // header {"alg":"none","typ":"JWT"}, payload {"sub":"u1","exp":9999999999}
-        let unsigned = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJ1MSIsImV4cCI6OTk5OTk5OTk5OX0.";
+        let unsigned =
+            "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJ1MSIsImV4cCI6OTk5OTk5OTk5OX0.";
         assert_eq!(
             k.verify(unsigned, &Limits::default()).unwrap_err().code,
             ErrorCode::TokenInvalid

@@ -124,7 +124,9 @@ async fn patch_room(
         .await
         .map_err(|e| e.rejection())?;
     if room.switches != before.switches {
-        s.node.publish(&id, EventKind::Switches(room.switches)).await?;
+        s.node
+            .publish(&id, EventKind::Switches(room.switches))
+            .await?;
     }
     Ok(json_body(StatusCode::OK, &room))
 }

@@ -47,9 +47,15 @@ pub(super) async fn upgrade(
     let headers = req.headers();
     if !header_has(headers, header::UPGRADE, "websocket")
         || !header_has(headers, header::CONNECTION, "upgrade")
-        || headers.get(header::SEC_WEBSOCKET_VERSION).map(|v| v.as_bytes()) != Some(b"13")
+        || headers
+            .get(header::SEC_WEBSOCKET_VERSION)
+            .map(|v| v.as_bytes())
+            != Some(b"13")
     {
-        return bad(StatusCode::BAD_REQUEST, "expected a WebSocket (version 13) upgrade");
+        return bad(
+            StatusCode::BAD_REQUEST,
+            "expected a WebSocket (version 13) upgrade",
+        );
     }
     let Some(key) = headers.get(header::SEC_WEBSOCKET_KEY) else {
         return bad(StatusCode::BAD_REQUEST, "missing Sec-WebSocket-Key");
@@ -69,7 +75,10 @@ pub(super) async fn upgrade(
     };
     let max = node.settings.max_connections;
     if max > 0 && node.metrics.connections.get() >= max as i64 {
-        return bad(StatusCode::SERVICE_UNAVAILABLE, "node at its connection limit");
+        return bad(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "node at its connection limit",
+        );
     }
     let (identity, refused) = match query.token.as_deref() {
         None | Some("") => (None, None),
@@ -88,9 +97,12 @@ pub(super) async fn upgrade(
     tokio::spawn(async move {
         match on_upgrade.await {
             Ok(upgraded) => {
-                let ws =
-                    WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
-                        .await;
+                let ws = WebSocketStream::from_raw_socket(
+                    TokioIo::new(upgraded),
+                    Role::Server,
+                    Some(config),
+                )
+                .await;
                 let session = Session::new(node, identity, codec.unwrap_or(Codec::Json));
                 session.run(ws, refused).await;
             }

@@ -28,6 +28,7 @@ pub struct EncodedFrame {
     json: Option<Message>,
     binary: Option<Message>,
     lane: Lane,
+    since: u64,
     upto: u64,
 }
 
@@ -39,6 +40,7 @@ impl EncodedFrame {
             json: json.then(|| encode_message(Codec::Json, &frame)),
             binary: binary.then(|| encode_message(Codec::Binary, &frame)),
             lane: batch.lane,
+            since: batch.since,
             upto: batch.upto,
         }
     }
@@ -85,6 +87,7 @@ pub fn deliver(members: &[Member], frames: &[EncodedFrame]) -> Delivered {
             let out = Outgoing {
                 msg: msg.clone(),
                 lane: f.lane,
+                since: f.since,
                 upto: f.upto,
                 generation: m.generation,
             };
@@ -160,7 +163,15 @@ pub fn build_batches(
     let (high, low): (Vec<_>, Vec<_>) = events.into_iter().partition(|e| e.lane() == Lane::High);
     let mut out = Vec::with_capacity(2);
     if !high.is_empty() {
-        out.push(batch(room, epoch, Lane::High, *high_since, upto, high, None));
+        out.push(batch(
+            room,
+            epoch,
+            Lane::High,
+            *high_since,
+            upto,
+            high,
+            None,
+        ));
         *high_since = upto;
     }
     let low = sampler.sample(low);
@@ -193,7 +204,7 @@ fn batch(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use protocol::{Comment, EventKind, Role, StatusChanged, RoomStatus};
+    use protocol::{Comment, EventKind, Role, RoomStatus, StatusChanged};
 
     fn comment(offset: u64) -> RoomEvent {
         RoomEvent {
@@ -236,10 +247,20 @@ mod tests {
     fn high_batches_chain_their_ranges() {
         let mut since = 0;
         let mut s = CommentSampler::new(1000, 100);
-        let b = build_batches("r", "e", &mut since, vec![comment(1), status(2), comment(3)], &mut s, None);
+        let b = build_batches(
+            "r",
+            "e",
+            &mut since,
+            vec![comment(1), status(2), comment(3)],
+            &mut s,
+            None,
+        );
         assert_eq!(b.len(), 2);
         assert_eq!((b[0].lane, b[0].since, b[0].upto), (Lane::High, 0, 3));
-        assert_eq!((b[1].lane, b[1].since, b[1].upto, b[1].events.len()), (Lane::Low, 0, 3, 2));
+        assert_eq!(
+            (b[1].lane, b[1].since, b[1].upto, b[1].events.len()),
+            (Lane::Low, 0, 3, 2)
+        );
         let b = build_batches("r", "e", &mut since, vec![comment(4)], &mut s, None);
         assert_eq!(b.len(), 1);
         let b = build_batches("r", "e", &mut since, vec![status(5)], &mut s, None);
@@ -259,7 +280,10 @@ mod tests {
         let mut since = 0;
         let mut s = CommentSampler::new(20, 100);
         let batches = build_batches("r", "e", &mut since, vec![status(1)], &mut s, None);
-        let frames: Vec<_> = batches.iter().map(|b| EncodedFrame::encode(b, true, true)).collect();
+        let frames: Vec<_> = batches
+            .iter()
+            .map(|b| EncodedFrame::encode(b, true, true))
+            .collect();
         let d = deliver(&members, &frames);
         assert_eq!(d.queued, 3);
         let (a, _) = members[1].outbox.drain();

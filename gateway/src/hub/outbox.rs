@@ -18,6 +18,8 @@ pub struct Outgoing {
     pub msg: Message,
     /// Its lane.
     pub lane: Lane,
+    /// Room frames hold only events with offsets in `(since, upto]`.
+    pub since: u64,
     /// Last room offset it covers; 0 for replies.
     pub upto: u64,
     /// Room membership generation it belongs to; 0 for replies.
@@ -52,6 +54,9 @@ struct State {
 pub struct Outbox {
     state: Mutex<State>,
     notify: Notify,
+    /// Signalled once when a close is requested, so a writer stuck on a
+    /// full socket can give up at once.
+    closing: Notify,
     limit: usize,
 }
 
@@ -61,6 +66,7 @@ impl Outbox {
         Outbox {
             state: Mutex::new(State::default()),
             notify: Notify::new(),
+            closing: Notify::new(),
             limit,
         }
     }
@@ -87,6 +93,7 @@ impl Outbox {
                 s.close = Some(CloseCode::SlowConsumer);
                 drop(s);
                 self.notify.notify_one();
+                self.closing.notify_one();
                 return Pushed::Closed;
             }
         }
@@ -120,6 +127,17 @@ impl Outbox {
         }
         drop(s);
         self.notify.notify_one();
+        self.closing.notify_one();
+    }
+
+    /// Resolves once a close has been requested.
+    pub async fn closing(&self) -> CloseCode {
+        loop {
+            if let Some(code) = self.lock().close {
+                return code;
+            }
+            self.closing.notified().await;
+        }
     }
 
     /// Takes everything queued, and the close code if one was set.
@@ -161,6 +179,7 @@ mod tests {
         Outgoing {
             msg: Message::Binary(vec![0u8; len].into()),
             lane,
+            since: 0,
             upto: 1,
             generation: 1,
         }

@@ -175,7 +175,8 @@ impl RoomHub {
         if let Ok(head) = self.registry.store.head(&self.room).await
             && head.offset >= self.reorder.next()
         {
-            self.fill_gap(self.reorder.next(), head.offset + 1, events).await;
+            self.fill_gap(self.reorder.next(), head.offset + 1, events)
+                .await;
         }
     }
 

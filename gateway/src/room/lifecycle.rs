@@ -178,12 +178,26 @@ mod tests {
         apply(&mut r, live(LiveAction::Start), 0, T).unwrap();
         apply(&mut r, Transition::AnchorLost, 10, T).unwrap();
         assert_eq!(r.status, RoomStatus::Abnormal);
-        assert!(apply(&mut r, Transition::AbnormalTimeout, 10 + T.abnormal_timeout_ms - 1, T).is_err());
+        assert!(
+            apply(
+                &mut r,
+                Transition::AbnormalTimeout,
+                10 + T.abnormal_timeout_ms - 1,
+                T
+            )
+            .is_err()
+        );
         apply(&mut r, live(LiveAction::Resume), 20, T).unwrap();
         assert_eq!(r.status, RoomStatus::Live);
         apply(&mut r, Transition::AnchorLost, 30, T).unwrap();
         assert_eq!(next_deadline(&r, T).unwrap().0, 30 + T.abnormal_timeout_ms);
-        apply(&mut r, Transition::AbnormalTimeout, 30 + T.abnormal_timeout_ms, T).unwrap();
+        apply(
+            &mut r,
+            Transition::AbnormalTimeout,
+            30 + T.abnormal_timeout_ms,
+            T,
+        )
+        .unwrap();
         assert_eq!(r.status, RoomStatus::Ended);
     }
 

@@ -140,7 +140,9 @@ fn check_title(title: &str) -> Result<(), Rejection> {
     if title.chars().count() > MAX_TITLE_CHARS || title.chars().any(char::is_control) {
         return Err(Rejection::new(
             ErrorCode::Invalid,
-            format!("title must be at most {MAX_TITLE_CHARS} characters without control characters"),
+            format!(
+                "title must be at most {MAX_TITLE_CHARS} characters without control characters"
+            ),
         ));
     }
     Ok(())

@@ -23,7 +23,12 @@ impl Node {
             reason: Some(t.reason().to_string()),
         });
         self.publish(room, kind).await?;
-        tracing::info!(room, status = updated.status.code(), reason = t.reason(), "room status");
+        tracing::info!(
+            room,
+            status = updated.status.code(),
+            reason = t.reason(),
+            "room status"
+        );
         if updated.status == RoomStatus::Expired {
             return Err(Rejection::new(
                 ErrorCode::RoomExpired,

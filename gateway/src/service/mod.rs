@@ -53,7 +53,12 @@ impl Node {
         keys: TokenKeys,
     ) -> Arc<Node> {
         let metrics = Arc::new(Metrics::new());
-        let hubs = HubRegistry::new(settings.clone(), store.clone(), bus.clone(), metrics.clone());
+        let hubs = HubRegistry::new(
+            settings.clone(),
+            store.clone(),
+            bus.clone(),
+            metrics.clone(),
+        );
         bus.set_handler(hubs.clone());
         let (shutdown, _) = watch::channel(false);
         Arc::new(Node {
@@ -100,7 +105,11 @@ impl Node {
             .append(room, now_ms(), kind)
             .await
             .map_err(|e| e.rejection())?;
-        if let Err(e) = self.bus.publish(room, BusMessage::Event(event.clone())).await {
+        if let Err(e) = self
+            .bus
+            .publish(room, BusMessage::Event(event.clone()))
+            .await
+        {
             // The event is in the log: hubs fetch the gap, resumes replay it.
             tracing::warn!(room, error = %e, offset = event.offset, "publish failed");
         }

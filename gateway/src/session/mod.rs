@@ -23,6 +23,9 @@ use crate::hub::fanout::encode_message;
 use crate::hub::outbox::{Outbox, Outgoing};
 use crate::service::Node;
 
+/// How long the final close frame may take to write.
+const CLOSE_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// The room a session has joined.
 struct JoinedRoom {
     room: String,
@@ -89,14 +92,20 @@ impl Session {
         };
         self.leave().await;
         if let Some(code) = close {
-            // Whatever is still queued (the refusal, say) goes before the close.
-            let _ = self.write_queue(&mut ws).await;
+            // Whatever is still queued (the refusal, say) goes before the
+            // close, unless the socket is what is stuck.
             let frame = CloseFrame {
                 code: code.code().into(),
                 reason: code.reason().into(),
             };
-            let _ = tokio::time::timeout(self.write_timeout(), ws.send(Message::Close(Some(frame))))
-                .await;
+            let limit = CLOSE_WRITE_TIMEOUT.min(self.write_timeout());
+            let closing = async {
+                if code != CloseCode::SlowConsumer {
+                    self.write_queue(&mut ws).await?;
+                }
+                ws.send(Message::Close(Some(frame))).await
+            };
+            let _ = tokio::time::timeout(limit, closing).await;
             let label = vec![("code", close_label(code))];
             metrics.closes.get_or_create(&label).inc();
         }
@@ -163,20 +172,29 @@ impl Session {
         if close.is_some() {
             return Ok(close);
         }
-        let (generation, skip) = (self.generation, self.skip_upto);
+        let (generation, skip, codec) = (self.generation, self.skip_upto, self.codec);
         let write = async {
             for out in queue {
-                let stale = out.generation != 0
-                    && (out.generation != generation || (out.upto != 0 && out.upto <= skip));
-                if !stale {
+                if out.generation == 0 {
                     ws.feed(out.msg).await?;
+                } else if out.generation == generation && (out.upto == 0 || out.upto > skip) {
+                    // upto 0: a totals-only batch, which carries no events.
+                    let msg = if out.upto > skip && out.since < skip {
+                        trim_before(codec, out.msg, skip)
+                    } else {
+                        out.msg
+                    };
+                    ws.feed(msg).await?;
                 }
             }
             ws.flush().await
         };
-        match tokio::time::timeout(self.write_timeout(), write).await {
-            Ok(r) => r.map(|()| None),
-            Err(_) => Ok(Some(CloseCode::SlowConsumer)),
+        tokio::select! {
+            r = tokio::time::timeout(self.write_timeout(), write) => match r {
+                Ok(r) => r.map(|()| None),
+                Err(_) => Ok(Some(CloseCode::SlowConsumer)),
+            },
+            code = self.outbox.closing() => Ok(Some(code)),
         }
     }
 
@@ -201,6 +219,7 @@ impl Session {
         Outgoing {
             msg: encode_message(self.codec, &frame),
             lane: Lane::High,
+            since: 0,
             upto: 0,
             generation: 0,
         }
@@ -210,8 +229,29 @@ impl Session {
         let s = &self.node.settings;
         let rate = NonZeroU32::new(s.request_rate).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(s.request_burst).unwrap_or(rate);
-        self.limiter
-            .get_or_insert_with(|| Box::new(RateLimiter::direct(Quota::per_second(rate).allow_burst(burst))))
+        self.limiter.get_or_insert_with(|| {
+            Box::new(RateLimiter::direct(
+                Quota::per_second(rate).allow_burst(burst),
+            ))
+        })
+    }
+}
+
+/// Drops the events a join snapshot already holds from a room frame that
+/// straddles the snapshot offset (only the first frames after a join).
+fn trim_before(codec: Codec, msg: Message, skip: u64) -> Message {
+    let decoded = match &msg {
+        Message::Text(t) => codec.decode_server(t.as_bytes()),
+        Message::Binary(b) => codec.decode_server(b),
+        _ => return msg,
+    };
+    match decoded {
+        Ok(ServerFrame::Batch(mut b)) => {
+            b.events.retain(|e| e.offset > skip);
+            b.since = b.since.max(skip);
+            encode_message(codec, &ServerFrame::Batch(b))
+        }
+        _ => msg,
     }
 }
 

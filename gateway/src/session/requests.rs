@@ -83,7 +83,10 @@ impl Session {
             Request::Like(l) => self.like(id, l.count).await,
             Request::Live(l) => {
                 let room = self.joined_room(Action::from_live(l.action))?;
-                let updated = self.node.transition(&room, Transition::Live(l.action)).await?;
+                let updated = self
+                    .node
+                    .transition(&room, Transition::Live(l.action))
+                    .await?;
                 Ok(ServerFrame::Ack(Ack {
                     id,
                     event: None,
@@ -111,10 +114,18 @@ impl Session {
         Ok(j.room.clone())
     }
 
-    async fn join(&mut self, id: Option<RequestId>, req: Join) -> Result<Option<ServerFrame>, Rejection> {
+    async fn join(
+        &mut self,
+        id: Option<RequestId>,
+        req: Join,
+    ) -> Result<Option<ServerFrame>, Rejection> {
         self.leave().await;
         let node = self.node.clone();
-        let room = node.store.room(&req.room).await.map_err(|e| e.rejection())?;
+        let room = node
+            .store
+            .room(&req.room)
+            .await
+            .map_err(|e| e.rejection())?;
         let role = room.role_of(self.identity.as_ref().map(|i| i.user.as_str()));
         authorize(role, Action::Watch)?;
         if role == Role::Anonymous && !room.switches.anonymous_watch {
@@ -133,7 +144,11 @@ impl Session {
             codec: self.codec,
             generation: self.generation,
         };
-        let hub = node.hubs.join(&room.id, member).await.map_err(|e| e.rejection())?;
+        let hub = node
+            .hubs
+            .join(&room.id, member)
+            .await
+            .map_err(|e| e.rejection())?;
         self.joined = Some(JoinedRoom {
             room: room.id.clone(),
             role,
@@ -147,7 +162,11 @@ impl Session {
             tracing::warn!(room = %room.id, error = %e, "viewer not counted");
         }
         // From here on a failure must leave the hub again: `leave` does.
-        let snap = match node.store.snapshot(&room.id, node.settings.recent_comments).await {
+        let snap = match node
+            .store
+            .snapshot(&room.id, node.settings.recent_comments)
+            .await
+        {
             Ok(s) => s,
             Err(e) => {
                 self.leave().await;
@@ -173,7 +192,9 @@ impl Session {
             };
             match node.store.replay(&room.id, &from).await {
                 Ok(Replay::Recovered(missed)) => {
-                    joined.offset = missed.last().map_or(joined.offset, |e| e.offset.max(joined.offset));
+                    joined.offset = missed
+                        .last()
+                        .map_or(joined.offset, |e| e.offset.max(joined.offset));
                     joined.recent.clear();
                     joined.missed = missed;
                     joined.recovered = Some(true);
@@ -189,7 +210,8 @@ impl Session {
             tracing::warn!(room = %room.id, error = %e, "anchor presence not counted");
         }
         // The snapshot goes out before any room frame queued meanwhile.
-        self.outbox.push_front(self.outgoing(ServerFrame::Joined(joined)));
+        self.outbox
+            .push_front(self.outgoing(ServerFrame::Joined(joined)));
         Ok(None)
     }
 
@@ -204,14 +226,23 @@ impl Session {
         }
     }
 
-    async fn comment(&mut self, id: Option<RequestId>, text: String) -> Result<ServerFrame, Rejection> {
+    async fn comment(
+        &mut self,
+        id: Option<RequestId>,
+        text: String,
+    ) -> Result<ServerFrame, Rejection> {
         let identity = self
             .identity
             .clone()
             .ok_or_else(|| Rejection::new(ErrorCode::Unauthenticated, "sign in to comment"))?;
         let room_id = self.joined_room(Action::Comment)?;
         let role = self.joined.as_ref().map_or(Role::Viewer, |j| j.role);
-        let room = self.node.store.room(&room_id).await.map_err(|e| e.rejection())?;
+        let room = self
+            .node
+            .store
+            .room(&room_id)
+            .await
+            .map_err(|e| e.rejection())?;
         check_comment(&room, role)?;
         let event = self
             .node
@@ -230,10 +261,18 @@ impl Session {
 
     async fn like(&mut self, id: Option<RequestId>, count: u32) -> Result<ServerFrame, Rejection> {
         if self.identity.is_none() {
-            return Err(Rejection::new(ErrorCode::Unauthenticated, "sign in to like"));
+            return Err(Rejection::new(
+                ErrorCode::Unauthenticated,
+                "sign in to like",
+            ));
         }
         let room_id = self.joined_room(Action::Like)?;
-        let room = self.node.store.room(&room_id).await.map_err(|e| e.rejection())?;
+        let room = self
+            .node
+            .store
+            .room(&room_id)
+            .await
+            .map_err(|e| e.rejection())?;
         check_like(&room)?;
         if let Some(j) = &self.joined {
             j.hub.add_likes(u64::from(count));

@@ -1,0 +1,66 @@
+//! Fixed example inputs (the test vectors of docs/lottery.md): a well-known
+//! key, a definition and a participant list, and the record they produce.
+
+use crate::announcement::announce;
+use crate::definition::{LotteryDefinition, LotteryKind};
+use crate::draw::draw;
+use crate::keys::SecretKey;
+use crate::participants::ParticipantSet;
+use crate::record::Record;
+
+/// The demo secret key: RFC 8032 section 7.1 TEST 1 (also RFC 9381
+/// Example 16), public key `d75a9801…511a`. Never use it for real draws.
+pub const DEMO_SECRET_KEY: [u8; 32] = [
+    0x9d, 0x61, 0xb1, 0x9d, 0xef, 0xfd, 0x5a, 0x60, 0xba, 0x84, 0x4a, 0xf4, 0x92, 0xec, 0x2c, 0xc4,
+    0x44, 0x49, 0xc5, 0x69, 0x7b, 0x32, 0x69, 0x19, 0x70, 0x3b, 0xac, 0x03, 0x1c, 0xae, 0x7f, 0x60,
+];
+
+/// The demo key.
+pub fn demo_key() -> SecretKey {
+    SecretKey::from_bytes(&DEMO_SECRET_KEY)
+}
+
+/// The demo lottery: a comment lottery with keyword "抽奖", 3 winners.
+pub fn demo_definition() -> LotteryDefinition {
+    LotteryDefinition {
+        lottery_id: "lot-0001".to_owned(),
+        room_id: "room-42".to_owned(),
+        kind: LotteryKind::Comment,
+        keyword: Some("抽奖".to_owned()),
+        window_start_ms: 1_767_225_600_000,
+        window_end_ms: 1_767_225_900_000,
+        winners: 3,
+        prize: "Tea set".to_owned(),
+        rules: "Comment 抽奖 during the window; 3 winners.".to_owned(),
+    }
+}
+
+/// The demo participants in arrival order, with a repeat ("u7" twice) and
+/// non-ASCII ids, so the canonical order and dedupe show.
+pub fn demo_participants() -> Vec<String> {
+    [
+        "u7", "u10", "alice", "u2", "张三", "u7", "Bob", "u1", "zoë", "u3",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect()
+}
+
+/// The record the demo inputs produce (deterministic).
+pub fn demo_record() -> Record {
+    let key = demo_key();
+    let announcement = match announce(demo_definition(), &key) {
+        Ok(a) => a,
+        Err(e) => unreachable!("demo definition is valid: {e}"),
+    };
+    let mut set = ParticipantSet::new();
+    for id in demo_participants() {
+        if let Err(e) = set.insert(&id) {
+            unreachable!("demo id is valid: {e}");
+        }
+    }
+    match draw(&announcement, &set.commit(), &key) {
+        Ok(record) => record,
+        Err(e) => unreachable!("demo draw succeeds: {e}"),
+    }
+}

@@ -1,0 +1,91 @@
+//! The `lottery` binary end to end: demo → verify, a tampered record fails
+//! with exit status 1, prove-inclusion → check-inclusion, keygen.
+
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns unwrap too
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn lottery(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lottery"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lottery-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+#[test]
+fn demo_verify_tamper_and_inclusion() {
+    let record = temp("record.json");
+    let rec = record.to_str().unwrap();
+    assert!(lottery(&["demo", "--out", rec]).status.success());
+
+    let ok = lottery(&["verify", rec]);
+    assert!(ok.status.success(), "{}", stdout(&ok));
+    assert!(stdout(&ok).starts_with("OK"));
+    assert!(stdout(&ok).contains("u10"));
+
+    let pinned = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+    assert!(lottery(&["verify", rec, "--key", pinned]).status.success());
+    let wrong = "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c";
+    assert_eq!(
+        lottery(&["verify", rec, "--key", wrong]).status.code(),
+        Some(1)
+    );
+
+    let text = std::fs::read_to_string(&record).unwrap();
+    let tampered = temp("tampered.json");
+    std::fs::write(&tampered, text.replace("\"winners\": 3", "\"winners\": 2")).unwrap();
+    let bad = lottery(&["verify", tampered.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stdout(&bad).starts_with("FAILED: announcement"),
+        "{}",
+        stdout(&bad)
+    );
+
+    let proof = lottery(&["prove-inclusion", rec, "--user", "zoë"]);
+    assert!(proof.status.success());
+    let proof_path = temp("proof.json");
+    std::fs::write(&proof_path, &proof.stdout).unwrap();
+    let root = "0fd895d2872df1bb0952104c0ffd122e2bb2ed788d2ac0ea0ca465afd4df426a";
+    let pp = proof_path.to_str().unwrap();
+    let check = |user: &str, count: &str| {
+        lottery(&[
+            "check-inclusion",
+            "--root",
+            root,
+            "--count",
+            count,
+            "--user",
+            user,
+            "--proof",
+            pp,
+        ])
+    };
+    assert!(check("zoë", "9").status.success());
+    assert_eq!(check("zoe", "9").status.code(), Some(1));
+    assert_eq!(check("zoë", "10").status.code(), Some(1));
+    assert!(
+        !lottery(&["prove-inclusion", rec, "--user", "nobody"])
+            .status
+            .success()
+    );
+}
+
+#[test]
+fn keygen_prints_a_fresh_key_pair() {
+    let a = stdout(&lottery(&["keygen"]));
+    let b = stdout(&lottery(&["keygen"]));
+    assert!(a.contains("secret_key") && a.contains("public_key"));
+    assert_ne!(a, b);
+}

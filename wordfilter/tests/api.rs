@@ -1,0 +1,221 @@
+//! Behaviour of the public API: masking, allow-lists, categories, the
+//! boundary rule, detectors, several dictionaries, build errors, hot reload.
+
+mod common;
+
+use std::sync::Arc;
+
+use wordfilter::{
+    BuildError, Dictionary, FilterHandle, FoldedText, HitKind, Policy, Scanner, Verdict, fold_str,
+};
+
+fn check(text: &str, policy: &Policy) -> Verdict {
+    let (global, room) = (common::global(), common::room());
+    Scanner::new().check(text, &[&global, &room], policy)
+}
+
+fn masked(text: &str) -> String {
+    match check(text, &Policy::mask().with_digit_runs(7).with_urls()) {
+        Verdict::Masked { text, .. } => text,
+        Verdict::Pass => text.to_owned(),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn mask_replaces_each_original_character_and_keeps_the_rest() {
+    let cases = [
+        ("你好 fuck 世界", "你好 **** 世界"),
+        ("ｆ.ｕ.ｃ.ｋ!", "*******!"),
+        ("前缀傻 逼后缀", "前缀***后缀"),
+        ("  法輪功 ", "  *** "),
+        ("a s s and 操你媽!", "***** and ***!"),
+        ("tel 138-1234-5678 ok", "tel ************* ok"),
+        ("go www.a.com now", "go ********* now"),
+        ("fu\u{0301}ck.", "*****."),
+        ("干净的评论", "干净的评论"),
+    ];
+    for (input, want) in cases {
+        assert_eq!(masked(input), want, "input {input:?}");
+    }
+}
+
+#[test]
+fn masked_verdict_lists_categories_in_order() {
+    let v = check("加微信 然后 fuck", &Policy::mask());
+    let Verdict::Masked { categories, .. } = v else {
+        panic!("expected mask, got {v:?}");
+    };
+    let names: Vec<&str> = categories.iter().map(|c| c.as_str()).collect();
+    assert_eq!(names, ["contact", "abuse"]);
+}
+
+#[test]
+fn block_names_the_category_never_the_word() {
+    let v = check("我们支持台独吗", &Policy::block());
+    assert_eq!(
+        v,
+        Verdict::Blocked {
+            category: "politics".into()
+        }
+    );
+    let text = format!("{v:?}");
+    assert!(!text.contains("台独"), "{text}");
+}
+
+#[test]
+fn allow_list_cancels_covered_matches_only() {
+    assert_eq!(check("assassin", &Policy::block()), Verdict::Pass);
+    assert_eq!(check("傻逼格", &Policy::block()), Verdict::Pass);
+    assert_eq!(check("傻 逼 格", &Policy::block()), Verdict::Pass);
+    assert!(matches!(check("傻逼 格", &Policy::block()), Verdict::Pass));
+    assert!(matches!(
+        check("傻逼，你傻逼格", &Policy::block()),
+        Verdict::Blocked { .. }
+    ));
+}
+
+#[test]
+fn allow_list_of_one_dictionary_does_not_cancel_another() {
+    let room = Dictionary::builder().allow("傻逼").build().unwrap();
+    let global = common::global();
+    let v = Scanner::new().check("傻逼", &[&global, &room], &Policy::block());
+    assert_eq!(
+        v,
+        Verdict::Blocked {
+            category: "abuse".into()
+        }
+    );
+}
+
+#[test]
+fn boundary_rule_on_folded_text() {
+    let block = Policy::block();
+    let hits = [
+        "ass",
+        "an ass.",
+        "cl ass",
+        "ass123",
+        "大ass",
+        "a\u{200B}s\u{200B}s",
+    ];
+    for t in hits {
+        assert_ne!(check(t, &block), Verdict::Pass, "{t:?}");
+    }
+    let passes = [
+        "class",
+        "cl\u{200B}ass",
+        "asses",
+        "cla\u{0301}ss",
+        "18964",
+        "89641",
+    ];
+    for t in passes {
+        assert_eq!(check(t, &block), Verdict::Pass, "{t:?}");
+    }
+    assert_ne!(check("捌玖陆肆元", &block), Verdict::Pass);
+}
+
+#[test]
+fn detectors_are_off_unless_the_policy_asks() {
+    let text = "电话 13812345678 www.example.com";
+    assert_eq!(check(text, &Policy::block()), Verdict::Pass);
+    let (g, r) = (common::global(), common::room());
+    let mut s = Scanner::new();
+    let hits = s.scan(
+        text,
+        &[&g, &r],
+        &Policy::block().with_digit_runs(7).with_urls(),
+    );
+    let kinds: Vec<HitKind> = hits.iter().map(|h| h.kind).collect();
+    assert_eq!(kinds, [HitKind::DigitRun, HitKind::Url]);
+    assert_eq!(&text[hits[0].span.clone()], "13812345678");
+    assert_eq!(&text[hits[1].span.clone()], "www.example.com");
+    let short = Policy::block().with_digit_runs(12);
+    assert_eq!(check("13812345678", &short), Verdict::Pass);
+}
+
+#[test]
+fn one_fold_serves_global_and_room_dictionaries() {
+    let (g, r) = (common::global(), common::room());
+    let mut s = Scanner::new();
+    let hits = s.scan("代購和fuck", &[&g, &r], &Policy::block());
+    let cats: Vec<&str> = hits.iter().map(|h| h.category.as_str()).collect();
+    assert_eq!(cats, ["ads", "abuse"]);
+    assert_eq!(s.folded().as_str(), "代购和fuck");
+}
+
+#[test]
+fn build_rejects_noise_only_words_and_accepts_duplicates() {
+    let err = Dictionary::builder()
+        .word(" .. ", "abuse")
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, BuildError::EmptyWord { ref word } if word == " .. "));
+    let d = Dictionary::builder()
+        .word("傻逼", "abuse")
+        .word("傻 逼", "abuse")
+        .word("儍逼", "abuse")
+        .build()
+        .unwrap();
+    assert_eq!(d.word_count(), 3);
+    assert_eq!(
+        Scanner::new().check("", &[&d], &Policy::block()),
+        Verdict::Pass
+    );
+    let empty = Dictionary::empty();
+    assert_eq!(
+        Scanner::new().check("fuck", &[&empty], &Policy::block()),
+        Verdict::Pass
+    );
+}
+
+#[test]
+fn hot_reload_swaps_atomically() {
+    let handle = Arc::new(FilterHandle::new(common::global()));
+    let before = handle.load();
+    let mut next = Dictionary::builder();
+    next.word("新词", "ads");
+    handle.reload(&next).unwrap();
+    let after = handle.load();
+    let mut s = Scanner::new();
+    assert_eq!(s.check("新词", &[&before], &Policy::block()), Verdict::Pass);
+    assert_eq!(
+        s.check("新詞", &[&after], &Policy::block()),
+        Verdict::Blocked {
+            category: "ads".into()
+        }
+    );
+    let bad = Dictionary::builder().word("!!", "ads").clone();
+    assert!(handle.reload(&bad).is_err());
+    assert_eq!(
+        handle.load().word_count(),
+        1,
+        "failed reload keeps the old one"
+    );
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let h = Arc::clone(&handle);
+            std::thread::spawn(move || {
+                let mut s = Scanner::new();
+                (0..200).all(|_| s.check("新词", &[&h.load()], &Policy::block()) != Verdict::Pass)
+            })
+        })
+        .collect();
+    for _ in 0..20 {
+        handle.swap(next.build().unwrap());
+    }
+    for r in readers {
+        assert!(r.join().unwrap());
+    }
+}
+
+#[test]
+fn fold_str_and_spans_for_keyword_matching() {
+    assert_eq!(fold_str("刷 指定 評論！"), "刷指定评论");
+    assert_eq!(fold_str("Ｈｅｌｌｏ，Wörld"), "helloworld");
+    let f = FoldedText::fold("a ﬁ b");
+    assert_eq!(f.as_str(), "afib");
+    assert_eq!(f.original_span(1..2), Some(2..5));
+    assert!(FoldedText::fold(" \u{200B} ").is_empty());
+}
