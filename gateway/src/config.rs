@@ -73,6 +73,9 @@ settings! {
     abnormal_timeout_ms: u64 = 15 * 60 * 1000, "GATEWAY_ABNORMAL_TIMEOUT_MS";
     /// Longest live; the room ends when it is reached.
     max_live_ms: u64 = 12 * 3600 * 1000, "GATEWAY_MAX_LIVE_MS";
+    /// How often a node refreshes its presence (online, anchors) per room; a
+    /// node silent for 3 intervals no longer counts.
+    presence_interval_ms: u64 = 1000, "GATEWAY_PRESENCE_INTERVAL_MS";
     /// How often room timers (abnormal timeout, live cap) are checked.
     timer_interval_ms: u64 = 1000, "GATEWAY_TIMER_INTERVAL_MS";
     /// Grace period for sessions to close on shutdown.
@@ -122,6 +125,11 @@ impl Settings {
             "log_format must be text or json"
         );
         Ok(())
+    }
+
+    /// How long a node's presence counts without a refresh, ms.
+    pub fn presence_ttl_ms(&self) -> i64 {
+        3 * self.presence_interval_ms as i64
     }
 
     /// The fan-out tick.

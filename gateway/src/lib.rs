@@ -43,6 +43,7 @@ pub struct Running {
     pub admin_key: String,
     server: JoinHandle<()>,
     timers: JoinHandle<()>,
+    presence: JoinHandle<()>,
 }
 
 /// Fills empty secrets and the node id with random values; returns which
@@ -95,6 +96,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
         }
     });
     let timers = tokio::spawn(timers::run(node.clone()));
+    let presence = tokio::spawn(timers::presence(node.clone()));
     tracing::info!(%addr, node = %node.settings.node_id, "gateway listening");
     Ok(Running {
         node,
@@ -102,6 +104,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
         admin_key,
         server,
         timers,
+        presence,
     })
 }
 
@@ -134,6 +137,7 @@ impl Running {
         }
         let _ = tokio::time::timeout(Duration::from_secs(1), self.server).await;
         self.timers.abort();
+        self.presence.abort();
         tracing::info!("gateway stopped");
     }
 }

@@ -1,6 +1,7 @@
-//! Room timers: the abnormal-room timeout and the live-length cap. One task
-//! per node checks due deadlines; the transition is a compare-and-set in the
-//! store, so a deadline fires at most once even if several nodes look.
+//! Room timers (the abnormal-room timeout, the live-length cap) and the
+//! presence heartbeat. Every node checks due deadlines; a per-room lease with
+//! a fencing token picks the one that acts, and the transition itself is a
+//! compare-and-set, so a deadline fires exactly once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,20 +24,63 @@ pub async fn run(node: Arc<Node>) {
 }
 
 async fn fire_due(node: &Node) {
-    let rooms = match node.store.rooms().await {
+    let now = now_ms();
+    let due = match node.store.due_rooms(now).await {
         Ok(r) => r,
         Err(e) => {
-            tracing::warn!(error = %e, "timers: rooms unavailable");
+            tracing::warn!(error = %e, "timers: due rooms unavailable");
             return;
         }
     };
-    let now = now_ms();
-    for room in rooms {
-        if let Some((at, t)) = next_deadline(&room, node.timing)
-            && at <= now
-            && let Err(r) = node.transition(&room.id, t).await
-        {
-            tracing::debug!(room = %room.id, reason = %r, "timer transition skipped");
+    for id in due {
+        // One node acts per room: the lease holder. The transition itself is
+        // a compare-and-set, so even a stale holder cannot apply it twice.
+        let lease = format!("timers:{id}");
+        let ttl = 3 * node.settings.timer_interval_ms.max(1) as i64;
+        match node.store.lease(&lease, &node.settings.node_id, now, ttl).await {
+            Ok(Some(_token)) => {}
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!(room = %id, error = %e, "timer lease unavailable");
+                continue;
+            }
+        }
+        let room = match node.store.room(&id).await {
+            Ok(r) => r,
+            Err(_) => continue,
+        };
+        match next_deadline(&room, node.timing) {
+            Some((at, t)) if at <= now => {
+                if let Err(r) = node.transition(&id, t).await {
+                    tracing::debug!(room = %id, reason = %r, "timer transition skipped");
+                }
+            }
+            Some((at, _)) => {
+                let _ = node.store.set_deadline(&id, Some(at)).await;
+            }
+            None => {
+                let _ = node.store.set_deadline(&id, None).await;
+            }
+        }
+    }
+}
+
+/// Refreshes this node's presence in every room it hosts until shutdown.
+pub async fn presence(node: Arc<Node>) {
+    let mut shutdown = node.shutdown_signal();
+    let every = Duration::from_millis(node.settings.presence_interval_ms.max(1));
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = tick.tick() => {
+                let expires = now_ms() + node.settings.presence_ttl_ms();
+                for (room, p) in node.hubs.presences() {
+                    if let Err(e) = node.store.set_presence(&room, &node.settings.node_id, p, expires).await {
+                        tracing::warn!(room, error = %e, "presence not refreshed");
+                    }
+                }
+            }
         }
     }
 }

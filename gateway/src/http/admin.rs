@@ -166,10 +166,16 @@ async fn live_action(
 async fn stats(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
     let room = s.node.store.room(&id).await.map_err(|e| e.rejection())?;
     let mut totals = s.node.store.totals(&id).await.map_err(|e| e.rejection())?;
-    totals.online = s.node.hubs.online(&id) as u64;
+    let presence = s
+        .node
+        .store
+        .presence(&id, crate::clock::now_ms())
+        .await
+        .map_err(|e| e.rejection())?;
+    totals.online = presence.online;
     Ok(json_body(
         StatusCode::OK,
-        &json!({"room": id, "status": room.status, "totals": totals}),
+        &json!({"room": id, "status": room.status, "totals": totals, "anchors_online": presence.anchors}),
     ))
 }
 

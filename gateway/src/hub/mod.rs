@@ -19,12 +19,14 @@ pub use room_hub::HubCommand;
 use crate::bus::{Bus, BusHandler, BusMessage};
 use crate::config::Settings;
 use crate::metrics::Metrics;
-use crate::store::{Store, StoreError};
+use crate::store::{Presence, Store, StoreError};
 
 /// The shared face of one room hub.
 pub struct HubHandle {
     tx: mpsc::UnboundedSender<HubCommand>,
     members: AtomicUsize,
+    /// Local sessions of the room's anchor.
+    anchors: AtomicUsize,
     /// Like taps not yet flushed to the store.
     likes: AtomicU64,
 }
@@ -40,8 +42,29 @@ impl HubHandle {
         self.members.load(Ordering::Relaxed)
     }
 
+    /// Local anchor sessions in the room.
+    pub fn anchors(&self) -> usize {
+        self.anchors.load(Ordering::Relaxed)
+    }
+
+    /// This node's presence in the room.
+    pub fn presence(&self) -> Presence {
+        Presence {
+            online: self.online() as u64,
+            anchors: self.anchors() as u64,
+        }
+    }
+
+    /// Counts an anchor session (after `join`).
+    pub fn anchor_joined(&self) {
+        self.anchors.fetch_add(1, Ordering::AcqRel);
+    }
+
     /// Removes a member (the session left or closed).
-    pub fn leave(&self, session: u64) {
+    pub fn leave(&self, session: u64, anchor: bool) {
+        if anchor {
+            self.anchors.fetch_sub(1, Ordering::AcqRel);
+        }
         let _ = self.tx.send(HubCommand::Leave(session));
         self.members.fetch_sub(1, Ordering::AcqRel);
     }
@@ -119,6 +142,7 @@ impl HubRegistry {
         let handle = Arc::new(HubHandle {
             tx,
             members: AtomicUsize::new(0),
+            anchors: AtomicUsize::new(0),
             likes: AtomicU64::new(0),
         });
         let hub = room_hub::RoomHub::new(room.to_string(), head, handle.clone(), self.clone());
@@ -150,6 +174,14 @@ impl HubRegistry {
     /// Local sessions in the room.
     pub fn online(&self, room: &str) -> usize {
         self.get(room).map_or(0, |h| h.online())
+    }
+
+    /// Every room with local sessions, with this node's presence in it.
+    pub fn presences(&self) -> Vec<(String, Presence)> {
+        self.hubs
+            .iter()
+            .filter_map(|e| Some((e.key().clone(), e.value().hub.get()?.presence())))
+            .collect()
     }
 }
 

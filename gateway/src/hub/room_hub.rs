@@ -207,16 +207,34 @@ impl RoomHub {
             return None;
         }
         self.totals_dirty = false;
-        self.last_online = online;
-        let mut totals = match self.registry.store.totals(&self.room).await {
-            Ok(t) => t,
-            Err(e) => {
+        let reg = self.registry.clone();
+        let now = crate::clock::now_ms();
+        if online != self.last_online {
+            self.last_online = online;
+            let expires = now + reg.settings.presence_ttl_ms();
+            let node = &reg.settings.node_id;
+            if let Err(e) = reg
+                .store
+                .set_presence(&self.room, node, self.handle.presence(), expires)
+                .await
+            {
+                tracing::warn!(room = %self.room, error = %e, "presence not refreshed");
+            }
+        }
+        let (totals, presence) = match (
+            reg.store.totals(&self.room).await,
+            reg.store.presence(&self.room, now).await,
+        ) {
+            (Ok(t), Ok(p)) => (t, p),
+            (Err(e), _) | (_, Err(e)) => {
                 tracing::warn!(room = %self.room, error = %e, "totals unavailable");
                 return None;
             }
         };
-        totals.likes = totals.likes.max(self.likes_seen);
-        totals.online = online as u64;
-        Some(totals)
+        Some(Totals {
+            likes: totals.likes.max(self.likes_seen),
+            online: presence.online,
+            ..totals
+        })
     }
 }

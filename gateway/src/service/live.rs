@@ -6,6 +6,7 @@ use protocol::{ErrorCode, EventKind, Rejection, RoomStatus, StatusChanged};
 
 use super::Node;
 use crate::clock::now_ms;
+use crate::hub::HubHandle;
 use crate::room::{Room, Transition, lifecycle};
 
 impl Node {
@@ -22,6 +23,10 @@ impl Node {
             status: updated.status,
             reason: Some(t.reason().to_string()),
         });
+        let deadline = lifecycle::next_deadline(&updated, timing).map(|(at, _)| at);
+        if let Err(e) = self.store.set_deadline(room, deadline).await {
+            tracing::warn!(room, error = %e, "deadline not recorded");
+        }
         self.publish(room, kind).await?;
         tracing::info!(
             room,
@@ -38,15 +43,33 @@ impl Node {
         Ok(updated)
     }
 
-    /// The anchor's connection to `room` went away.
-    pub async fn anchor_left(&self, room: &str) {
-        match self.store.anchor_presence(room, -1).await {
-            Ok(0) if !self.is_shutting_down() => {
+    /// The anchor's connection to `room` went away: when no node holds an
+    /// anchor session any more, a live or paused room becomes abnormal.
+    pub async fn anchor_left(&self, room: &str, hub: &HubHandle) {
+        self.report_presence(room, hub).await;
+        if self.is_shutting_down() {
+            // Its anchors reconnect to another node.
+            return;
+        }
+        match self.store.presence(room, now_ms()).await {
+            Ok(p) if p.anchors == 0 => {
                 // Not live or paused: nothing to do, and that is fine.
                 let _ = self.transition(room, Transition::AnchorLost).await;
             }
             Ok(_) => {}
-            Err(e) => tracing::warn!(room, error = %e, "anchor presence not updated"),
+            Err(e) => tracing::warn!(room, error = %e, "anchor presence unknown"),
+        }
+    }
+
+    /// Writes this node's presence in `room` now.
+    pub async fn report_presence(&self, room: &str, hub: &HubHandle) {
+        let expires = now_ms() + self.settings.presence_ttl_ms();
+        if let Err(e) = self
+            .store
+            .set_presence(room, &self.settings.node_id, hub.presence(), expires)
+            .await
+        {
+            tracing::warn!(room, error = %e, "presence not reported");
         }
     }
 }

@@ -184,7 +184,13 @@ impl Session {
             recovered: None,
             missed: vec![],
         };
-        joined.totals.online = node.hubs.online(&room.id) as u64;
+        if let Some(j) = &self.joined {
+            node.report_presence(&room.id, &j.hub).await;
+        }
+        joined.totals.online = match node.store.presence(&room.id, now_ms()).await {
+            Ok(p) => p.online,
+            Err(_) => node.hubs.online(&room.id) as u64,
+        };
         if let Some(resume) = req.resume {
             let from = LogPosition {
                 epoch: resume.epoch,
@@ -205,9 +211,10 @@ impl Session {
         }
         self.skip_upto = joined.offset;
         if role == Role::Anchor
-            && let Err(e) = node.store.anchor_presence(&room.id, 1).await
+            && let Some(j) = &self.joined
         {
-            tracing::warn!(room = %room.id, error = %e, "anchor presence not counted");
+            j.hub.anchor_joined();
+            node.report_presence(&room.id, &j.hub).await;
         }
         // The snapshot goes out before any room frame queued meanwhile.
         self.outbox
@@ -220,9 +227,10 @@ impl Session {
         let Some(j) = self.joined.take() else {
             return;
         };
-        j.hub.leave(self.id);
-        if j.role == Role::Anchor {
-            self.node.anchor_left(&j.room).await;
+        let anchor = j.role == Role::Anchor;
+        j.hub.leave(self.id, anchor);
+        if anchor {
+            self.node.anchor_left(&j.room, &j.hub).await;
         }
     }
 

@@ -1,21 +1,29 @@
 //! In-process `Store` for the embedded single node: one mutex per room, the
 //! event log as a ring buffer.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use dashmap::DashMap;
 use protocol::{EventKind, RoomEvent, Totals};
 
-use super::{LogPosition, Replay, RoomUpdate, Snapshot, Store, StoreError};
+use super::{LogPosition, Presence, Replay, RoomUpdate, Snapshot, Store, StoreError};
 use crate::room::Room;
 
 /// In-process store.
 pub struct MemoryStore {
     rooms: DashMap<String, Arc<Mutex<RoomData>>>,
+    deadlines: DashMap<String, i64>,
+    leases: Mutex<HashMap<String, Lease>>,
     log_capacity: usize,
     recent_capacity: usize,
+}
+
+struct Lease {
+    node: String,
+    until: i64,
+    token: u64,
 }
 
 struct RoomData {
@@ -27,7 +35,7 @@ struct RoomData {
     likes: u64,
     comments: u64,
     viewers: HashSet<String>,
-    anchors: i64,
+    presence: HashMap<String, (Presence, i64)>,
 }
 
 impl MemoryStore {
@@ -35,6 +43,8 @@ impl MemoryStore {
     pub fn new(log_capacity: usize, recent_capacity: usize) -> Self {
         MemoryStore {
             rooms: DashMap::new(),
+            deadlines: DashMap::new(),
+            leases: Mutex::new(HashMap::new()),
             log_capacity: log_capacity.max(1),
             recent_capacity,
         }
@@ -74,7 +84,7 @@ impl Store for MemoryStore {
                     likes: 0,
                     comments: 0,
                     viewers: HashSet::new(),
-                    anchors: 0,
+                    presence: HashMap::new(),
                 })));
                 Ok(())
             }
@@ -193,11 +203,78 @@ impl Store for MemoryStore {
         Ok(totals)
     }
 
-    async fn anchor_presence(&self, room: &str, delta: i64) -> Result<i64, StoreError> {
+    async fn set_presence(
+        &self,
+        room: &str,
+        node: &str,
+        presence: Presence,
+        expires_ms: i64,
+    ) -> Result<(), StoreError> {
+        let data = self.data(room)?;
+        lock(&data)
+            .presence
+            .insert(node.to_string(), (presence, expires_ms));
+        Ok(())
+    }
+
+    async fn presence(&self, room: &str, now_ms: i64) -> Result<Presence, StoreError> {
         let data = self.data(room)?;
         let mut d = lock(&data);
-        d.anchors = (d.anchors + delta).max(0);
-        Ok(d.anchors)
+        d.presence.retain(|_, (_, until)| *until > now_ms);
+        Ok(d.presence.values().fold(Presence::default(), |acc, (p, _)| Presence {
+            online: acc.online + p.online,
+            anchors: acc.anchors + p.anchors,
+        }))
+    }
+
+    async fn set_deadline(&self, room: &str, at_ms: Option<i64>) -> Result<(), StoreError> {
+        match at_ms {
+            Some(at) => self.deadlines.insert(room.to_string(), at),
+            None => self.deadlines.remove(room).map(|(_, at)| at),
+        };
+        Ok(())
+    }
+
+    async fn due_rooms(&self, now_ms: i64) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .deadlines
+            .iter()
+            .filter(|e| *e.value() <= now_ms)
+            .map(|e| e.key().clone())
+            .collect())
+    }
+
+    async fn lease(
+        &self,
+        name: &str,
+        node: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<Option<u64>, StoreError> {
+        let mut leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
+        let next_token = leases.get(name).map_or(1, |l| l.token + 1);
+        match leases.get_mut(name) {
+            Some(l) if l.until > now_ms && l.node != node => Ok(None),
+            Some(l) if l.node == node && l.until > now_ms => {
+                l.until = now_ms + ttl_ms;
+                Ok(Some(l.token))
+            }
+            _ => {
+                leases.insert(
+                    name.to_string(),
+                    Lease {
+                        node: node.to_string(),
+                        until: now_ms + ttl_ms,
+                        token: next_token,
+                    },
+                );
+                Ok(Some(next_token))
+            }
+        }
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
     }
 }
 

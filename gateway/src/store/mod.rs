@@ -102,6 +102,40 @@ pub trait Store: Send + Sync + 'static {
     async fn add_viewer(&self, room: &str, user: &str) -> Result<(), StoreError>;
     /// Likes, comments and distinct viewers.
     async fn totals(&self, room: &str) -> Result<Totals, StoreError>;
-    /// Changes the number of anchor connections by `delta`; returns the new count.
-    async fn anchor_presence(&self, room: &str, delta: i64) -> Result<i64, StoreError>;
+    /// Sets this node's contribution to a room's presence until `expires_ms`
+    /// (a node that dies stops refreshing and its viewers disappear).
+    async fn set_presence(
+        &self,
+        room: &str,
+        node: &str,
+        presence: Presence,
+        expires_ms: i64,
+    ) -> Result<(), StoreError>;
+    /// The room's presence summed over every node whose contribution is live at `now_ms`.
+    async fn presence(&self, room: &str, now_ms: i64) -> Result<Presence, StoreError>;
+    /// Records when the room's next timer is due (`None`: no timer).
+    async fn set_deadline(&self, room: &str, at_ms: Option<i64>) -> Result<(), StoreError>;
+    /// Rooms whose timer is due at `now_ms`.
+    async fn due_rooms(&self, now_ms: i64) -> Result<Vec<String>, StoreError>;
+    /// Takes or extends the lease `name` for `node` until `now_ms + ttl_ms`.
+    /// Returns the fencing token while `node` holds it (a new token on every
+    /// new acquisition), `None` while another node does.
+    async fn lease(
+        &self,
+        name: &str,
+        node: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<Option<u64>, StoreError>;
+    /// Whether the backend answers (readiness).
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// Connections in a room, and how many of them are the anchor's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Presence {
+    /// Sessions in the room.
+    pub online: u64,
+    /// Sessions of the anchor.
+    pub anchors: u64,
 }

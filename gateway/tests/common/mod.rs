@@ -313,3 +313,4 @@ pub fn statuses(events: &[RoomEvent]) -> Vec<RoomStatus> {
         })
         .collect()
 }
+pub mod redis;
