@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, every test of every crate.
-# Tests that need Redis start their own redis-server on free loopback ports.
+# The whole test suite: formatting, lints, every test of every crate, then
+# the gateway's behaviour tests again on a real redis-server and on a
+# 3-master Redis Cluster (the tests start both themselves on free ports).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace
+GATEWAY_TEST_BACKEND=redis cargo test -p gateway --tests
+GATEWAY_TEST_BACKEND=cluster cargo test -p gateway --tests

@@ -51,6 +51,16 @@ settings! {
     admin_key: String = String::new(), "GATEWAY_ADMIN_KEY";
     /// HS256 secret of viewer tokens (empty: a random secret is generated and printed).
     token_secret: String = String::new(), "GATEWAY_TOKEN_SECRET";
+    /// Redis server URL, e.g. redis://127.0.0.1:6379 (empty: in-process backend).
+    redis: String = String::new(), "GATEWAY_REDIS";
+    /// Redis Sentinel URLs, comma-separated (with --redis-sentinel-master).
+    redis_sentinel: String = String::new(), "GATEWAY_REDIS_SENTINEL";
+    /// Master name watched by the Sentinels.
+    redis_sentinel_master: String = "mymaster".to_string(), "GATEWAY_REDIS_SENTINEL_MASTER";
+    /// Redis Cluster seed URLs, comma-separated (sharded pub/sub, Redis 7+).
+    redis_cluster: String = String::new(), "GATEWAY_REDIS_CLUSTER";
+    /// Prefix of every Redis key and channel (several deployments may share a Redis).
+    redis_prefix: String = "gw".to_string(), "GATEWAY_REDIS_PREFIX";
     /// Name of this node in logs and metrics (empty: random).
     node_id: String = String::new(), "GATEWAY_NODE_ID";
     /// Fan-out tick: events of one tick go out as one frame per lane.
@@ -125,6 +135,30 @@ impl Settings {
             "log_format must be text or json"
         );
         Ok(())
+    }
+
+    /// The Redis topology, if one is configured.
+    pub fn topology(&self) -> Option<crate::store::redis::Topology> {
+        use crate::store::redis::Topology;
+        let list = |s: &str| -> Vec<String> {
+            s.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
+        };
+        if !self.redis_cluster.is_empty() {
+            Some(Topology::Cluster(list(&self.redis_cluster)))
+        } else if !self.redis_sentinel.is_empty() {
+            Some(Topology::Sentinel {
+                sentinels: list(&self.redis_sentinel),
+                master: self.redis_sentinel_master.clone(),
+            })
+        } else if !self.redis.is_empty() {
+            Some(Topology::Single(self.redis.clone()))
+        } else {
+            None
+        }
     }
 
     /// How long a node's presence counts without a refresh, ms.

@@ -30,8 +30,10 @@ pub use config::{ServeArgs, Settings};
 pub use service::Node;
 
 use auth::TokenKeys;
-use bus::MemoryBus;
-use store::MemoryStore;
+use bus::{Bus, MemoryBus, RedisBus};
+use metrics::Metrics;
+use store::redis::RedisConn;
+use store::{MemoryStore, RedisStore, Store};
 
 /// A running node.
 pub struct Running {
@@ -64,19 +66,41 @@ pub fn fill_generated(settings: &mut Settings) -> Vec<&'static str> {
     generated
 }
 
-/// Starts an embedded node (in-process store and bus) on `settings.listen`.
+/// The store and bus the settings ask for: in-process, or Redis.
+async fn backend(
+    settings: &Settings,
+    metrics: &Arc<Metrics>,
+) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn Bus>)> {
+    let (log, recent) = (settings.log_capacity, settings.recent_comments);
+    Ok(match settings.topology() {
+        None => (
+            Arc::new(MemoryStore::new(log, recent)),
+            Arc::new(MemoryBus::new()),
+        ),
+        Some(t) => {
+            let conn = RedisConn::connect(&t, None).await?;
+            let prefix = &settings.redis_prefix;
+            let bus = RedisBus::connect(&t, prefix, metrics.clone()).await?;
+            tracing::info!(topology = ?t, "Redis backend");
+            (
+                Arc::new(RedisStore::new(conn, prefix, log, recent)),
+                Arc::new(bus),
+            )
+        }
+    })
+}
+
+/// Starts a node on `settings.listen`: embedded (in-process store and bus)
+/// unless a Redis topology is configured.
 pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
     fill_generated(&mut settings);
-    let store = Arc::new(MemoryStore::new(
-        settings.log_capacity,
-        settings.recent_comments,
-    ));
-    let bus = Arc::new(MemoryBus::new());
+    let metrics = Arc::new(Metrics::new());
+    let (store, bus) = backend(&settings, &metrics).await?;
     let keys = TokenKeys::new(settings.token_secret.as_bytes());
     let listener = TcpListener::bind(settings.listen).await?;
     let addr = listener.local_addr()?;
     let admin_key = settings.admin_key.clone();
-    let node = Node::new(settings, store, bus, keys);
+    let node = Node::new(settings, store, bus, keys, metrics);
     let app = http::router(http::AppState {
         node: node.clone(),
         admin_key: admin_key.clone().into(),

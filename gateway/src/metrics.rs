@@ -30,6 +30,10 @@ pub struct Metrics {
     pub low_dropped: Counter,
     /// Offsets skipped because the log lost them before a hub saw them.
     pub gap_skipped: Counter,
+    /// Times the bus connection dropped.
+    pub bus_disconnects: Counter,
+    /// Events a hub fetched from the log because the bus did not bring them.
+    pub gap_filled: Counter,
 }
 
 impl Default for Metrics {
@@ -51,6 +55,8 @@ impl Metrics {
             frames_queued: Counter::default(),
             low_dropped: Counter::default(),
             gap_skipped: Counter::default(),
+            bus_disconnects: Counter::default(),
+            gap_filled: Counter::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -84,6 +90,16 @@ impl Metrics {
             "gap_skipped",
             "Room offsets skipped because the log lost them",
             m.gap_skipped.clone(),
+        );
+        registry.register(
+            "bus_disconnects",
+            "Times the bus connection dropped",
+            m.bus_disconnects.clone(),
+        );
+        registry.register(
+            "gap_filled",
+            "Events fetched from the log because the bus did not bring them",
+            m.gap_filled.clone(),
         );
         Metrics { registry, ..m }
     }

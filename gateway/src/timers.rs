@@ -37,7 +37,11 @@ async fn fire_due(node: &Node) {
         // a compare-and-set, so even a stale holder cannot apply it twice.
         let lease = format!("timers:{id}");
         let ttl = 3 * node.settings.timer_interval_ms.max(1) as i64;
-        match node.store.lease(&lease, &node.settings.node_id, now, ttl).await {
+        match node
+            .store
+            .lease(&lease, &node.settings.node_id, now, ttl)
+            .await
+        {
             Ok(Some(_token)) => {}
             Ok(None) => continue,
             Err(e) => {

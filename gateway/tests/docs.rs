@@ -25,12 +25,22 @@ fn every_error_and_close_code_is_in_the_protocol_doc() {
     let doc = read("docs/protocol.md");
     let errors = read("protocol/src/error.rs");
     for line in errors.lines() {
-        if let Some(name) = line.trim().strip_prefix("ErrorCode::").and_then(|l| l.split(" => \"").nth(1)) {
+        if let Some(name) = line
+            .trim()
+            .strip_prefix("ErrorCode::")
+            .and_then(|l| l.split(" => \"").nth(1))
+        {
             let name = name.trim_end_matches("\",");
-            assert!(doc.contains(&format!("`{name}`")), "protocol.md lacks error code {name}");
+            assert!(
+                doc.contains(&format!("`{name}`")),
+                "protocol.md lacks error code {name}"
+            );
         }
     }
-    for code in [1000, 1009, 4000, 4001, 4002, 4003, 4100, 4101, 4102] {
-        assert!(doc.contains(&code.to_string()), "protocol.md lacks close code {code}");
+    for code in [1000, 1009, 4000, 4001, 4002, 4003, 4004, 4100, 4101, 4102] {
+        assert!(
+            doc.contains(&code.to_string()),
+            "protocol.md lacks close code {code}"
+        );
     }
 }

@@ -52,7 +52,10 @@ fn server_keeps_aof_data_across_kill_and_restart() {
     assert_eq!(r.port().to_string(), port, "restart keeps the port");
     assert_eq!(cli(&["-p", &port, "get", "k"]), "v");
     assert_eq!(r.cmd(&["GET", "k"]).unwrap(), "v");
-    assert_eq!(r.cmd(&["CONFIG", "GET", "appendonly"]).is_ok(), true);
+    assert_eq!(
+        r.cmd(&["CONFIG", "GET", "appendonly"]).unwrap(),
+        "appendonly\nyes"
+    );
 }
 
 #[test]
@@ -64,7 +67,7 @@ fn server_drop_kills_process_and_removes_dir() {
     let port = r.port();
     let dir = r.dir().to_path_buf();
     assert!(dir.is_dir());
-    assert_eq!(r.cmd(&["CONFIG", "GET", "save"]).is_ok(), true);
+    assert_eq!(r.cmd(&["CONFIG", "GET", "save"]).unwrap(), "save\n");
     drop(r);
     assert!(!dir.exists(), "temp dir left behind: {}", dir.display());
     assert!(
@@ -118,4 +121,16 @@ fn cluster_of_three_masters_serves_hash_tagged_keys() {
         assert_eq!(cli(&["-c", "-p", &p, "get", "{a}x"]), "1");
         assert_eq!(cli(&["-c", "-p", &p, "mget", "{b}x", "{b}y"]), "2");
     }
+}
+
+#[test]
+#[should_panic(expected = "Address already in use")]
+fn restart_on_a_taken_port_panics_with_the_server_log() {
+    if !available() {
+        panic!("Address already in use (skipped: redis-server not installed)");
+    }
+    let mut r = RedisServer::start();
+    r.kill();
+    let _squatter = std::net::TcpListener::bind(("127.0.0.1", r.port())).unwrap();
+    r.restart();
 }

@@ -7,7 +7,7 @@
 pub enum CloseCode {
     /// 1000: normal close (the client asked, or the session ended cleanly).
     Normal,
-    /// 1009: a frame exceeded the hard transport limit.
+    /// 1009: a frame exceeded the hard transport limit; fix the client.
     MessageTooBig,
     /// 4000: this node is shutting down; reconnect (to any node) and resume.
     ShuttingDown,
@@ -17,6 +17,9 @@ pub enum CloseCode {
     HeartbeatTimeout,
     /// 4003: internal failure of this session; reconnect and resume.
     InternalError,
+    /// 4004: the room's event log was reset (new epoch); reconnect and rejoin
+    /// from a fresh snapshot.
+    Resync,
     /// 4100: the token is invalid or expired; get a new token before reconnecting.
     AuthFailed,
     /// 4101: the user is banned from this gateway.
@@ -35,6 +38,7 @@ impl CloseCode {
             CloseCode::SlowConsumer => 4001,
             CloseCode::HeartbeatTimeout => 4002,
             CloseCode::InternalError => 4003,
+            CloseCode::Resync => 4004,
             CloseCode::AuthFailed => 4100,
             CloseCode::Banned => 4101,
             CloseCode::ProtocolViolation => 4102,
@@ -48,8 +52,7 @@ impl CloseCode {
 
     /// Whether a client should reconnect after this close.
     pub fn should_reconnect(self) -> bool {
-        let code = self.code();
-        code == 1009 || (4000..4100).contains(&code)
+        (4000..4100).contains(&self.code())
     }
 
     /// Short reason text sent in the close frame.
@@ -61,6 +64,7 @@ impl CloseCode {
             CloseCode::SlowConsumer => "slow consumer",
             CloseCode::HeartbeatTimeout => "heartbeat timeout",
             CloseCode::InternalError => "internal error, reconnect",
+            CloseCode::Resync => "room log reset, rejoin",
             CloseCode::AuthFailed => "authentication failed",
             CloseCode::Banned => "banned",
             CloseCode::ProtocolViolation => "too many malformed frames",
@@ -68,13 +72,14 @@ impl CloseCode {
     }
 }
 
-const ALL: [CloseCode; 9] = [
+const ALL: [CloseCode; 10] = [
     CloseCode::Normal,
     CloseCode::MessageTooBig,
     CloseCode::ShuttingDown,
     CloseCode::SlowConsumer,
     CloseCode::HeartbeatTimeout,
     CloseCode::InternalError,
+    CloseCode::Resync,
     CloseCode::AuthFailed,
     CloseCode::Banned,
     CloseCode::ProtocolViolation,

@@ -72,7 +72,7 @@ impl TokenKeys {
             sub: user.to_string(),
             name: nick.to_string(),
             real_name,
-            exp: now_secs + ttl_secs,
+            exp: now_secs.saturating_add(ttl_secs),
         };
         Ok(jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),

@@ -3,8 +3,10 @@
 //! embedded node; Redis pub/sub in a cluster.
 
 mod memory;
+mod redis;
 
 pub use memory::MemoryBus;
+pub use redis::RedisBus;
 
 use std::sync::Arc;
 
@@ -12,7 +14,7 @@ use async_trait::async_trait;
 use protocol::RoomEvent;
 
 /// What travels on the bus for one room.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum BusMessage {
     /// A logged room event (with its offset).
     Event(RoomEvent),

@@ -42,7 +42,10 @@ impl IntoResponse for ApiError {
             ErrorCode::Conflict | ErrorCode::InvalidTransition | ErrorCode::RoomExpired => {
                 StatusCode::CONFLICT
             }
-            ErrorCode::Unauthenticated | ErrorCode::TokenInvalid => StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthenticated | ErrorCode::TokenInvalid | ErrorCode::TokenExpired => {
+                StatusCode::UNAUTHORIZED
+            }
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -190,6 +193,9 @@ struct TokenBody {
     ttl: u64,
 }
 
+/// Longest token the admin API mints: 30 days.
+const MAX_TOKEN_TTL: u64 = 30 * 24 * 3600;
+
 fn default_ttl() -> u64 {
     3600
 }
@@ -201,6 +207,12 @@ async fn mint_token(
     let Json(b) = body.map_err(bad_body)?;
     s.node.limits.check_id("user", &b.user)?;
     s.node.limits.check_nick(&b.name)?;
+    if b.ttl == 0 || b.ttl > MAX_TOKEN_TTL {
+        return Err(ApiError(Rejection::new(
+            ErrorCode::Invalid,
+            format!("ttl must be 1..={MAX_TOKEN_TTL} seconds"),
+        )));
+    }
     let now = crate::clock::now_ms() as u64 / 1000;
     let token = s
         .node

@@ -37,9 +37,12 @@ pub fn router(state: AppState) -> Router {
 
 async fn ready(State(s): State<AppState>) -> impl IntoResponse {
     if s.node.is_shutting_down() {
-        (StatusCode::SERVICE_UNAVAILABLE, "shutting down")
-    } else {
-        (StatusCode::OK, "ready")
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+    }
+    let ping = tokio::time::timeout(std::time::Duration::from_secs(1), s.node.store.ping());
+    match ping.await {
+        Ok(Ok(())) => (StatusCode::OK, "ready"),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "backend unavailable"),
     }
 }
 

@@ -26,6 +26,9 @@ pub enum HubCommand {
     Leave(u64),
 }
 
+/// How often a hub compares itself with the log head.
+const RESYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 pub(super) struct RoomHub {
     pub(super) room: String,
     pub(super) epoch: String,
@@ -39,7 +42,7 @@ pub(super) struct RoomHub {
     likes_seen: u64,
     totals_dirty: bool,
     last_online: usize,
-    head_checked: bool,
+    next_resync: Instant,
 }
 
 impl RoomHub {
@@ -63,7 +66,7 @@ impl RoomHub {
             likes_seen: 0,
             totals_dirty: false,
             last_online: 0,
-            head_checked: false,
+            next_resync: Instant::now(),
         }
     }
 
@@ -121,9 +124,9 @@ impl RoomHub {
             self.flush_likes(taps).await;
         }
         let mut events = Vec::new();
-        if !self.head_checked {
-            self.head_checked = true;
-            self.catch_up_after_start(&mut events).await;
+        if Instant::now() >= self.next_resync {
+            self.next_resync = Instant::now() + RESYNC_EVERY;
+            self.resync(&mut events).await;
         }
         self.reorder.take_ready(&mut events);
         if let Some((from, to)) = self.reorder.overdue_gap(Instant::now()) {
@@ -169,12 +172,27 @@ impl RoomHub {
         }
     }
 
-    /// Events appended between reading the head and subscribing reached no
-    /// hub; a quiet room would not notice the gap, so look once.
-    async fn catch_up_after_start(&mut self, events: &mut Vec<RoomEvent>) {
-        if let Ok(head) = self.registry.store.head(&self.room).await
-            && head.offset >= self.reorder.next()
-        {
+    /// Compares the hub with the log head. Events the bus did not bring (a
+    /// publish lost in a Redis outage, or appended between reading the head
+    /// and subscribing) would otherwise wait for the next event of a quiet
+    /// room. A new epoch means the log was reset: every local session is
+    /// closed with 4004 and rejoins from a fresh snapshot.
+    async fn resync(&mut self, events: &mut Vec<RoomEvent>) {
+        let Ok(head) = self.registry.store.head(&self.room).await else {
+            return;
+        };
+        if head.epoch != self.epoch {
+            tracing::warn!(room = %self.room, "room log epoch changed; members rejoin");
+            for m in self.members.drain(..) {
+                m.outbox.close(protocol::CloseCode::Resync);
+            }
+            self.index.clear();
+            self.reorder = Reorder::new(head.offset + 1, self.registry.settings.tick());
+            self.high_since = head.offset;
+            self.epoch = head.epoch;
+            return;
+        }
+        if head.offset >= self.reorder.next() {
             self.fill_gap(self.reorder.next(), head.offset + 1, events)
                 .await;
         }
@@ -188,13 +206,19 @@ impl RoomHub {
         match self.registry.store.replay(&self.room, &pos).await {
             Ok(Replay::Recovered(found)) => {
                 for e in found.into_iter().filter(|e| e.offset < to) {
+                    if e.offset >= self.reorder.next() {
+                        self.registry.metrics.gap_filled.inc();
+                    }
                     self.reorder.push(e, Instant::now());
                 }
             }
             Ok(Replay::NotRecovered) => {
                 tracing::warn!(room = %self.room, from, to, "log lost a gap; skipping it");
-                self.registry.metrics.gap_skipped.inc();
+                self.registry.metrics.gap_skipped.inc_by(to - from);
                 self.reorder.skip_to(to);
+                // Show the loss: the next high batch starts past the gap, so
+                // clients see `since` jump beyond their last `upto`.
+                self.high_since = self.high_since.max(to - 1);
             }
             Err(e) => tracing::warn!(room = %self.room, error = %e, "gap fetch failed"),
         }

@@ -46,10 +46,26 @@ impl Transition {
     }
 }
 
+impl Transition {
+    /// What the transition does, for refusal messages.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Transition::Live(LiveAction::Start) => "start",
+            Transition::Live(LiveAction::Pause) => "pause",
+            Transition::Live(LiveAction::Resume) => "resume",
+            Transition::Live(LiveAction::End) => "end",
+            Transition::Ban => "ban",
+            Transition::AnchorLost => "mark abnormal",
+            Transition::AbnormalTimeout => "time out",
+            Transition::MaxDuration => "cap",
+        }
+    }
+}
+
 fn refuse(from: RoomStatus, t: Transition) -> Rejection {
     Rejection::new(
         ErrorCode::InvalidTransition,
-        format!("cannot {} a room in status {}", t.reason(), from.code()),
+        format!("cannot {} a room in status {}", t.verb(), from.code()),
     )
 }
 

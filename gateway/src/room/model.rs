@@ -109,8 +109,41 @@ pub struct RoomPatch {
     pub planned_start: Option<i64>,
     /// New planned end.
     pub planned_end: Option<i64>,
-    /// New switches (all of them).
-    pub switches: Option<Switches>,
+    /// Switches to change; the ones left out keep their values.
+    pub switches: Option<SwitchesPatch>,
+}
+
+/// A partial change of room switches.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub struct SwitchesPatch {
+    /// Comments allowed.
+    pub comments: Option<bool>,
+    /// Likes allowed.
+    pub likes: Option<bool>,
+    /// Anonymous watching allowed.
+    pub anonymous_watch: Option<bool>,
+    /// Sharing allowed.
+    pub sharing: Option<bool>,
+    /// Replay on.
+    pub replay: Option<bool>,
+    /// Customer service on.
+    pub customer_service: Option<bool>,
+}
+
+impl SwitchesPatch {
+    fn apply(&self, s: &mut Switches) {
+        let set = |dst: &mut bool, v: Option<bool>| {
+            if let Some(v) = v {
+                *dst = v;
+            }
+        };
+        set(&mut s.comments, self.comments);
+        set(&mut s.likes, self.likes);
+        set(&mut s.anonymous_watch, self.anonymous_watch);
+        set(&mut s.sharing, self.sharing);
+        set(&mut s.replay, self.replay);
+        set(&mut s.customer_service, self.customer_service);
+    }
 }
 
 impl RoomPatch {
@@ -129,8 +162,8 @@ impl RoomPatch {
         check_plan(start, end)?;
         room.planned_start = start;
         room.planned_end = end;
-        if let Some(s) = self.switches {
-            room.switches = s;
+        if let Some(s) = &self.switches {
+            s.apply(&mut room.switches);
         }
         Ok(())
     }

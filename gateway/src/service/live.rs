@@ -19,9 +19,14 @@ impl Node {
             .update_room(room, &move |r| lifecycle::apply(r, t, now, timing))
             .await
             .map_err(|e| e.rejection())?;
+        let reason = if updated.status == RoomStatus::Expired {
+            "expired"
+        } else {
+            t.reason()
+        };
         let kind = EventKind::Status(StatusChanged {
             status: updated.status,
-            reason: Some(t.reason().to_string()),
+            reason: Some(reason.to_string()),
         });
         let deadline = lifecycle::next_deadline(&updated, timing).map(|(at, _)| at);
         if let Err(e) = self.store.set_deadline(room, deadline).await {

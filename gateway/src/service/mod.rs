@@ -51,8 +51,8 @@ impl Node {
         store: Arc<dyn Store>,
         bus: Arc<dyn Bus>,
         keys: TokenKeys,
+        metrics: Arc<Metrics>,
     ) -> Arc<Node> {
-        let metrics = Arc::new(Metrics::new());
         let hubs = HubRegistry::new(
             settings.clone(),
             store.clone(),

@@ -31,6 +31,8 @@ struct JoinedRoom {
     room: String,
     role: Role,
     hub: Arc<HubHandle>,
+    /// Whether this session counts as an anchor presence in the hub.
+    anchor_counted: bool,
 }
 
 /// State of one connection.
@@ -75,8 +77,8 @@ impl Session {
         }
     }
 
-    /// Runs the connection to its end. `refused` closes it right after
-    /// `hello` with an error reply and 4100 (bad token at upgrade).
+    /// Runs the connection to its end. `refused` (a bad token at upgrade)
+    /// sends an error reply instead of `hello` and closes with 4100.
     pub async fn run<S>(mut self, mut ws: S, refused: Option<Rejection>)
     where
         S: Stream<Item = Result<Message, WsError>> + Sink<Message, Error = WsError> + Unpin,
@@ -90,7 +92,7 @@ impl Session {
             }
             None => self.serve(&mut ws).await,
         };
-        self.leave().await;
+        self.leave(true).await;
         if let Some(code) = close {
             // Whatever is still queued (the refusal, say) goes before the
             // close, unless the socket is what is stuck.
@@ -263,6 +265,7 @@ fn close_label(code: CloseCode) -> &'static str {
         CloseCode::SlowConsumer => "4001",
         CloseCode::HeartbeatTimeout => "4002",
         CloseCode::InternalError => "4003",
+        CloseCode::Resync => "4004",
         CloseCode::AuthFailed => "4100",
         CloseCode::Banned => "4101",
         CloseCode::ProtocolViolation => "4102",

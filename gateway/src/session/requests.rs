@@ -62,8 +62,8 @@ impl Session {
     }
 
     async fn handle(&mut self, frame: ClientFrame) -> Result<Option<ServerFrame>, Rejection> {
-        self.node.limits.check_frame(&frame)?;
         self.rate_limit()?;
+        self.node.limits.check_frame(&frame)?;
         let id = frame.id;
         let reply = match frame.request {
             Request::Ping(_) => Ok(ServerFrame::Pong(Pong { id, ts: now_ms() })),
@@ -76,7 +76,7 @@ impl Session {
             }
             Request::Join(j) => return self.join(id, j).await,
             Request::Leave(_) => {
-                self.leave().await;
+                self.leave(true).await;
                 Ok(ack(id, None))
             }
             Request::Comment(c) => self.comment(id, c.text).await,
@@ -119,7 +119,9 @@ impl Session {
         id: Option<RequestId>,
         req: Join,
     ) -> Result<Option<ServerFrame>, Rejection> {
-        self.leave().await;
+        // Re-joining the same room (to recover, say) is not the anchor leaving it.
+        let same_room = self.joined.as_ref().is_some_and(|j| j.room == req.room);
+        self.leave(!same_room).await;
         let node = self.node.clone();
         let room = node
             .store
@@ -153,6 +155,7 @@ impl Session {
             room: room.id.clone(),
             role,
             hub,
+            anchor_counted: false,
         });
         let viewer = match &self.identity {
             Some(i) => i.user.clone(),
@@ -169,7 +172,7 @@ impl Session {
         {
             Ok(s) => s,
             Err(e) => {
-                self.leave().await;
+                self.leave(false).await;
                 return Err(e.rejection());
             }
         };
@@ -206,14 +209,18 @@ impl Session {
                     joined.recovered = Some(true);
                 }
                 Ok(Replay::NotRecovered) => joined.recovered = Some(false),
-                Err(e) => tracing::warn!(room = %room.id, error = %e, "replay failed"),
+                Err(e) => {
+                    tracing::warn!(room = %room.id, error = %e, "replay failed");
+                    joined.recovered = Some(false);
+                }
             }
         }
         self.skip_upto = joined.offset;
         if role == Role::Anchor
-            && let Some(j) = &self.joined
+            && let Some(j) = &mut self.joined
         {
             j.hub.anchor_joined();
+            j.anchor_counted = true;
             node.report_presence(&room.id, &j.hub).await;
         }
         // The snapshot goes out before any room frame queued meanwhile.
@@ -222,15 +229,19 @@ impl Session {
         Ok(None)
     }
 
-    /// Leaves the joined room, if any.
-    pub(super) async fn leave(&mut self) {
+    /// Leaves the joined room, if any. With `anchor_check`, an anchor's
+    /// leaving may make the room abnormal (its last connection is gone).
+    pub(super) async fn leave(&mut self, anchor_check: bool) {
         let Some(j) = self.joined.take() else {
             return;
         };
-        let anchor = j.role == Role::Anchor;
-        j.hub.leave(self.id, anchor);
-        if anchor {
-            self.node.anchor_left(&j.room, &j.hub).await;
+        j.hub.leave(self.id, j.anchor_counted);
+        if j.anchor_counted {
+            if anchor_check {
+                self.node.anchor_left(&j.room, &j.hub).await;
+            } else {
+                self.node.report_presence(&j.room, &j.hub).await;
+            }
         }
     }
 

@@ -221,10 +221,12 @@ impl Store for MemoryStore {
         let data = self.data(room)?;
         let mut d = lock(&data);
         d.presence.retain(|_, (_, until)| *until > now_ms);
-        Ok(d.presence.values().fold(Presence::default(), |acc, (p, _)| Presence {
-            online: acc.online + p.online,
-            anchors: acc.anchors + p.anchors,
-        }))
+        Ok(d.presence
+            .values()
+            .fold(Presence::default(), |acc, (p, _)| Presence {
+                online: acc.online + p.online,
+                anchors: acc.anchors + p.anchors,
+            }))
     }
 
     async fn set_deadline(&self, room: &str, at_ms: Option<i64>) -> Result<(), StoreError> {

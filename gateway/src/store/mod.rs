@@ -3,8 +3,10 @@
 //! (a cluster of nodes). Multi-step invariants are atomic inside the store.
 
 mod memory;
+pub mod redis;
 
 pub use memory::MemoryStore;
+pub use redis::RedisStore;
 
 use async_trait::async_trait;
 use protocol::{ErrorCode, EventKind, Rejection, RoomEvent, Totals};

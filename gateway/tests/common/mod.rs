@@ -16,8 +16,39 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub const WAIT: Duration = Duration::from_secs(5);
 
+/// The backend the suite runs on: `GATEWAY_TEST_BACKEND` = `memory`
+/// (default), `redis` (a redis-server per test) or `cluster` (one 3-master
+/// Redis Cluster per test binary, a key prefix per test).
+pub fn test_backend() -> String {
+    std::env::var("GATEWAY_TEST_BACKEND").unwrap_or_else(|_| "memory".into())
+}
+
+static CLUSTER: std::sync::OnceLock<redis::RedisCluster> = std::sync::OnceLock::new();
+static PREFIX: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Points `s` at the backend under test; returns the server to keep alive.
+pub fn use_backend(s: &mut Settings) -> Option<redis::RedisServer> {
+    let n = PREFIX.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    s.redis_prefix = format!("t{}-{n}", std::process::id());
+    match test_backend().as_str() {
+        "memory" => None,
+        "redis" => {
+            let server = redis::RedisServer::start();
+            s.redis = server.url();
+            Some(server)
+        }
+        "cluster" => {
+            let cluster = CLUSTER.get_or_init(redis::RedisCluster::start);
+            s.redis_cluster = cluster.seeds().join(",");
+            None
+        }
+        other => panic!("unknown GATEWAY_TEST_BACKEND {other}"),
+    }
+}
+
 pub struct TestGateway {
     pub running: Option<Running>,
+    pub redis: Option<redis::RedisServer>,
     pub addr: std::net::SocketAddr,
     pub admin_key: String,
     http: reqwest::Client,
@@ -43,9 +74,11 @@ impl TestGateway {
 
     pub async fn start_with(f: impl FnOnce(&mut Settings)) -> Self {
         let mut s = settings();
+        let redis = use_backend(&mut s);
         f(&mut s);
         let running = gateway::start(s).await.unwrap();
         TestGateway {
+            redis,
             addr: running.addr,
             admin_key: running.admin_key.clone(),
             running: Some(running),

@@ -7,7 +7,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -128,7 +128,8 @@ impl RedisServer {
     }
 
     /// Sends one command over a fresh connection and returns the reply as
-    /// text (`+OK` → `OK`, bulk → its content, `-ERR x` → `Err("ERR x")`).
+    /// text (`+OK` → `OK`, bulk → its content, nil → `""`, arrays → lines,
+    /// `-ERR x` → `Err("ERR x")`).
     pub fn cmd(&self, args: &[&str]) -> Result<String, String> {
         command(self.port, args)
     }
@@ -180,6 +181,7 @@ impl RedisServer {
         let child = cmd.spawn().unwrap_or_else(|e| {
             panic!("cannot run redis-server (is it installed? see .ci/run): {e}")
         });
+        watchdog(child.id());
         *self.child_mut() = Some(child);
     }
 
@@ -445,25 +447,53 @@ fn command(port: u16, args: &[&str]) -> Result<String, String> {
     (&stream)
         .write_all(req.as_bytes())
         .map_err(|e| e.to_string())?;
-    let mut reader = BufReader::new(&stream);
+    read_reply(&mut BufReader::new(&stream))
+}
+
+/// Reads one RESP reply: simple strings, integers and bulk strings as their
+/// text (nil as ""), arrays as their elements joined by newlines, errors as
+/// `Err`.
+fn read_reply(reader: &mut impl BufRead) -> Result<String, String> {
     let mut line = String::new();
     reader.read_line(&mut line).map_err(|e| e.to_string())?;
     let line = line.trim_end_matches(['\r', '\n']);
     let (kind, rest) = line.split_at(line.len().min(1));
+    let len = || -> Result<i64, String> { rest.parse().map_err(|_| format!("bad reply {line:?}")) };
     match kind {
         "+" | ":" => Ok(rest.to_string()),
         "-" => Err(rest.to_string()),
         "$" => {
-            let len: i64 = rest.parse().map_err(|_| format!("bad reply {line:?}"))?;
-            if len < 0 {
+            let Ok(n) = usize::try_from(len()?) else {
                 return Ok(String::new()); // nil
-            }
-            let mut buf = vec![0; len as usize + 2];
+            };
+            let mut buf = vec![0; n + 2];
             reader.read_exact(&mut buf).map_err(|e| e.to_string())?;
-            buf.truncate(len as usize);
+            buf.truncate(n);
             String::from_utf8(buf).map_err(|e| e.to_string())
+        }
+        "*" => {
+            let n = usize::try_from(len()?).unwrap_or(0);
+            let items = (0..n)
+                .map(|_| read_reply(reader))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(items.join("\n"))
         }
         "" => Err("connection closed".into()),
         _ => Err(format!("unsupported reply {line:?}")),
     }
+}
+
+/// Kills `pid` once this test process is gone, so servers held in statics
+/// (which are never dropped) or left by a killed test do not outlive it.
+fn watchdog(pid: u32) {
+    let script = format!(
+        "while kill -0 {me} 2>/dev/null; do sleep 0.5; done; kill -9 {pid} 2>/dev/null",
+        me = std::process::id()
+    );
+    let _ = Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
 }

@@ -1,0 +1,145 @@
+//! Redis `Bus`: one subscriber connection per node (per shard on a Cluster,
+//! with sharded pub/sub so a room's traffic touches one shard). A node
+//! subscribes to a room when its first local viewer joins and unsubscribes
+//! when the last leaves. Subscriptions come back by themselves after a
+//! reconnect; events published meanwhile are fetched from the room log by
+//! the hubs' resync.
+
+use std::sync::{Arc, OnceLock};
+
+use async_trait::async_trait;
+use redis::{AsyncCommands, PushInfo, PushKind, RedisResult};
+use tokio::sync::{Mutex, mpsc};
+
+use super::{Bus, BusError, BusHandler, BusMessage};
+use crate::metrics::Metrics;
+use crate::store::redis::{RedisConn, Topology};
+
+/// Redis pub/sub bus.
+pub struct RedisBus {
+    prefix: Arc<str>,
+    publisher: RedisConn,
+    subscriber: Mutex<RedisConn>,
+    sharded: bool,
+    handler: Arc<OnceLock<Arc<dyn BusHandler>>>,
+}
+
+fn channel(prefix: &str, room: &str) -> String {
+    format!("{prefix}:{{{room}}}:ch")
+}
+
+fn room_of<'a>(prefix: &str, channel: &'a str) -> Option<&'a str> {
+    channel
+        .strip_prefix(prefix)?
+        .strip_prefix(":{")?
+        .strip_suffix("}:ch")
+}
+
+fn err(e: redis::RedisError) -> BusError {
+    BusError(e.to_string())
+}
+
+impl RedisBus {
+    /// Connects the publisher and the subscriber, and starts the receive loop.
+    pub async fn connect(
+        topology: &Topology,
+        prefix: &str,
+        metrics: Arc<Metrics>,
+    ) -> RedisResult<RedisBus> {
+        let prefix: Arc<str> = prefix.into();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let subscriber = RedisConn::connect(topology, Some(tx)).await?;
+        let publisher = RedisConn::connect(topology, None).await?;
+        let handler: Arc<OnceLock<Arc<dyn BusHandler>>> = Arc::new(OnceLock::new());
+        tokio::spawn(receive(rx, prefix.clone(), handler.clone(), metrics));
+        Ok(RedisBus {
+            prefix,
+            publisher,
+            subscriber: Mutex::new(subscriber),
+            sharded: topology.sharded(),
+            handler,
+        })
+    }
+}
+
+async fn receive(
+    mut rx: mpsc::UnboundedReceiver<PushInfo>,
+    prefix: Arc<str>,
+    handler: Arc<OnceLock<Arc<dyn BusHandler>>>,
+    metrics: Arc<Metrics>,
+) {
+    while let Some(push) = rx.recv().await {
+        match push.kind {
+            PushKind::Message | PushKind::SMessage => {
+                let (Some(ch), Some(payload)) = (push.data.first(), push.data.get(1)) else {
+                    continue;
+                };
+                let (Ok(ch), Ok(payload)) = (
+                    redis::from_redis_value::<String>(ch.clone()),
+                    redis::from_redis_value::<Vec<u8>>(payload.clone()),
+                ) else {
+                    continue;
+                };
+                let Some(room) = room_of(&prefix, &ch) else {
+                    continue;
+                };
+                match postcard::from_bytes::<BusMessage>(&payload) {
+                    Ok(msg) => {
+                        if let Some(h) = handler.get() {
+                            h.deliver(room, msg);
+                        }
+                    }
+                    Err(e) => tracing::warn!(room, error = %e, "undecodable bus message"),
+                }
+            }
+            PushKind::Disconnection => {
+                metrics.bus_disconnects.inc();
+                tracing::warn!("bus connection lost; it reconnects and resubscribes by itself");
+            }
+            _ => {}
+        }
+    }
+}
+
+#[async_trait]
+impl Bus for RedisBus {
+    fn set_handler(&self, handler: Arc<dyn BusHandler>) {
+        let _ = self.handler.set(handler);
+    }
+
+    async fn subscribe(&self, room: &str) -> Result<(), BusError> {
+        self.subscriber
+            .lock()
+            .await
+            .subscribe(&channel(&self.prefix, room))
+            .await
+            .map_err(err)
+    }
+
+    async fn unsubscribe(&self, room: &str) -> Result<(), BusError> {
+        self.subscriber
+            .lock()
+            .await
+            .unsubscribe(&channel(&self.prefix, room))
+            .await
+            .map_err(err)
+    }
+
+    async fn publish(&self, room: &str, msg: BusMessage) -> Result<(), BusError> {
+        let payload = postcard::to_allocvec(&msg).map_err(|e| BusError(e.to_string()))?;
+        let mut c = self.publisher.clone();
+        let _: i64 = if self.sharded {
+            redis::cmd("SPUBLISH")
+                .arg(channel(&self.prefix, room))
+                .arg(payload)
+                .query_async(&mut c)
+                .await
+                .map_err(err)?
+        } else {
+            c.publish(channel(&self.prefix, room), payload)
+                .await
+                .map_err(err)?
+        };
+        Ok(())
+    }
+}

@@ -1,0 +1,380 @@
+//! Redis `Store` for a cluster of gateway nodes. Room keys share the hash tag
+//! `{room}` so one room lives on one Cluster shard and its multi-step
+//! operations run as one Lua script. The event log is a capped Stream whose
+//! entry ids are the offsets.
+
+mod conn;
+mod scripts;
+
+pub use conn::{RedisConn, Topology};
+
+use async_trait::async_trait;
+use protocol::{EventKind, RoomEvent, Totals};
+use redis::AsyncCommands;
+
+use super::{LogPosition, Presence, Replay, RoomUpdate, Snapshot, Store, StoreError};
+use crate::room::Room;
+
+/// Redis-backed store.
+pub struct RedisStore {
+    conn: RedisConn,
+    prefix: String,
+    log_capacity: usize,
+    recent_capacity: usize,
+}
+
+fn unavailable(e: redis::RedisError) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Unavailable(format!("unreadable {what} in Redis"))
+}
+
+fn new_epoch() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+/// Parses a log entry `offset|ts|kind-json`.
+fn parse_entry(s: &str) -> Result<RoomEvent, StoreError> {
+    let mut parts = s.splitn(3, '|');
+    let (Some(off), Some(ts), Some(kind)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(corrupt("log entry"));
+    };
+    Ok(RoomEvent {
+        offset: off.parse().map_err(|_| corrupt("offset"))?,
+        ts: ts.parse().map_err(|_| corrupt("timestamp"))?,
+        kind: serde_json::from_str(kind).map_err(|_| corrupt("event"))?,
+    })
+}
+
+fn parse_room(json: &str) -> Result<Room, StoreError> {
+    serde_json::from_str(json).map_err(|_| corrupt("room"))
+}
+
+impl RedisStore {
+    /// A store over `conn`, its keys under `prefix`.
+    pub fn new(conn: RedisConn, prefix: &str, log_capacity: usize, recent_capacity: usize) -> Self {
+        RedisStore {
+            conn,
+            prefix: prefix.to_string(),
+            log_capacity: log_capacity.max(1),
+            recent_capacity,
+        }
+    }
+
+    fn conn(&self) -> RedisConn {
+        self.conn.clone()
+    }
+
+    /// A room key; `{room}` is the Cluster hash tag.
+    fn key(&self, room: &str, what: &str) -> String {
+        format!("{}:{{{room}}}:{what}", self.prefix)
+    }
+
+    fn rooms_key(&self) -> String {
+        format!("{}:rooms", self.prefix)
+    }
+
+    fn deadlines_key(&self) -> String {
+        format!("{}:deadlines", self.prefix)
+    }
+}
+
+#[async_trait]
+impl Store for RedisStore {
+    async fn create_room(&self, room: Room) -> Result<(), StoreError> {
+        let json = serde_json::to_string(&room).map_err(|_| corrupt("room"))?;
+        let mut c = self.conn();
+        let created: bool = redis::cmd("SET")
+            .arg(self.key(&room.id, "meta"))
+            .arg(json)
+            .arg("NX")
+            .query_async::<Option<String>>(&mut c)
+            .await
+            .map_err(unavailable)?
+            .is_some();
+        if !created {
+            return Err(StoreError::Conflict);
+        }
+        let _: () = c
+            .sadd(self.rooms_key(), &room.id)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn room(&self, id: &str) -> Result<Room, StoreError> {
+        let json: Option<String> = self
+            .conn()
+            .get(self.key(id, "meta"))
+            .await
+            .map_err(unavailable)?;
+        parse_room(&json.ok_or(StoreError::NotFound)?)
+    }
+
+    async fn rooms(&self) -> Result<Vec<Room>, StoreError> {
+        let mut c = self.conn();
+        let mut ids: Vec<String> = c.smembers(self.rooms_key()).await.map_err(unavailable)?;
+        ids.sort();
+        let mut rooms = Vec::with_capacity(ids.len());
+        for id in ids {
+            let json: Option<String> = c.get(self.key(&id, "meta")).await.map_err(unavailable)?;
+            if let Some(j) = json {
+                rooms.push(parse_room(&j)?);
+            }
+        }
+        Ok(rooms)
+    }
+
+    async fn update_room(&self, id: &str, f: RoomUpdate<'_>) -> Result<Room, StoreError> {
+        let mut c = self.conn();
+        let k = self.key(id, "meta");
+        for _ in 0..16 {
+            let old: Option<String> = c.get(&k).await.map_err(unavailable)?;
+            let old = old.ok_or(StoreError::NotFound)?;
+            let mut room = parse_room(&old)?;
+            f(&mut room).map_err(StoreError::Rejected)?;
+            let new = serde_json::to_string(&room).map_err(|_| corrupt("room"))?;
+            let swapped: i64 = scripts::CAS
+                .key(&k)
+                .arg(&old)
+                .arg(&new)
+                .invoke_async(&mut c)
+                .await
+                .map_err(unavailable)?;
+            if swapped == 1 {
+                return Ok(room);
+            }
+        }
+        Err(StoreError::Unavailable(
+            "room update kept conflicting".into(),
+        ))
+    }
+
+    async fn append(&self, room: &str, ts: i64, kind: EventKind) -> Result<RoomEvent, StoreError> {
+        let json = serde_json::to_string(&kind).map_err(|_| corrupt("event"))?;
+        let is_comment = matches!(kind, EventKind::Comment(_));
+        let offset: i64 = scripts::APPEND
+            .key(self.key(room, "meta"))
+            .key(self.key(room, "epoch"))
+            .key(self.key(room, "head"))
+            .key(self.key(room, "log"))
+            .key(self.key(room, "counts"))
+            .key(self.key(room, "recent"))
+            .arg(ts)
+            .arg(json)
+            .arg(if is_comment { "1" } else { "0" })
+            .arg(self.log_capacity)
+            .arg(self.recent_capacity)
+            .arg(new_epoch())
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        if offset < 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(RoomEvent {
+            offset: offset as u64,
+            ts,
+            kind,
+        })
+    }
+
+    async fn snapshot(&self, room: &str, recent: usize) -> Result<Snapshot, StoreError> {
+        let out: Option<Vec<String>> = scripts::SNAPSHOT
+            .key(self.key(room, "meta"))
+            .key(self.key(room, "epoch"))
+            .key(self.key(room, "head"))
+            .key(self.key(room, "counts"))
+            .key(self.key(room, "recent"))
+            .key(self.key(room, "viewers"))
+            .arg(recent)
+            .arg(new_epoch())
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        let out = out.ok_or(StoreError::NotFound)?;
+        let [meta, epoch, head, likes, comments, viewers] =
+            out.get(..6).ok_or(corrupt("snapshot"))?
+        else {
+            return Err(corrupt("snapshot"));
+        };
+        let num = |s: &String| s.parse::<u64>().map_err(|_| corrupt("counter"));
+        let mut recent_events = out[6..]
+            .iter()
+            .map(|e| parse_entry(e))
+            .collect::<Result<Vec<_>, _>>()?;
+        recent_events.reverse();
+        Ok(Snapshot {
+            room: parse_room(meta)?,
+            position: LogPosition {
+                epoch: epoch.clone(),
+                offset: num(head)?,
+            },
+            totals: Totals {
+                likes: num(likes)?,
+                comments: num(comments)?,
+                viewers: num(viewers)?,
+                online: 0,
+            },
+            recent: recent_events,
+        })
+    }
+
+    async fn head(&self, room: &str) -> Result<LogPosition, StoreError> {
+        let out: Option<(String, String)> = scripts::HEAD
+            .key(self.key(room, "meta"))
+            .key(self.key(room, "epoch"))
+            .key(self.key(room, "head"))
+            .arg(new_epoch())
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        let (epoch, head) = out.ok_or(StoreError::NotFound)?;
+        Ok(LogPosition {
+            epoch,
+            offset: head.parse().map_err(|_| corrupt("head"))?,
+        })
+    }
+
+    async fn replay(&self, room: &str, from: &LogPosition) -> Result<Replay, StoreError> {
+        let out: Vec<redis::Value> = scripts::REPLAY
+            .key(self.key(room, "epoch"))
+            .key(self.key(room, "head"))
+            .key(self.key(room, "log"))
+            .arg(&from.epoch)
+            .arg(from.offset)
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        let recovered = matches!(out.first(), Some(redis::Value::Int(1)));
+        if !recovered {
+            return Ok(Replay::NotRecovered);
+        }
+        let mut events = Vec::with_capacity(out.len().saturating_sub(1));
+        for v in &out[1..] {
+            let s: String = redis::FromRedisValue::from_redis_value(v.clone())
+                .map_err(|_| corrupt("log entry"))?;
+            events.push(parse_entry(&s)?);
+        }
+        Ok(Replay::Recovered(events))
+    }
+
+    async fn add_likes(&self, room: &str, taps: u64) -> Result<u64, StoreError> {
+        self.conn()
+            .hincr(self.key(room, "counts"), "likes", taps)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn add_viewer(&self, room: &str, user: &str) -> Result<(), StoreError> {
+        let _: i64 = self
+            .conn()
+            .pfadd(self.key(room, "viewers"), user)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn totals(&self, room: &str) -> Result<Totals, StoreError> {
+        let (likes, comments, viewers): (Option<u64>, Option<u64>, u64) = redis::pipe()
+            .hget(self.key(room, "counts"), "likes")
+            .hget(self.key(room, "counts"), "comments")
+            .pfcount(self.key(room, "viewers"))
+            .query_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        Ok(Totals {
+            likes: likes.unwrap_or(0),
+            comments: comments.unwrap_or(0),
+            viewers,
+            online: 0,
+        })
+    }
+
+    async fn set_presence(
+        &self,
+        room: &str,
+        node: &str,
+        presence: Presence,
+        expires_ms: i64,
+    ) -> Result<(), StoreError> {
+        let value = format!("{}:{}:{}", presence.online, presence.anchors, expires_ms);
+        let _: i64 = self
+            .conn()
+            .hset(self.key(room, "presence"), node, value)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn presence(&self, room: &str, now_ms: i64) -> Result<Presence, StoreError> {
+        let mut c = self.conn();
+        let k = self.key(room, "presence");
+        let all: Vec<(String, String)> = c.hgetall(&k).await.map_err(unavailable)?;
+        let mut sum = Presence::default();
+        let mut expired = vec![];
+        for (node, v) in all {
+            let mut it = v.split(':').map(|p| p.parse::<i64>().unwrap_or(0));
+            let (online, anchors, until) = (
+                it.next().unwrap_or(0),
+                it.next().unwrap_or(0),
+                it.next().unwrap_or(0),
+            );
+            if until > now_ms {
+                sum.online += online.max(0) as u64;
+                sum.anchors += anchors.max(0) as u64;
+            } else {
+                expired.push(node);
+            }
+        }
+        if !expired.is_empty() {
+            let _: Result<i64, _> = c.hdel(&k, expired).await;
+        }
+        Ok(sum)
+    }
+
+    async fn set_deadline(&self, room: &str, at_ms: Option<i64>) -> Result<(), StoreError> {
+        let mut c = self.conn();
+        let _: i64 = match at_ms {
+            Some(at) => c.zadd(self.deadlines_key(), room, at).await,
+            None => c.zrem(self.deadlines_key(), room).await,
+        }
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn due_rooms(&self, now_ms: i64) -> Result<Vec<String>, StoreError> {
+        self.conn()
+            .zrangebyscore(self.deadlines_key(), "-inf", now_ms)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn lease(
+        &self,
+        name: &str,
+        node: &str,
+        _now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<Option<u64>, StoreError> {
+        let token: i64 = scripts::LEASE
+            .key(format!("{}:lease:{{{name}}}", self.prefix))
+            .key(format!("{}:fence:{{{name}}}", self.prefix))
+            .arg(node)
+            .arg(ttl_ms.max(1))
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        Ok((token >= 0).then_some(token as u64))
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let _: String = redis::cmd("PING")
+            .query_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,121 @@
+//! Lua scripts that make multi-step room operations atomic in Redis. Every
+//! script touches only keys of one room (one hash tag), so it runs unchanged
+//! on a Redis Cluster.
+
+use std::sync::LazyLock;
+
+use redis::Script;
+
+/// Appends an event: next offset, stream entry, comment counters and recent
+/// comments. KEYS: meta, epoch, head, log, counts, recent. ARGV: ts, kind
+/// JSON, is_comment, log capacity, recent capacity, epoch candidate.
+/// Returns the offset, or -1 when the room does not exist.
+pub static APPEND: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+redis.call('SET', KEYS[2], ARGV[6], 'NX')
+local off = redis.call('INCR', KEYS[3])
+redis.call('XADD', KEYS[4], 'MAXLEN', ARGV[4], off .. '-1', 't', ARGV[1], 'k', ARGV[2])
+if ARGV[3] == '1' then
+  redis.call('HINCRBY', KEYS[5], 'comments', 1)
+  local cap = tonumber(ARGV[5])
+  if cap > 0 then
+    redis.call('LPUSH', KEYS[6], off .. '|' .. ARGV[1] .. '|' .. ARGV[2])
+    redis.call('LTRIM', KEYS[6], 0, cap - 1)
+  end
+end
+return off
+",
+    )
+});
+
+/// Reads a join snapshot. KEYS: meta, epoch, head, counts, recent, viewers.
+/// ARGV: recent count, epoch candidate. Returns nil for a missing room.
+pub static SNAPSHOT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local meta = redis.call('GET', KEYS[1])
+if not meta then return false end
+redis.call('SET', KEYS[2], ARGV[2], 'NX')
+local counts = redis.call('HMGET', KEYS[4], 'likes', 'comments')
+local out = {meta, redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3]) or '0',
+  counts[1] or '0', counts[2] or '0', tostring(redis.call('PFCOUNT', KEYS[6]))}
+local n = tonumber(ARGV[1])
+if n > 0 then
+  for _, e in ipairs(redis.call('LRANGE', KEYS[5], 0, n - 1)) do out[#out + 1] = e end
+end
+return out
+",
+    )
+});
+
+/// Reads the log head. KEYS: meta, epoch, head. ARGV: epoch candidate.
+pub static HEAD: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+redis.call('SET', KEYS[2], ARGV[1], 'NX')
+return {redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3]) or '0'}
+",
+    )
+});
+
+/// Replays the log after a position. KEYS: epoch, head, log. ARGV: epoch,
+/// offset. Returns {0} when not recoverable, else {1, 'off|ts|kind', ...}.
+pub static REPLAY: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local epoch = redis.call('GET', KEYS[1])
+if not epoch or epoch ~= ARGV[1] then return {0} end
+local head = tonumber(redis.call('GET', KEYS[2]) or '0')
+local from = tonumber(ARGV[2])
+if from > head then return {0} end
+if from == head then return {1} end
+local first = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', 1)
+if #first == 0 then return {0} end
+local oldest = tonumber(string.match(first[1][1], '^(%d+)'))
+if from + 1 < oldest then return {0} end
+local out = {1}
+for _, e in ipairs(redis.call('XRANGE', KEYS[3], (from + 1) .. '-1', '+')) do
+  local f = e[2]
+  out[#out + 1] = string.match(e[1], '^(%d+)') .. '|' .. f[2] .. '|' .. f[4]
+end
+return out
+",
+    )
+});
+
+/// Compare-and-set of a room record. KEYS: meta. ARGV: expected, new.
+pub static CAS: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+",
+    )
+});
+
+/// Takes or extends a lease. KEYS: lease, fence. ARGV: node, ttl ms.
+/// Returns the fencing token, or -1 while another node holds it.
+pub static LEASE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local owner, token = string.match(cur, '^(.*):(%d+)$')
+  if owner == ARGV[1] then
+    redis.call('PEXPIRE', KEYS[1], ARGV[2])
+    return tonumber(token)
+  end
+  return -1
+end
+local token = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. token, 'PX', ARGV[2])
+return token
+",
+    )
+});
