@@ -5,6 +5,7 @@
 //! reconnect; events published meanwhile are fetched from the room log by
 //! the hubs' resync.
 
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
@@ -19,7 +20,10 @@ use crate::store::redis::{RedisConn, Topology};
 pub struct RedisBus {
     prefix: Arc<str>,
     publisher: RedisConn,
-    subscriber: Mutex<RedisConn>,
+    /// The subscriber connection and how many hubs of this node want each
+    /// room: a hub retiring while a new one for the same room starts must
+    /// not unsubscribe the new one.
+    subscriber: Mutex<(RedisConn, HashMap<String, usize>)>,
     sharded: bool,
     handler: Arc<OnceLock<Arc<dyn BusHandler>>>,
 }
@@ -55,7 +59,7 @@ impl RedisBus {
         Ok(RedisBus {
             prefix,
             publisher,
-            subscriber: Mutex::new(subscriber),
+            subscriber: Mutex::new((subscriber, HashMap::new())),
             sharded: topology.sharded(),
             handler,
         })
@@ -108,21 +112,32 @@ impl Bus for RedisBus {
     }
 
     async fn subscribe(&self, room: &str) -> Result<(), BusError> {
-        self.subscriber
-            .lock()
-            .await
-            .subscribe(&channel(&self.prefix, room))
-            .await
-            .map_err(err)
+        let mut guard = self.subscriber.lock().await;
+        let (conn, wanted) = &mut *guard;
+        let count = wanted.entry(room.to_string()).or_insert(0);
+        if *count == 0 {
+            conn.subscribe(&channel(&self.prefix, room))
+                .await
+                .map_err(err)?;
+        }
+        *count += 1;
+        Ok(())
     }
 
     async fn unsubscribe(&self, room: &str) -> Result<(), BusError> {
-        self.subscriber
-            .lock()
-            .await
-            .unsubscribe(&channel(&self.prefix, room))
-            .await
-            .map_err(err)
+        let mut guard = self.subscriber.lock().await;
+        let (conn, wanted) = &mut *guard;
+        let Some(count) = wanted.get_mut(room) else {
+            return Ok(());
+        };
+        *count -= 1;
+        if *count == 0 {
+            wanted.remove(room);
+            conn.unsubscribe(&channel(&self.prefix, room))
+                .await
+                .map_err(err)?;
+        }
+        Ok(())
     }
 
     async fn publish(&self, room: &str, msg: BusMessage) -> Result<(), BusError> {
