@@ -1,12 +1,15 @@
 //! Redis `Bus`: one subscriber connection per node (per shard on a Cluster,
 //! with sharded pub/sub so a room's traffic touches one shard). A node
 //! subscribes to a room when its first local viewer joins and unsubscribes
-//! when the last leaves. Subscriptions come back by themselves after a
-//! reconnect; events published meanwhile are fetched from the room log by
-//! the hubs' resync.
+//! when the last leaves. Subscriptions come back after a reconnect (the
+//! connection manager resubscribes; after an outage longer than its retry
+//! budget, [`Healer`] makes it reconnect); events published meanwhile are
+//! fetched from the room log by the hubs' resync.
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use redis::{AsyncCommands, PushInfo, PushKind, RedisResult};
@@ -23,10 +26,13 @@ pub struct RedisBus {
     /// The subscriber connection and how many hubs of this node want each
     /// room: a hub retiring while a new one for the same room starts must
     /// not unsubscribe the new one.
-    subscriber: Mutex<(RedisConn, HashMap<String, usize>)>,
+    subscriber: Arc<Subscriber>,
     sharded: bool,
     handler: Arc<OnceLock<Arc<dyn BusHandler>>>,
 }
+
+/// The subscriber connection and the hub count per subscribed room.
+type Subscriber = Mutex<(RedisConn, HashMap<String, usize>)>;
 
 fn channel(prefix: &str, room: &str) -> String {
     format!("{prefix}:{{{room}}}:ch")
@@ -53,16 +59,67 @@ impl RedisBus {
         let prefix: Arc<str> = prefix.into();
         let (tx, rx) = mpsc::unbounded_channel();
         let subscriber = RedisConn::connect(topology, Some(tx)).await?;
+        let subscriber = Arc::new(Mutex::new((subscriber, HashMap::new())));
         let publisher = RedisConn::connect(topology, None).await?;
         let handler: Arc<OnceLock<Arc<dyn BusHandler>>> = Arc::new(OnceLock::new());
-        tokio::spawn(receive(rx, prefix.clone(), handler.clone(), metrics));
+        let healer = Healer {
+            subscriber: Arc::downgrade(&subscriber),
+            running: Arc::new(AtomicBool::new(false)),
+        };
+        tokio::spawn(receive(
+            rx,
+            prefix.clone(),
+            handler.clone(),
+            metrics,
+            healer,
+        ));
         Ok(RedisBus {
             prefix,
             publisher,
-            subscriber: Mutex::new((subscriber, HashMap::new())),
+            subscriber,
             sharded: topology.sharded(),
             handler,
         })
+    }
+}
+
+/// Brings the subscriber connection back after a disconnection. The
+/// connection manager reconnects (and resubscribes) by itself only within
+/// its retry budget (6 tries, a few seconds); after a longer outage it stays
+/// down until a command goes through it, and nothing else is sent on the
+/// subscriber. So after a disconnection this pings it until it answers.
+#[derive(Clone)]
+struct Healer {
+    subscriber: Weak<Subscriber>,
+    running: Arc<AtomicBool>,
+}
+
+/// Pause between pings of a subscriber connection that is down.
+const HEAL_EVERY: Duration = Duration::from_millis(500);
+
+impl Healer {
+    fn start(&self) {
+        if !self.running.swap(true, Ordering::AcqRel) {
+            tokio::spawn(self.clone().run());
+        }
+    }
+
+    async fn run(self) {
+        loop {
+            // A dropped bus needs no healing.
+            let Some(sub) = self.subscriber.upgrade() else {
+                break;
+            };
+            let mut conn = sub.lock().await.0.clone();
+            drop(sub);
+            let ping: RedisResult<redis::Value> = redis::cmd("PING").query_async(&mut conn).await;
+            if ping.is_ok() {
+                tracing::info!("bus connection back, subscriptions restored");
+                break;
+            }
+            tokio::time::sleep(HEAL_EVERY).await;
+        }
+        self.running.store(false, Ordering::Release);
     }
 }
 
@@ -71,6 +128,7 @@ async fn receive(
     prefix: Arc<str>,
     handler: Arc<OnceLock<Arc<dyn BusHandler>>>,
     metrics: Arc<Metrics>,
+    healer: Healer,
 ) {
     while let Some(push) = rx.recv().await {
         match push.kind {
@@ -98,7 +156,8 @@ async fn receive(
             }
             PushKind::Disconnection => {
                 metrics.bus_disconnects.inc();
-                tracing::warn!("bus connection lost; it reconnects and resubscribes by itself");
+                tracing::warn!("bus connection lost; reconnecting and resubscribing");
+                healer.start();
             }
             _ => {}
         }

@@ -1,0 +1,1411 @@
+//! Failure tests of a cluster: several gateway nodes (in-process, or
+//! processes of the real `gateway` binary) share one real `redis-server`
+//! (same URL and key prefix, distinct node ids). A node is killed, drained or
+//! loses Redis, and its viewers must lose nothing: they resume on another
+//! node with exactly what they missed, or are told they cannot.
+//!
+//! Every wait is bounded; every process (gateway or Redis) is killed on drop.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use common::redis::{RedisCluster, RedisServer};
+use common::{Client, comment_texts, error_code, settings, statuses};
+use futures_util::{SinkExt, StreamExt};
+use gateway::Running;
+use gateway::auth::TokenKeys;
+use protocol::*;
+use serde_json::{Value, json};
+use tokio::time::timeout;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+const ADMIN_KEY: &str = "test-admin";
+const SECRET: &str = "test-secret";
+/// Bound of one wait for a condition (events, readiness, an exit).
+const LONG: Duration = Duration::from_secs(15);
+/// Bound of one request/reply or HTTP call.
+const SHORT: Duration = Duration::from_secs(8);
+
+fn skip() -> bool {
+    if common::redis::available() {
+        return false;
+    }
+    eprintln!(
+        "!!!!! redis-server/redis-cli not installed: SKIPPING (run .ci/run to install) !!!!!"
+    );
+    true
+}
+
+/// A key prefix of its own for each cluster in this test binary.
+fn prefix() -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "cl{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn token(user: &str) -> String {
+    let now = gateway::clock::now_ms() as u64 / 1000;
+    TokenKeys::new(SECRET.as_bytes())
+        .mint(user, &format!("nick-{user}"), false, now, 600)
+        .unwrap()
+}
+
+// ---------------------------------------------------------------- nodes
+
+enum Proc {
+    InProcess(Option<Running>),
+    Process { child: Child, log: PathBuf },
+}
+
+/// One gateway node of the cluster.
+struct Node {
+    name: String,
+    addr: SocketAddr,
+    proc: Proc,
+    http: reqwest::Client,
+}
+
+/// The settings every node of a test cluster shares (small timings).
+fn node_settings(name: &str, redis: &str, prefix: &str) -> gateway::Settings {
+    let mut s = settings();
+    s.redis = redis.to_string();
+    s.redis_prefix = prefix.to_string();
+    s.node_id = name.to_string();
+    s.timer_interval_ms = 50;
+    s.presence_interval_ms = 200;
+    s.shutdown_grace_ms = 3000;
+    s
+}
+
+impl Node {
+    /// A node in this test process (`gateway::start`).
+    async fn in_process(
+        name: &str,
+        redis: &str,
+        prefix: &str,
+        f: impl FnOnce(&mut gateway::Settings),
+    ) -> Node {
+        let mut s = node_settings(name, redis, prefix);
+        f(&mut s);
+        let running = timeout(SHORT, gateway::start(s))
+            .await
+            .expect("node start timed out")
+            .unwrap();
+        Node {
+            name: name.into(),
+            addr: running.addr,
+            proc: Proc::InProcess(Some(running)),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// A process of the real binary on a free port, with the same settings
+    /// as `node_settings` plus `extra` flags; waits until `/healthz` answers.
+    async fn process(name: &str, redis: &str, prefix: &str, extra: &[&str]) -> Node {
+        for attempt in 1..=3 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+            let log = std::env::temp_dir().join(format!(
+                "gateway-cluster-{}-{prefix}-{name}-{attempt}.log",
+                std::process::id()
+            ));
+            let out = std::fs::File::create(&log).unwrap();
+            let child = Command::new(env!("CARGO_BIN_EXE_gateway"))
+                .args(["--listen", &addr.to_string()])
+                .args(["--redis", redis])
+                .args(["--redis-prefix", prefix])
+                .args(["--node-id", name])
+                .args(["--admin-key", ADMIN_KEY])
+                .args(["--token-secret", SECRET])
+                .args(["--tick-ms", "20"])
+                .args(["--comment-cap", "100000"])
+                .args(["--request-rate", "10000"])
+                .args(["--request-burst", "10000"])
+                .args(["--timer-interval-ms", "50"])
+                .args(["--presence-interval-ms", "200"])
+                .args(["--shutdown-grace-ms", "3000"])
+                .args(extra)
+                // Per-user comment and per-IP connection limits, where
+                // the node has them (env: unknown settings are ignored).
+                .env("GATEWAY_COMMENT_RATE", "10000")
+                .env("GATEWAY_COMMENT_BURST", "10000")
+                .env("GATEWAY_IP_CONNECT_RATE", "0")
+                .env("GATEWAY_IP_MAX_CONNECTIONS", "0")
+                .env("RUST_LOG", "info")
+                .stdin(Stdio::null())
+                .stdout(out.try_clone().unwrap())
+                .stderr(out)
+                .spawn()
+                .expect("run the gateway binary");
+            watchdog(child.id());
+            let mut node = Node {
+                name: name.into(),
+                addr,
+                proc: Proc::Process { child, log },
+                http: reqwest::Client::new(),
+            };
+            let deadline = Instant::now() + LONG;
+            while Instant::now() < deadline && node.alive() {
+                if node.get("/healthz").await.0 == 200 {
+                    return node;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            if node.alive() {
+                panic!("node {name} not healthy within {LONG:?}\n{}", node.logs());
+            }
+            eprintln!(
+                "node {name} exited at start (port {port} taken?), retrying\n{}",
+                node.logs()
+            );
+        }
+        panic!("node {name} did not start");
+    }
+
+    fn pid(&self) -> u32 {
+        match &self.proc {
+            Proc::Process { child, .. } => child.id(),
+            Proc::InProcess(_) => panic!("{} is in-process", self.name),
+        }
+    }
+
+    fn alive(&mut self) -> bool {
+        match &mut self.proc {
+            Proc::Process { child, .. } => matches!(child.try_wait(), Ok(None)),
+            Proc::InProcess(r) => r.is_some(),
+        }
+    }
+
+    /// SIGKILL (a crash): no drain, no close frames.
+    fn kill9(&mut self) {
+        if let Proc::Process { child, .. } = &mut self.proc {
+            let _ = child.kill();
+            let _ = child.wait();
+        } else {
+            panic!("kill9 needs a process node");
+        }
+    }
+
+    /// SIGTERM: the binary drains (4000) and exits.
+    fn terminate(&self) {
+        let st = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+
+    /// Waits (bounded) until the process exits.
+    async fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Proc::Process { child, .. } = &mut self.proc
+                && let Some(st) = child.try_wait().unwrap()
+            {
+                return st;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} still running after {limit:?}",
+                self.name
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn logs(&self) -> String {
+        match &self.proc {
+            Proc::Process { log, .. } => {
+                let text = std::fs::read_to_string(log).unwrap_or_default();
+                let start = text.len().saturating_sub(6000);
+                let start = (start..=text.len())
+                    .find(|&i| text.is_char_boundary(i))
+                    .unwrap_or(0);
+                format!("----- {} log -----\n{}", self.name, &text[start..])
+            }
+            Proc::InProcess(_) => String::new(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> (u16, String) {
+        let req = self
+            .http
+            .get(format!("http://{}{}", self.addr, path))
+            .timeout(Duration::from_secs(3))
+            .send();
+        match timeout(SHORT, req).await {
+            Ok(Ok(resp)) => {
+                let st = resp.status().as_u16();
+                (st, resp.text().await.unwrap_or_default())
+            }
+            Ok(Err(e)) => (0, e.to_string()),
+            Err(_) => (0, "timed out".into()),
+        }
+    }
+
+    async fn api(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(
+                method.parse().unwrap(),
+                format!("http://{}{}", self.addr, path),
+            )
+            .bearer_auth(ADMIN_KEY)
+            .timeout(SHORT);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = timeout(SHORT, req.send())
+            .await
+            .unwrap_or_else(|_| panic!("{method} {path} on {} hung", self.name))
+            .unwrap_or_else(|e| panic!("{method} {path} on {}: {e}", self.name));
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn room(&self, id: &str, anchor: &str, live: bool) {
+        let (st, body) = self
+            .api(
+                "POST",
+                "/api/rooms",
+                Some(json!({"id": id, "title": "test", "anchor": anchor,
+                    "planned_start": 0, "planned_end": 99_999_999_999_999i64})),
+            )
+            .await;
+        assert_eq!(st, 201, "{body}");
+        if live {
+            self.live(id, "start").await;
+        }
+    }
+
+    async fn live(&self, id: &str, action: &str) {
+        let (st, body) = self
+            .api(
+                "POST",
+                &format!("/api/rooms/{id}/live"),
+                Some(json!({"action": action})),
+            )
+            .await;
+        assert_eq!(st, 200, "{action} on {}: {body}", self.name);
+    }
+
+    async fn switch_likes(&self, id: &str, on: bool) {
+        let (st, body) = self
+            .api(
+                "PATCH",
+                &format!("/api/rooms/{id}"),
+                Some(json!({"switches": {"likes": on}})),
+            )
+            .await;
+        assert_eq!(st, 200, "{body}");
+    }
+
+    async fn connect(&self, user: Option<&str>) -> Client {
+        connect(self.addr, user).await
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Proc::Process { child, .. } = &mut self.proc {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if let Proc::Process { log, .. } = &self.proc {
+            if std::thread::panicking() {
+                eprintln!("{}", self.logs());
+            } else {
+                let _ = std::fs::remove_file(log);
+            }
+        }
+    }
+}
+
+/// Kills `pid` once this test process is gone (a test killed mid-way).
+fn watchdog(pid: u32) {
+    let script = format!(
+        "while kill -0 {me} 2>/dev/null; do sleep 0.5; done; kill -9 {pid} 2>/dev/null",
+        me = std::process::id()
+    );
+    let _ = Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+}
+
+// ---------------------------------------------------------------- clients
+
+/// A JSON client of the node at `addr` (the harness's `Client`).
+async fn connect(addr: SocketAddr, user: Option<&str>) -> Client {
+    let mut url = format!("ws://{addr}/ws");
+    if let Some(u) = user {
+        url.push_str(&format!("?token={}", token(u)));
+    }
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_static(Codec::Json.subprotocol()),
+    );
+    let (ws, _) = timeout(SHORT, tokio_tungstenite::connect_async(req))
+        .await
+        .expect("connect timed out")
+        .unwrap();
+    let mut c = Client {
+        ws,
+        codec: Codec::Json,
+        hello: None,
+        next_id: 0,
+        backlog: Default::default(),
+        close: None,
+    };
+    match next_frame(&mut c, SHORT).await {
+        Next::Frame(ServerFrame::Hello(h)) => c.hello = Some(h),
+        Next::Frame(other) => c.backlog.push_back(other),
+        Next::Closed => {}
+        Next::Timeout => panic!("no hello from {addr}"),
+    }
+    c
+}
+
+#[allow(clippy::large_enum_variant)]
+enum Next {
+    Frame(ServerFrame),
+    Closed,
+    Timeout,
+}
+
+/// The next frame (backlog first), without panicking on a timeout.
+async fn next_frame(c: &mut Client, wait: Duration) -> Next {
+    if let Some(f) = c.backlog.pop_front() {
+        return Next::Frame(f);
+    }
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let Ok(msg) = tokio::time::timeout_at(deadline, c.ws.next()).await else {
+            return Next::Timeout;
+        };
+        match msg {
+            Some(Ok(Message::Text(t))) => {
+                return Next::Frame(c.codec.decode_server(t.as_bytes()).unwrap());
+            }
+            Some(Ok(Message::Binary(b))) => return Next::Frame(c.codec.decode_server(&b).unwrap()),
+            Some(Ok(Message::Close(f))) => {
+                c.close = f.map(|f| (u16::from(f.code), f.reason.to_string()));
+                return Next::Closed;
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return Next::Closed,
+        }
+    }
+}
+
+/// Sends a request and waits (bounded by `SHORT`, without the harness's
+/// 5 s per-frame panic) for its reply, keeping other frames in the backlog.
+async fn request(c: &mut Client, r: Request) -> ServerFrame {
+    c.next_id += 1;
+    let id = RequestId(format!("q{}", c.next_id));
+    let frame = ClientFrame {
+        id: Some(id.clone()),
+        request: r,
+    };
+    let bytes = c.codec.encode_client(&frame);
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    timeout(SHORT, c.ws.send(Message::Text(text.into())))
+        .await
+        .expect("send hung")
+        .unwrap();
+    let deadline = Instant::now() + SHORT;
+    let mut skipped = vec![];
+    let reply = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        // Frames already in the backlog are not replies to this request.
+        let msg = if skipped.is_empty() && !c.backlog.is_empty() {
+            let backlog = std::mem::take(&mut c.backlog);
+            skipped.extend(backlog);
+            continue;
+        } else {
+            next_frame(c, left).await
+        };
+        match msg {
+            Next::Frame(f) if common::reply_id(&f) == Some(&id) => break f,
+            Next::Frame(f) => skipped.push(f),
+            Next::Closed => panic!("closed while awaiting a reply: {:?}", c.close),
+            Next::Timeout => panic!("no reply within {SHORT:?}"),
+        }
+    };
+    c.backlog.extend(skipped);
+    reply
+}
+
+fn join_req(room: &str, resume: Option<(&str, u64)>) -> Request {
+    Request::Join(Join {
+        room: room.into(),
+        resume: resume.map(|(epoch, offset)| Resume {
+            epoch: epoch.into(),
+            offset,
+        }),
+    })
+}
+
+async fn join(c: &mut Client, room: &str) -> Joined {
+    match request(c, join_req(room, None)).await {
+        ServerFrame::Joined(j) => j,
+        other => panic!("join failed: {other:?}"),
+    }
+}
+
+async fn resume(c: &mut Client, room: &str, epoch: &str, offset: u64) -> Joined {
+    match request(c, join_req(room, Some((epoch, offset)))).await {
+        ServerFrame::Joined(j) => j,
+        other => panic!("resume failed: {other:?}"),
+    }
+}
+
+/// Posts a comment; returns the logged event from the ack.
+async fn comment(c: &mut Client, text: &str) -> RoomEvent {
+    let req = Request::Comment(PostComment { text: text.into() });
+    match request(c, req).await {
+        ServerFrame::Ack(Ack { event: Some(e), .. }) => e,
+        other => panic!("comment {text:?} refused: {other:?}"),
+    }
+}
+
+/// What one viewer saw of a room's log after `start`: every event by
+/// offset, any offset received twice, any lane that went backwards. (The
+/// frames of one tick come high lane first, so a comment may arrive after
+/// a higher-offset status; each lane is in offset order, and the lanes
+/// together tile the log.)
+#[derive(Debug)]
+struct Seen {
+    epoch: String,
+    start: u64,
+    events: std::collections::BTreeMap<u64, RoomEvent>,
+    repeated: Vec<u64>,
+    /// (lane, previous offset, offset) where a lane went backwards.
+    disorder: Vec<(Lane, u64, u64)>,
+    last_in_lane: [u64; 2],
+    /// High-lane batches whose `since` is not the previous high `upto`.
+    high_breaks: Vec<(u64, u64)>,
+    last_high_upto: Option<u64>,
+}
+
+impl Seen {
+    fn new(j: &Joined) -> Seen {
+        Seen {
+            epoch: j.epoch.clone(),
+            start: j.offset,
+            events: Default::default(),
+            repeated: vec![],
+            disorder: vec![],
+            last_in_lane: [j.offset; 2],
+            high_breaks: vec![],
+            last_high_upto: None,
+        }
+    }
+
+    fn last(&self) -> u64 {
+        self.events
+            .keys()
+            .next_back()
+            .copied()
+            .unwrap_or(self.start)
+    }
+
+    fn add(&mut self, events: impl IntoIterator<Item = RoomEvent>) {
+        for e in events {
+            let lane = e.lane();
+            let i = usize::from(lane == Lane::Low);
+            if e.offset <= self.last_in_lane[i] {
+                self.disorder.push((lane, self.last_in_lane[i], e.offset));
+            }
+            self.last_in_lane[i] = self.last_in_lane[i].max(e.offset);
+            if e.offset <= self.start || self.events.contains_key(&e.offset) {
+                self.repeated.push(e.offset);
+            } else {
+                self.events.insert(e.offset, e);
+            }
+        }
+    }
+
+    /// A resume on another node: the replayed events continue the line.
+    fn resumed(&mut self, j: &Joined) {
+        assert_eq!(j.epoch, self.epoch);
+        self.add(j.missed.iter().cloned());
+        assert_eq!(self.last(), j.offset, "a replay ends at the joined offset");
+        self.last_in_lane = [j.offset; 2];
+        self.last_high_upto = None;
+    }
+
+    fn batch(&mut self, b: Batch) {
+        assert_eq!(b.epoch, self.epoch, "a batch of another epoch");
+        if b.lane == Lane::High {
+            if let Some(prev) = self.last_high_upto
+                && b.since != prev
+            {
+                self.high_breaks.push((prev, b.since));
+            }
+            self.last_high_upto = Some(b.upto);
+        }
+        self.add(b.events);
+    }
+
+    fn list(&self) -> Vec<RoomEvent> {
+        self.events.values().cloned().collect()
+    }
+
+    fn offsets(&self) -> Vec<u64> {
+        self.events.keys().copied().collect()
+    }
+
+    /// Nothing lost, nothing repeated, each lane in order: offsets
+    /// `start+1 ..= last`, once each.
+    fn assert_whole(&self, who: &str) {
+        let want: Vec<u64> = (self.start + 1..=self.last()).collect();
+        assert_eq!(self.offsets(), want, "{who}: offsets not contiguous");
+        assert!(
+            self.repeated.is_empty(),
+            "{who}: repeated {:?}",
+            self.repeated
+        );
+        assert!(
+            self.disorder.is_empty(),
+            "{who}: out of order {:?}",
+            self.disorder
+        );
+        assert!(
+            self.high_breaks.is_empty(),
+            "{who}: high lane did not tile: {:?}",
+            self.high_breaks
+        );
+    }
+
+    fn comments(&self) -> Vec<String> {
+        comment_texts(&self.list())
+    }
+
+    fn statuses(&self) -> Vec<RoomStatus> {
+        statuses(&self.list())
+    }
+
+    fn has_comment(&self, text: &str) -> bool {
+        self.events
+            .values()
+            .any(|e| matches!(&e.kind, EventKind::Comment(c) if c.text == text))
+    }
+}
+
+/// Reads frames into `seen` until `pred` holds (true), the server closes
+/// (false; see `c.close`), or `limit` passes (panics).
+async fn pump(
+    c: &mut Client,
+    seen: &mut Seen,
+    limit: Duration,
+    pred: impl Fn(&Seen) -> bool,
+) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if pred(seen) {
+            return true;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        match next_frame(c, left).await {
+            Next::Frame(ServerFrame::Batch(b)) => seen.batch(b),
+            Next::Frame(_) => {}
+            Next::Closed => return false,
+            Next::Timeout => panic!(
+                "condition not met within {limit:?}; last offset {}, comments {:?}, statuses {:?}",
+                seen.last(),
+                seen.comments(),
+                seen.statuses()
+            ),
+        }
+    }
+}
+
+/// Reads whatever arrives within `quiet` of the previous frame.
+async fn drain(c: &mut Client, seen: &mut Seen, quiet: Duration) {
+    loop {
+        match next_frame(c, quiet).await {
+            Next::Frame(ServerFrame::Batch(b)) => seen.batch(b),
+            Next::Frame(_) => {}
+            Next::Closed | Next::Timeout => return,
+        }
+    }
+}
+
+/// Reads (bounded) until the server closes; returns the close code.
+async fn closed_with(c: &mut Client, seen: &mut Seen) -> Option<u16> {
+    let closed = !pump(c, seen, LONG, |_| false).await;
+    assert!(closed);
+    c.close.as_ref().map(|c| c.0)
+}
+
+/// Log entries (kind JSON) of a room, read straight from the Redis Stream.
+fn log_entries(redis: &RedisServer, prefix: &str, room: &str) -> Vec<Value> {
+    let out = redis
+        .cmd(&["XRANGE", &format!("{prefix}:{{{room}}}:log"), "-", "+"])
+        .unwrap();
+    out.lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Subscribers of a room's (non-sharded) channel.
+fn subscribers(redis: &RedisServer, prefix: &str, room: &str) -> i64 {
+    redis
+        .cmd(&["PUBSUB", "NUMSUB", &format!("{prefix}:{{{room}}}:ch")])
+        .ok()
+        .and_then(|r| r.lines().last().and_then(|n| n.parse().ok()))
+        .unwrap_or(-1)
+}
+
+async fn wait_until(what: &str, limit: Duration, mut f: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !f().await {
+        assert!(Instant::now() < deadline, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+// ---------------------------------------------------------------- tests
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_comment_on_node_a_reaches_viewers_on_node_b_in_order() {
+    if skip() {
+        return;
+    }
+    let redis = RedisServer::start();
+    let p = prefix();
+    let a = Node::in_process("a", &redis.url(), &p, |_| {}).await;
+    let b = Node::in_process("b", &redis.url(), &p, |_| {}).await;
+    a.room("r1", "anna", true).await;
+    let mut talker = a.connect(Some("tom")).await;
+    join(&mut talker, "r1").await;
+    let mut viewers = vec![];
+    for (node, user) in [(&b, "v1"), (&b, "v2"), (&b, "v3"), (&a, "v4")] {
+        let mut c = node.connect(Some(user)).await;
+        let j = join(&mut c, "r1").await;
+        viewers.push((user, c, Seen::new(&j)));
+    }
+    let mut sent = vec![];
+    for i in 0..50 {
+        let text = format!("m{i}");
+        let ev = comment(&mut talker, &text).await;
+        sent.push((ev.offset, text));
+    }
+    let texts: Vec<String> = sent.iter().map(|(_, t)| t.clone()).collect();
+    let offsets: Vec<u64> = sent.iter().map(|(o, _)| *o).collect();
+    for (user, c, seen) in &mut viewers {
+        pump(c, seen, LONG, |s| s.comments().len() >= 50).await;
+        assert_eq!(seen.comments(), texts, "{user}");
+        assert_eq!(seen.offsets(), offsets, "{user}");
+        seen.assert_whole(user);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn viewers_of_a_killed_node_resume_elsewhere_without_loss() {
+    if skip() {
+        return;
+    }
+    let redis = RedisServer::start();
+    let p = prefix();
+    let mut a = Node::process("a", &redis.url(), &p, &[]).await;
+    let b = Node::process("b", &redis.url(), &p, &[]).await;
+    b.room("r1", "anna", true).await;
+    let mut talker = b.connect(Some("tom")).await;
+    join(&mut talker, "r1").await;
+    let mut viewers = vec![];
+    for user in ["v1", "v2", "v3"] {
+        let mut c = a.connect(Some(user)).await;
+        let j = join(&mut c, "r1").await;
+        viewers.push((user, c, Seen::new(&j)));
+    }
+    for i in 0..5 {
+        comment(&mut talker, &format!("before{i}")).await;
+    }
+    let mut positions = vec![];
+    for (user, mut c, mut seen) in viewers {
+        pump(&mut c, &mut seen, LONG, |s| s.has_comment("before4")).await;
+        seen.assert_whole(user);
+        positions.push((user, seen));
+    }
+
+    a.kill9();
+    assert!(!a.alive());
+
+    // While they are away: comments, a pause, a switch change, a resume.
+    let mut expected_comments = vec![];
+    for i in 0..5 {
+        let t = format!("away{i}");
+        comment(&mut talker, &t).await;
+        expected_comments.push(t);
+    }
+    b.live("r1", "pause").await;
+    b.switch_likes("r1", false).await;
+    b.live("r1", "resume").await;
+    for i in 5..10 {
+        let t = format!("away{i}");
+        comment(&mut talker, &t).await;
+        expected_comments.push(t);
+    }
+    let head = {
+        let mut o = b.connect(Some("observer")).await;
+        join(&mut o, "r1").await.offset
+    };
+
+    let mut back = vec![];
+    for (user, mut seen) in positions {
+        let before = seen.last();
+        let mut c = b.connect(Some(user)).await;
+        let j = resume(&mut c, "r1", &seen.epoch.clone(), before).await;
+        assert_eq!(j.recovered, Some(true), "{user}");
+        let missed: Vec<u64> = j.missed.iter().map(|e| e.offset).collect();
+        assert_eq!(missed, (before + 1..=head).collect::<Vec<_>>(), "{user}");
+        assert_eq!(comment_texts(&j.missed), expected_comments, "{user}");
+        assert_eq!(
+            statuses(&j.missed),
+            [RoomStatus::Paused, RoomStatus::Live],
+            "{user}"
+        );
+        let switches: Vec<_> = j
+            .missed
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Switches(s) => Some(s.likes),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(switches, [false], "{user}");
+        seen.resumed(&j);
+        back.push((user, c, seen));
+    }
+    // Live events continue after the replay, nothing repeated.
+    comment(&mut talker, "after").await;
+    for (user, c, seen) in &mut back {
+        pump(c, seen, LONG, |s| s.has_comment("after")).await;
+        seen.assert_whole(user);
+        assert_eq!(seen.last(), head + 1, "{user}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drained_node_sends_4000_and_its_viewers_lose_nothing() {
+    if skip() {
+        return;
+    }
+    let redis = RedisServer::start();
+    let p = prefix();
+    let mut a = Node::process("a", &redis.url(), &p, &[]).await;
+    let b = Node::process("b", &redis.url(), &p, &[]).await;
+    b.room("r1", "anna", true).await;
+    let mut viewers = vec![];
+    for user in ["v1", "v2", "v3"] {
+        let mut c = a.connect(Some(user)).await;
+        let j = join(&mut c, "r1").await;
+        viewers.push((user, c, Seen::new(&j)));
+    }
+    // A steady stream of comments and a few switch changes on B, before,
+    // during and after the drain of A.
+    const N: usize = 80;
+    let mut talker = b.connect(Some("tom")).await;
+    join(&mut talker, "r1").await;
+    let b_addr = b.addr;
+    let publisher = tokio::spawn(async move {
+        let admin = reqwest::Client::new();
+        let mut sent = vec![];
+        for i in 0..N {
+            sent.push(comment(&mut talker, &format!("c{i}")).await.text_of());
+            if i % 20 == 10 {
+                let resp = admin
+                    .patch(format!("http://{b_addr}/api/rooms/r1"))
+                    .bearer_auth(ADMIN_KEY)
+                    .json(&json!({"switches": {"likes": i % 40 != 10}}))
+                    .timeout(SHORT)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(resp.status().as_u16(), 200);
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        sent
+    });
+    for (_, c, seen) in &mut viewers {
+        pump(c, seen, LONG, |s| s.comments().len() >= 10).await;
+    }
+    a.terminate();
+    let mut away = vec![];
+    for (user, mut c, mut seen) in viewers {
+        let code = closed_with(&mut c, &mut seen).await;
+        assert_eq!(code, Some(4000), "{user}: {:?}", c.close);
+        seen.assert_whole(user);
+        away.push((user, seen));
+    }
+    let st = a.wait_exit(LONG).await;
+    assert!(st.success(), "a drained node exits cleanly: {st}");
+
+    let mut back = vec![];
+    for (user, mut seen) in away {
+        let mut c = b.connect(Some(user)).await;
+        let j = resume(&mut c, "r1", &seen.epoch.clone(), seen.last()).await;
+        assert_eq!(j.recovered, Some(true), "{user}");
+        seen.resumed(&j);
+        back.push((user, c, seen));
+    }
+    let sent = timeout(Duration::from_secs(30), publisher)
+        .await
+        .expect("publisher hung")
+        .unwrap();
+    for (user, c, seen) in &mut back {
+        pump(c, seen, LONG, |s| s.comments().len() >= N).await;
+        seen.assert_whole(user);
+        assert_eq!(seen.comments(), sent, "{user}");
+        let switches = seen
+            .events
+            .values()
+            .filter(|e| matches!(e.kind, EventKind::Switches(_)))
+            .count();
+        assert_eq!(switches, N / 20, "{user}");
+    }
+}
+
+trait TextOf {
+    fn text_of(&self) -> String;
+}
+
+impl TextOf for RoomEvent {
+    fn text_of(&self) -> String {
+        match &self.kind {
+            EventKind::Comment(c) => c.text.clone(),
+            other => panic!("not a comment: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_outage_is_survived() {
+    if skip() {
+        return;
+    }
+    let mut redis = RedisServer::start();
+    let p = prefix();
+    let mut a = Node::process("a", &redis.url(), &p, &[]).await;
+    let mut b = Node::process("b", &redis.url(), &p, &[]).await;
+    a.room("r1", "anna", true).await;
+    let (mut va, mut vb) = (a.connect(Some("va")).await, b.connect(Some("vb")).await);
+    let mut seen_a = Seen::new(&join(&mut va, "r1").await);
+    let mut seen_b = Seen::new(&join(&mut vb, "r1").await);
+    let (mut ca, mut cb) = (a.connect(Some("ca")).await, b.connect(Some("cb")).await);
+    join(&mut ca, "r1").await;
+    join(&mut cb, "r1").await;
+    let mut vr = b.connect(Some("vr")).await;
+    let mut seen_r = Seen::new(&join(&mut vr, "r1").await);
+
+    comment(&mut ca, "pre-a").await;
+    comment(&mut cb, "pre-b").await;
+    for (c, s) in [
+        (&mut va, &mut seen_a),
+        (&mut vb, &mut seen_b),
+        (&mut vr, &mut seen_r),
+    ] {
+        pump(c, s, LONG, |s| {
+            s.has_comment("pre-a") && s.has_comment("pre-b")
+        })
+        .await;
+    }
+    assert_eq!(
+        subscribers(&redis, &p, "r1"),
+        2,
+        "one subscription per node"
+    );
+    // vr leaves before the outage, to resume after it.
+    drop(vr);
+    // Right before the outage.
+    comment(&mut ca, "last-before").await;
+    b.switch_likes("r1", false).await;
+    redis.kill();
+
+    // Not ready, but alive and answering.
+    for n in [&a, &b] {
+        wait_until("readyz 503", Duration::from_secs(5), async || {
+            n.get("/readyz").await.0 == 503
+        })
+        .await;
+        assert_eq!(n.get("/healthz").await.0, 200);
+    }
+    assert!(a.alive() && b.alive());
+    // Requests are refused with `unavailable`, not hung, not crashed.
+    let t = Instant::now();
+    let reply = request(&mut ca, Request::Comment(PostComment { text: "x".into() })).await;
+    assert_eq!(
+        error_code(&reply),
+        Some(ErrorCode::Unavailable),
+        "{reply:?}"
+    );
+    eprintln!("outage: comment refused after {:?}", t.elapsed());
+    let mut late = b.connect(Some("late")).await;
+    let t = Instant::now();
+    let reply = request(&mut late, join_req("r1", None)).await;
+    assert_eq!(
+        error_code(&reply),
+        Some(ErrorCode::Unavailable),
+        "{reply:?}"
+    );
+    eprintln!("outage: join refused after {:?}", t.elapsed());
+    let t = Instant::now();
+    let (st, body) = b
+        .api(
+            "POST",
+            "/api/rooms/r1/live",
+            Some(json!({"action": "pause"})),
+        )
+        .await;
+    assert_eq!(
+        (st, body["code"].as_str()),
+        (503, Some("unavailable")),
+        "{body}"
+    );
+    eprintln!("outage: admin pause refused after {:?}", t.elapsed());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(a.alive() && b.alive());
+
+    redis.restart();
+    for n in [&a, &b] {
+        wait_until("readyz 200", LONG, async || n.get("/readyz").await.0 == 200).await;
+    }
+    // Right after: high-priority events, possibly before the nodes have
+    // resubscribed (the hubs' resync brings them then).
+    b.live("r1", "pause").await;
+    b.switch_likes("r1", true).await;
+    a.live("r1", "resume").await;
+    wait_until("both nodes resubscribed", LONG, async || {
+        subscribers(&redis, &p, "r1") == 2
+    })
+    .await;
+    comment(&mut ca, "post-a").await;
+    comment(&mut cb, "post-b").await;
+    for (who, c, s) in [("va", &mut va, &mut seen_a), ("vb", &mut vb, &mut seen_b)] {
+        pump(c, s, LONG, |s| {
+            s.has_comment("post-a") && s.has_comment("post-b")
+        })
+        .await;
+        s.assert_whole(who);
+        assert_eq!(
+            s.comments(),
+            ["pre-a", "pre-b", "last-before", "post-a", "post-b"],
+            "{who}"
+        );
+        assert_eq!(
+            s.statuses(),
+            [RoomStatus::Paused, RoomStatus::Live],
+            "{who}"
+        );
+        let switches = s
+            .events
+            .values()
+            .filter_map(|e| match &e.kind {
+                EventKind::Switches(sw) => Some(sw.likes),
+                _ => None,
+            })
+            .collect::<Vec<_>>();
+        assert_eq!(switches, [false, true], "{who}");
+    }
+    // A viewer that was away resumes: recovered with exactly what it
+    // missed, or told it cannot (never a silent partial replay).
+    let mut back = a.connect(Some("vr")).await;
+    let j = resume(&mut back, "r1", &seen_r.epoch.clone(), seen_r.last()).await;
+    eprintln!("outage: resume answered recovered={:?}", j.recovered);
+    match j.recovered {
+        Some(true) => {
+            seen_r.resumed(&j);
+            seen_r.assert_whole("vr");
+            assert_eq!(seen_r.last(), seen_a.last());
+        }
+        Some(false) => {
+            assert!(j.missed.is_empty());
+            assert_eq!(j.offset, seen_a.last(), "a fresh snapshot");
+        }
+        None => panic!("resume unanswered: {j:?}"),
+    }
+    assert!(a.alive() && b.alive());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_timer_runs_once_when_the_lease_holder_dies() {
+    if skip() {
+        return;
+    }
+    let redis = RedisServer::start();
+    let p = prefix();
+    let flags = ["--abnormal-timeout-ms", "1500"];
+    let mut a = Node::process("a", &redis.url(), &p, &flags).await;
+    let b = Node::process("b", &redis.url(), &p, &flags).await;
+    let c = Node::process("c", &redis.url(), &p, &flags).await;
+    b.room("r1", "anna", false).await;
+    let mut observer = b.connect(Some("obs")).await;
+    let mut seen = Seen::new(&join(&mut observer, "r1").await);
+    let mut anchor = a.connect(Some("anna")).await;
+    let j = join(&mut anchor, "r1").await;
+    assert_eq!(j.role, Role::Anchor);
+    let reply = request(
+        &mut anchor,
+        Request::Live(Live {
+            action: LiveAction::Start,
+        }),
+    )
+    .await;
+    assert!(
+        matches!(
+            reply,
+            ServerFrame::Ack(Ack {
+                status: Some(RoomStatus::Live),
+                ..
+            })
+        ),
+        "{reply:?}"
+    );
+    // The anchor's connection drops: the room turns abnormal (106).
+    drop(anchor);
+    pump(&mut observer, &mut seen, LONG, |s| {
+        s.statuses().contains(&RoomStatus::Abnormal)
+    })
+    .await;
+    // Node a takes the room's timer lease (as if it had found the deadline
+    // due first) and dies before acting on it. Nobody may act until the
+    // lease expires; then b or c acts, once.
+    let lease_ms = 3000;
+    let taken = gateway::clock::now_ms();
+    let lease_key = format!("{p}:lease:{{timers:r1}}");
+    redis
+        .cmd(&["SET", &lease_key, "a:1000", "PX", &lease_ms.to_string()])
+        .unwrap();
+    a.kill9();
+    pump(&mut observer, &mut seen, LONG, |s| {
+        s.statuses().contains(&RoomStatus::Ended)
+    })
+    .await;
+    let ended = seen
+        .events
+        .values()
+        .find(|e| matches!(&e.kind, EventKind::Status(s) if s.status == RoomStatus::Ended))
+        .unwrap()
+        .clone();
+    assert!(
+        ended.ts >= taken + lease_ms - 50,
+        "the room ended {} ms after the lease was taken, before it expired",
+        ended.ts - taken
+    );
+    let EventKind::Status(s) = &ended.kind else {
+        unreachable!()
+    };
+    assert_eq!(s.reason.as_deref(), Some("abnormal_timeout"));
+    // Give every node time for a second (wrong) firing.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    drain(&mut observer, &mut seen, Duration::from_millis(200)).await;
+    assert_eq!(
+        seen.statuses(),
+        [RoomStatus::Live, RoomStatus::Abnormal, RoomStatus::Ended]
+    );
+    seen.assert_whole("observer");
+    let log = log_entries(&redis, &p, "r1");
+    let ends = log
+        .iter()
+        .filter(|k| k["type"] == "status" && k["status"] == 103)
+        .count();
+    let timeouts = log
+        .iter()
+        .filter(|k| k["reason"] == "abnormal_timeout")
+        .count();
+    assert_eq!((ends, timeouts), (1, 1), "{log:?}");
+    let holder = redis.cmd(&["GET", &lease_key]).unwrap();
+    assert!(
+        holder.is_empty() || holder.starts_with("b:") || holder.starts_with("c:"),
+        "{holder}"
+    );
+    drop((b, c));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sharded_pubsub_carries_a_comment_across_nodes_on_a_redis_cluster() {
+    if skip() {
+        return;
+    }
+    let cluster = RedisCluster::start();
+    let p = prefix();
+    let seeds = cluster.seeds().join(",");
+    let with_cluster = |s: &mut gateway::Settings| {
+        s.redis = String::new();
+        s.redis_cluster = seeds.clone();
+    };
+    let a = Node::in_process("a", "", &p, with_cluster).await;
+    let b = Node::in_process("b", "", &p, with_cluster).await;
+    a.room("r1", "anna", true).await;
+    let mut talker = a.connect(Some("tom")).await;
+    join(&mut talker, "r1").await;
+    let mut viewer = b.connect(Some("vic")).await;
+    let mut seen = Seen::new(&join(&mut viewer, "r1").await);
+    let mut sent = vec![];
+    for i in 0..20 {
+        sent.push(comment(&mut talker, &format!("s{i}")).await.text_of());
+    }
+    pump(&mut viewer, &mut seen, LONG, |s| s.comments().len() >= 20).await;
+    assert_eq!(seen.comments(), sent);
+    seen.assert_whole("vic");
+    // Both nodes hold a sharded subscription (SSUBSCRIBE), on the shard
+    // that owns the room's slot.
+    let channel = format!("{p}:{{r1}}:ch");
+    let shard_subs: i64 = cluster
+        .ports()
+        .iter()
+        .map(|port| {
+            std::process::Command::new("redis-cli")
+                .args(["-p", &port.to_string(), "PUBSUB", "SHARDNUMSUB", &channel])
+                .output()
+                .ok()
+                .and_then(|o| {
+                    String::from_utf8_lossy(&o.stdout)
+                        .lines()
+                        .last()
+                        .and_then(|n| n.trim().parse::<i64>().ok())
+                })
+                .unwrap_or(0)
+        })
+        .sum();
+    assert_eq!(shard_subs, 2, "one sharded subscription per node");
+}
+
+// ---------------------------------------------------------------- measurement
+
+/// Latency percentiles (ms) of a sorted list.
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i]
+}
+
+/// Sends `n` comments at `rate`/s from a client on `sender`; viewers on
+/// `viewer_nodes` timestamp each arrival. Returns every send→receive latency
+/// in ms (n × viewers).
+async fn latency_run(
+    sender: SocketAddr,
+    viewer_nodes: &[SocketAddr],
+    room: &str,
+    n: usize,
+    rate: u64,
+) -> Vec<f64> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    let sent_at: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+    let mut tasks = vec![];
+    for (i, addr) in viewer_nodes.iter().enumerate() {
+        let mut c = connect(*addr, Some(&format!("lat-v{i}"))).await;
+        let j = join(&mut c, room).await;
+        let sent_at = sent_at.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut seen = Seen::new(&j);
+            let mut lat = vec![];
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while lat.len() < n && Instant::now() < deadline {
+                match next_frame(&mut c, Duration::from_secs(10)).await {
+                    Next::Frame(ServerFrame::Batch(b)) => {
+                        let now = Instant::now();
+                        for t in comment_texts(&b.events) {
+                            if let Some(at) = sent_at.lock().unwrap().get(&t) {
+                                lat.push(now.duration_since(*at).as_secs_f64() * 1000.0);
+                            }
+                        }
+                        seen.batch(b);
+                    }
+                    Next::Frame(_) => {}
+                    Next::Closed | Next::Timeout => break,
+                }
+            }
+            lat
+        }));
+    }
+    let mut talker = connect(sender, Some("lat-talker")).await;
+    join(&mut talker, room).await;
+    // Uniformly jittered gaps (mean 1/rate), so sends are not phase-locked
+    // to the fan-out tick.
+    let mean_us = 1_000_000 / rate;
+    let mut next = tokio::time::Instant::now();
+    for i in 0..n {
+        next += Duration::from_micros(rand::random_range(mean_us / 2..mean_us * 3 / 2));
+        tokio::time::sleep_until(next).await;
+        let text = format!("lat{i}");
+        sent_at.lock().unwrap().insert(text.clone(), Instant::now());
+        // Send without waiting for the ack (it comes back with the batches).
+        let frame = ClientFrame {
+            id: Some(RequestId(format!("l{i}"))),
+            request: Request::Comment(PostComment { text }),
+        };
+        let bytes = talker.codec.encode_client(&frame);
+        futures_util::SinkExt::send(
+            &mut talker.ws,
+            Message::Text(String::from_utf8(bytes.to_vec()).unwrap().into()),
+        )
+        .await
+        .unwrap();
+        // Keep the talker's socket drained.
+        while let Next::Frame(_) = next_frame(&mut talker, Duration::from_millis(0)).await {}
+    }
+    let mut all = vec![];
+    for t in tasks {
+        let lat = timeout(Duration::from_secs(90), t).await.unwrap().unwrap();
+        assert_eq!(lat.len(), n, "a viewer missed comments");
+        all.extend(lat);
+    }
+    all.sort_by(f64::total_cmp);
+    all
+}
+
+fn command_calls(redis: &RedisServer) -> Vec<(String, u64)> {
+    let info = redis.cmd(&["INFO", "commandstats"]).unwrap();
+    info.lines()
+        .filter_map(|l| {
+            let (name, rest) = l.strip_prefix("cmdstat_")?.split_once(':')?;
+            let calls = rest
+                .split(',')
+                .find_map(|kv| kv.strip_prefix("calls="))?
+                .parse()
+                .ok()?;
+            Some((name.to_string(), calls))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement: run with -- --ignored --nocapture"]
+async fn measure_latency_and_redis_commands() {
+    if skip() {
+        return;
+    }
+    const N: usize = 500;
+    const RATE: u64 = 50;
+    let report = |label: &str, lat: &[f64]| {
+        println!(
+            "{label}: {} samples, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            lat.len(),
+            pct(lat, 0.5),
+            pct(lat, 0.99),
+            lat.last().copied().unwrap_or(f64::NAN)
+        );
+    };
+
+    for tick_ms in [20, 100] {
+        // One embedded node (in-process store and bus).
+        {
+            let mut s = settings();
+            s.redis_prefix = prefix();
+            s.tick_ms = tick_ms;
+            let running = gateway::start(s).await.unwrap();
+            let node = Node {
+                name: "embedded".into(),
+                addr: running.addr,
+                proc: Proc::InProcess(Some(running)),
+                http: reqwest::Client::new(),
+            };
+            node.room("m1", "anna", true).await;
+            let v = [node.addr, node.addr, node.addr];
+            let lat = latency_run(node.addr, &v, "m1", N, RATE).await;
+            report(
+                &format!("tick {tick_ms} ms, embedded 1 node, sender + 3 viewers on it"),
+                &lat,
+            );
+        }
+        // Two nodes on one redis-server: sender on a, 2 viewers on b, 1 on a.
+        {
+            let redis = RedisServer::start();
+            let p = prefix();
+            let tune = |s: &mut gateway::Settings| {
+                s.tick_ms = tick_ms;
+                s.timer_interval_ms = 1000;
+                s.presence_interval_ms = 1000;
+            };
+            let a = Node::in_process("a", &redis.url(), &p, tune).await;
+            let b = Node::in_process("b", &redis.url(), &p, tune).await;
+            a.room("m1", "anna", true).await;
+            let lat = latency_run(a.addr, &[b.addr, b.addr, a.addr], "m1", N, RATE).await;
+            report(
+                &format!("tick {tick_ms} ms, redis 2 nodes, sender on a, viewers 2 on b + 1 on a"),
+                &lat,
+            );
+        }
+    }
+
+    // Redis commands per comment: one node, 2 viewers, default intervals.
+    {
+        let redis = RedisServer::start();
+        let p = prefix();
+        let node = Node::in_process("a", &redis.url(), &p, |s| {
+            s.timer_interval_ms = 1000;
+            s.presence_interval_ms = 1000;
+        })
+        .await;
+        node.room("m1", "anna", true).await;
+        let mut viewers = vec![];
+        for u in ["cv1", "cv2"] {
+            let mut c = node.connect(Some(u)).await;
+            let j = join(&mut c, "m1").await;
+            viewers.push((c, Seen::new(&j)));
+        }
+        let mut talker = node.connect(Some("ct")).await;
+        join(&mut talker, "m1").await;
+        // Idle baseline: background commands (hub resync, timers, presence) per second.
+        redis.cmd(&["CONFIG", "RESETSTAT"]).unwrap();
+        let idle = Duration::from_secs(3);
+        tokio::time::sleep(idle).await;
+        let idle_calls: u64 = command_calls(&redis).iter().map(|(_, c)| c).sum();
+        let idle_per_s = idle_calls as f64 / idle.as_secs_f64();
+        const M: usize = 200;
+        redis.cmd(&["CONFIG", "RESETSTAT"]).unwrap();
+        let t0 = Instant::now();
+        let mean_us = 1_000_000 / RATE;
+        for i in 0..M {
+            let gap = rand::random_range(mean_us / 2..mean_us * 3 / 2);
+            tokio::time::sleep(Duration::from_micros(gap)).await;
+            comment(&mut talker, &format!("k{i}")).await;
+        }
+        for (c, s) in &mut viewers {
+            pump(c, s, LONG, |s| s.comments().len() >= M).await;
+        }
+        let secs = t0.elapsed().as_secs_f64();
+        let mut calls = command_calls(&redis);
+        calls.sort_by_key(|c| std::cmp::Reverse(c.1));
+        let total: u64 = calls.iter().map(|(_, c)| c).sum();
+        println!(
+            "redis commands, 1 node (tick 20 ms), 2 viewers + sender, {M} comments at ~{RATE}/s in {secs:.2} s: \
+             {total} calls = {:.2} per comment; minus idle background ({idle_per_s:.1}/s): {:.2} per comment",
+            total as f64 / M as f64,
+            (total as f64 - idle_per_s * secs) / M as f64
+        );
+        for (name, c) in &calls {
+            println!("  {name}: {c} ({:.2} per comment)", *c as f64 / M as f64);
+        }
+    }
+}
