@@ -88,11 +88,14 @@ impl RedisConn {
         push: Option<UnboundedSender<PushInfo>>,
     ) -> RedisResult<RedisConn> {
         let mut config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(Duration::from_secs(1)))
             .set_max_delay(Duration::from_secs(1));
-        if let Some(tx) = push {
-            config = config.set_push_sender(tx).set_automatic_resubscription();
+        match push {
+            Some(tx) => config = config.set_push_sender(tx).set_automatic_resubscription(),
+            // Requests wait on the store: during an outage, refuse them with
+            // `unavailable` quickly instead of retrying for seconds.
+            None => config = config.set_number_of_retries(1),
         }
         Ok(RedisConn::Single(
             ConnectionManager::new_with_config(client, config).await?,
