@@ -40,7 +40,14 @@ const TEXTS: &[&str] = &[
     "the quality looks much better than last week's",
 ];
 
-const NICKS: &[&str] = &["小鱼儿", "sunny_day", "快乐每一天", "Leo", "甜甜圈", "mike88"];
+const NICKS: &[&str] = &[
+    "小鱼儿",
+    "sunny_day",
+    "快乐每一天",
+    "Leo",
+    "甜甜圈",
+    "mike88",
+];
 
 /// One tick of room events: `comments` comments and one status change.
 fn tick_events(first_offset: u64, comments: usize) -> Vec<RoomEvent> {
