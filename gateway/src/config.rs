@@ -96,6 +96,19 @@ settings! {
     request_rate: u32 = 20, "GATEWAY_REQUEST_RATE";
     /// Requests per connection in a burst.
     request_burst: u32 = 40, "GATEWAY_REQUEST_BURST";
+    /// Comments per second per user on a node (sustained; 0: no limit).
+    comment_rate: u32 = 2, "GATEWAY_COMMENT_RATE";
+    /// Comments per user in a burst.
+    comment_burst: u32 = 5, "GATEWAY_COMMENT_BURST";
+    /// New WebSocket connections per second per client IP (0: no limit; off by
+    /// default because carrier NAT puts many viewers behind one address).
+    ip_connect_rate: u32 = 0, "GATEWAY_IP_CONNECT_RATE";
+    /// New WebSocket connections per client IP in a burst.
+    ip_connect_burst: u32 = 100, "GATEWAY_IP_CONNECT_BURST";
+    /// Open WebSocket connections per client IP on a node (0: unlimited).
+    ip_max_connections: usize = 0, "GATEWAY_IP_MAX_CONNECTIONS";
+    /// Audit entries kept per room (and for the global word list).
+    audit_capacity: usize = 1000, "GATEWAY_AUDIT_CAPACITY";
     /// Largest client frame in bytes.
     max_frame_bytes: usize = 8 * 1024, "GATEWAY_MAX_FRAME_BYTES";
     /// Longest comment in characters.

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod hub;
 pub mod metrics;
+pub mod moderation;
 pub mod room;
 pub mod service;
 pub mod session;
@@ -112,6 +113,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
             let _ = stop.wait_for(|s| *s).await;
         };
         let listener = listener.tap_io(move |tcp| tune_socket(tcp, send_buffer));
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         if let Err(e) = axum::serve(listener, app)
             .with_graceful_shutdown(stopped)
             .await

@@ -48,6 +48,15 @@ pub enum ErrorCode {
     Unavailable,
     /// The room already exists (admin API).
     Conflict,
+    /// The caller is muted in this room (`retry_after_ms` when timed).
+    Muted,
+    /// The comment hit the sensitive-word filter; the message names the
+    /// category, never the word.
+    Filtered,
+    /// Slow mode: one comment per user per interval; see `retry_after_ms`.
+    SlowMode,
+    /// The target does not exist (comment offset, user, role slot).
+    NotFound,
 }
 
 impl ErrorCode {
@@ -74,6 +83,10 @@ impl ErrorCode {
             ErrorCode::Internal => "internal",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Conflict => "conflict",
+            ErrorCode::Muted => "muted",
+            ErrorCode::Filtered => "filtered",
+            ErrorCode::SlowMode => "slow_mode",
+            ErrorCode::NotFound => "not_found",
         }
     }
 

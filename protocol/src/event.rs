@@ -174,6 +174,10 @@ crate::tagged_enum! {
         Status(StatusChanged) = "status",
         /// Room switches changed.
         Switches(Switches) = "switches",
+        /// Comments removed for everyone: drop them from the view.
+        CommentDeleted(CommentDeleted) = "comment_deleted",
+        /// A user was muted: drop every comment of theirs from the view.
+        UserPurged(UserPurged) = "user_purged",
     }
 }
 
@@ -198,6 +202,23 @@ pub struct Comment {
     pub text: String,
     /// Sender's role, so clients can badge anchors and assistants.
     pub role: Role,
+}
+
+/// `comment_deleted`: these comment offsets are gone for everyone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentDeleted {
+    /// Offsets of the deleted comment events.
+    pub offsets: Vec<u64>,
+}
+
+/// `user_purged`: the user was muted and every comment of theirs is deleted,
+/// including ones older than the room log still shown by a client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserPurged {
+    /// The muted user.
+    pub user: String,
+    /// Offsets of the user's comments the room log still held.
+    pub offsets: Vec<u64>,
 }
 
 /// A lifecycle change.

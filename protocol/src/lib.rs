@@ -18,12 +18,12 @@ pub use close::CloseCode;
 pub use codec::{Codec, DecodeError};
 pub use error::{ErrorCode, Rejection};
 pub use event::{
-    Ack, Batch, Comment, EventKind, Hello, Joined, Lane, Pong, RoomEvent, ServerFrame,
-    StatusChanged,
+    Ack, Batch, Comment, CommentDeleted, EventKind, Hello, Joined, Lane, Pong, RoomEvent,
+    ServerFrame, StatusChanged, UserPurged,
 };
 pub use limits::Limits;
 pub use request::{
-    Auth, ClientFrame, Join, Leave, Like, Live, LiveAction, Ping, PostComment, Request, RequestId,
-    Resume,
+    Auth, ClientFrame, DeleteComment, Join, Leave, Like, Live, LiveAction, Mute, Ping, PostComment,
+    Request, RequestId, Resume, SetRole, Switch, Unmute, WordEntry, Words,
 };
 pub use room::{Role, RoomInfo, RoomStatus, Switches, Totals};

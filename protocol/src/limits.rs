@@ -133,10 +133,54 @@ impl Limits {
                     format!("like count must be 1..={}", self.max_like_count),
                 ))
             }
+            Request::Mute(m) => {
+                self.check_id("user", &m.user)?;
+                self.check_reason(m.reason.as_deref())
+            }
+            Request::DeleteComment(d) => self.check_reason(d.reason.as_deref()),
+            Request::Unmute(m) => self.check_id("user", &m.user),
+            Request::SetRole(r) => {
+                self.check_id("user", &r.user)?;
+                r.nick.as_deref().map_or(Ok(()), |n| self.check_nick(n))
+            }
+            Request::Words(w) => {
+                for e in &w.add {
+                    self.check_word(&e.word)?;
+                    self.check_id("category", &e.category)?;
+                }
+                w.remove.iter().try_for_each(|word| self.check_word(word))
+            }
             _ => Ok(()),
         }
     }
+
+    /// Validates a moderation reason: at most 200 characters, no control characters.
+    pub fn check_reason(&self, reason: Option<&str>) -> Result<(), Rejection> {
+        match reason {
+            Some(r) if r.chars().count() > 200 || r.chars().any(char::is_control) => Err(
+                Rejection::new(ErrorCode::Invalid, "reason must be at most 200 characters"),
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    /// Validates a sensitive word: 1..=32 characters, no control characters.
+    pub fn check_word(&self, word: &str) -> Result<(), Rejection> {
+        let n = word.chars().count();
+        if n == 0 || n > MAX_WORD_CHARS || word.chars().any(char::is_control) {
+            return Err(Rejection::new(
+                ErrorCode::Invalid,
+                format!(
+                    "a word must be 1..={MAX_WORD_CHARS} characters without control characters"
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
+
+/// Longest sensitive word, in characters.
+pub const MAX_WORD_CHARS: usize = 32;
 
 #[cfg(test)]
 mod tests {

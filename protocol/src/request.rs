@@ -59,6 +59,18 @@ crate::tagged_enum! {
         Ping(Ping) = "ping",
         /// Anchor controls the live: start, pause, resume, end.
         Live(Live) = "live",
+        /// Moderators remove one comment for everyone.
+        DeleteComment(DeleteComment) = "delete_comment",
+        /// Moderators mute a user in the room and purge their comments.
+        Mute(Mute) = "mute",
+        /// Moderators lift a mute.
+        Unmute(Unmute) = "unmute",
+        /// The anchor assigns or removes an assistant or the sub-anchor.
+        SetRole(SetRole) = "set_role",
+        /// The anchor or sub-anchor flips room switches (comment ban).
+        Switch(Switch) = "switch",
+        /// Moderators add or remove words of the room's sensitive-word list.
+        Words(Words) = "words",
     }
 }
 
@@ -134,4 +146,80 @@ pub enum LiveAction {
     Resume,
     /// 101, 105 or 106 → 103.
     End,
+}
+
+/// `delete_comment`: remove one comment for everyone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteComment {
+    /// Offset of the comment event in the room log.
+    pub offset: u64,
+    /// Why, for the audit log.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// `mute`: the user can no longer comment in the room, and every comment of
+/// theirs still held by the room is deleted for everyone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mute {
+    /// User id to mute.
+    pub user: String,
+    /// Seconds until the mute lifts by itself; absent: until unmuted.
+    #[serde(default)]
+    pub duration_s: Option<u64>,
+    /// Shadow mute: the user still sees their comments echoed; nobody else
+    /// sees them.
+    #[serde(default)]
+    pub shadow: bool,
+    /// Why, for the audit log.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// `unmute`: lift a mute.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unmute {
+    /// User id to unmute.
+    pub user: String,
+}
+
+/// `set_role`: assign `assistant` or `sub_anchor`, or `viewer` to remove
+/// the user's moderation role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetRole {
+    /// User id.
+    pub user: String,
+    /// `assistant`, `sub_anchor` or `viewer` (removes the role).
+    pub role: crate::room::Role,
+    /// Display nickname of an assistant (shown on their comments).
+    #[serde(default)]
+    pub nick: Option<String>,
+}
+
+/// `switch`: change room switches; fields left out keep their values.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Switch {
+    /// Comments allowed (false: room-wide comment ban).
+    #[serde(default)]
+    pub comments: Option<bool>,
+}
+
+/// A sensitive word and its category tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WordEntry {
+    /// The word (folded like comments when matched).
+    pub word: String,
+    /// Category named in rejections, e.g. `"abuse"`, `"ads"`.
+    pub category: String,
+}
+
+/// `words`: change the joined room's sensitive-word list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Words {
+    /// Words to add (or re-categorize).
+    #[serde(default)]
+    pub add: Vec<WordEntry>,
+    /// Words to remove.
+    #[serde(default)]
+    pub remove: Vec<String>,
 }

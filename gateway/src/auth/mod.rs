@@ -4,5 +4,5 @@
 pub mod permissions;
 pub mod token;
 
-pub use permissions::{Action, authorize};
+pub use permissions::{Action, allowed, authorize};
 pub use token::{Claims, Identity, TokenKeys};

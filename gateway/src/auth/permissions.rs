@@ -22,6 +22,20 @@ pub enum Action {
     LiveEnd,
     /// Ban the room (operators only).
     Ban,
+    /// Delete one comment for everyone.
+    DeleteComment,
+    /// Mute, unmute and list muted users.
+    Mute,
+    /// Assign or remove assistants.
+    ManageAssistants,
+    /// Assign or remove the sub-anchor.
+    ManageSubAnchor,
+    /// Flip room switches (the room-wide comment ban).
+    Switch,
+    /// Change the room's sensitive-word list.
+    RoomWords,
+    /// Comment without waiting for slow mode.
+    SkipSlowMode,
 }
 
 impl Action {
@@ -37,7 +51,7 @@ impl Action {
     }
 
     /// Every action, for tables and tests.
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 15] = [
         Action::Watch,
         Action::Comment,
         Action::Like,
@@ -46,6 +60,13 @@ impl Action {
         Action::LiveResume,
         Action::LiveEnd,
         Action::Ban,
+        Action::DeleteComment,
+        Action::Mute,
+        Action::ManageAssistants,
+        Action::ManageSubAnchor,
+        Action::Switch,
+        Action::RoomWords,
+        Action::SkipSlowMode,
     ];
 }
 
@@ -55,9 +76,17 @@ pub fn allowed(role: Role, action: Action) -> bool {
     match role {
         Role::Admin => true,
         Role::Anchor => action != Ban,
-        // The sub-anchor has every anchor power except start/end/resume.
-        Role::SubAnchor => matches!(action, Watch | Comment | Like | LivePause),
-        Role::Assistant | Role::Viewer => matches!(action, Watch | Comment | Like),
+        // The sub-anchor has every anchor power except start/end/resume and
+        // managing the sub-anchor.
+        Role::SubAnchor => !matches!(
+            action,
+            Ban | LiveStart | LiveResume | LiveEnd | ManageSubAnchor
+        ),
+        Role::Assistant => matches!(
+            action,
+            Watch | Comment | Like | DeleteComment | Mute | RoomWords | SkipSlowMode
+        ),
+        Role::Viewer => matches!(action, Watch | Comment | Like),
         Role::Anonymous => action == Watch,
     }
 }
@@ -94,14 +123,17 @@ mod tests {
             Role::Anchor,
             Role::Admin,
         ];
-        // Rows follow `roles`; columns follow `Action::ALL`.
-        let expected: [[bool; 8]; 6] = [
-            [true, false, false, false, false, false, false, false],
-            [true, true, true, false, false, false, false, false],
-            [true, true, true, false, false, false, false, false],
-            [true, true, true, false, true, false, false, false],
-            [true, true, true, true, true, true, true, false],
-            [true, true, true, true, true, true, true, true],
+        // Rows follow `roles`; columns follow `Action::ALL`:
+        // watch comment like start pause resume end ban | delete mute
+        // assistants sub-anchor switch words skip-slow-mode.
+        let (y, n) = (true, false);
+        let expected: [[bool; 15]; 6] = [
+            [y, n, n, n, n, n, n, n, n, n, n, n, n, n, n],
+            [y, y, y, n, n, n, n, n, n, n, n, n, n, n, n],
+            [y, y, y, n, n, n, n, n, y, y, n, n, n, y, y],
+            [y, y, y, n, y, n, n, n, y, y, y, n, y, y, y],
+            [y, y, y, y, y, y, y, n, y, y, y, y, y, y, y],
+            [y, y, y, y, y, y, y, y, y, y, y, y, y, y, y],
         ];
         for (r, role) in roles.iter().enumerate() {
             for (a, action) in Action::ALL.iter().enumerate() {

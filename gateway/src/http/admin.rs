@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::AppState;
+use crate::moderation::{Actor, audit};
 use crate::room::{RoomPatch, RoomSpec, Transition};
 
 pub(super) fn routes(state: AppState) -> Router<AppState> {
@@ -23,11 +24,12 @@ pub(super) fn routes(state: AppState) -> Router<AppState> {
         .route("/rooms/{id}/live", post(live_action))
         .route("/rooms/{id}/stats", get(stats))
         .route("/tokens", post(mint_token))
+        .merge(super::moderation::routes())
         .layer(middleware::from_fn_with_state(state, require_key))
 }
 
 /// A rejection as an HTTP response.
-struct ApiError(Rejection);
+pub(super) struct ApiError(Rejection);
 
 impl From<Rejection> for ApiError {
     fn from(r: Rejection) -> Self {
@@ -38,7 +40,7 @@ impl From<Rejection> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match self.0.code {
-            ErrorCode::RoomNotFound => StatusCode::NOT_FOUND,
+            ErrorCode::RoomNotFound | ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::Conflict | ErrorCode::InvalidTransition | ErrorCode::RoomExpired => {
                 StatusCode::CONFLICT
             }
@@ -56,7 +58,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult = Result<Response, ApiError>;
+pub(super) type ApiResult = Result<Response, ApiError>;
 
 async fn require_key(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let presented = req
@@ -79,11 +81,11 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn json_body<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
+pub(super) fn json_body<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
     (status, Json(value)).into_response()
 }
 
-fn bad_body(e: impl std::fmt::Display) -> ApiError {
+pub(super) fn bad_body(e: impl std::fmt::Display) -> ApiError {
     ApiError(Rejection::new(ErrorCode::Invalid, e.to_string()))
 }
 
@@ -130,6 +132,13 @@ async fn patch_room(
         s.node
             .publish(&id, EventKind::Switches(room.switches))
             .await?;
+    }
+    if room.switches != before.switches || room.moderation != before.moderation {
+        let what = format!(
+            "comments={} slow_mode_s={} word_policy={:?}",
+            room.switches.comments, room.moderation.slow_mode_s, room.moderation.word_policy
+        );
+        audit::record(&s.node, &Actor::admin(), &id, "patch_room", &what, None).await;
     }
     Ok(json_body(StatusCode::OK, &room))
 }

@@ -3,6 +3,7 @@
 //! `/readyz`.
 
 mod admin;
+mod moderation;
 mod ws;
 
 use std::sync::Arc;

@@ -2,7 +2,9 @@
 //! optional `?token=`, sizes tungstenite's buffers for many idle
 //! connections, and hands the socket to a [`Session`].
 
-use axum::extract::{Query, Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hyper_util::rt::TokioIo;
@@ -37,6 +39,7 @@ fn header_has(headers: &HeaderMap, name: header::HeaderName, token: &str) -> boo
 
 pub(super) async fn upgrade(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(query): Query<WsQuery>,
     mut req: Request,
 ) -> Response {
@@ -80,6 +83,23 @@ pub(super) async fn upgrade(
             "node at its connection limit",
         );
     }
+    // Per-IP rate and cap; the slot is held until the session ends.
+    let slot = match node.conn_limits.admit(peer.ip()) {
+        Ok(slot) => slot,
+        Err(retry_s) => {
+            node.metrics
+                .rejections
+                .get_or_create(&vec![("code", "ip_limited")])
+                .inc();
+            let mut resp = bad(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many connections from this address",
+            );
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_s.max(1)));
+            return resp;
+        }
+    };
     let (identity, refused) = match query.token.as_deref() {
         None | Some("") => (None, None),
         Some(t) => match node.keys.verify(t, &node.limits) {
@@ -105,6 +125,7 @@ pub(super) async fn upgrade(
                 .await;
                 let session = Session::new(node, identity, codec.unwrap_or(Codec::Json));
                 session.run(ws, refused).await;
+                drop(slot);
             }
             Err(e) => tracing::debug!(error = %e, "upgrade failed"),
         }

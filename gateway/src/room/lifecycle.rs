@@ -160,6 +160,7 @@ mod tests {
             live_started_at: None,
             abnormal_since: None,
             ended_at: None,
+            moderation: Default::default(),
         }
     }
 

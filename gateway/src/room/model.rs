@@ -4,6 +4,8 @@
 use protocol::{ErrorCode, Limits, Rejection, Role, RoomInfo, RoomStatus, Switches};
 use serde::{Deserialize, Serialize};
 
+use crate::moderation::{RoomModeration, WordPolicy};
+
 /// A room as the store keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Room {
@@ -27,16 +29,19 @@ pub struct Room {
     pub abnormal_since: Option<i64>,
     /// When the live ended, unix ms.
     pub ended_at: Option<i64>,
+    /// Roles, slow mode and word policy.
+    #[serde(default)]
+    pub moderation: RoomModeration,
 }
 
 impl Room {
-    /// The caller's role in this room. Assistants and the sub-anchor are
-    /// added by the moderation work; today a user is the anchor or a viewer.
+    /// The caller's role in this room: anchor, the stored sub-anchor and
+    /// assistants, else viewer (anonymous without a token).
     pub fn role_of(&self, user: Option<&str>) -> Role {
         match user {
             None => Role::Anonymous,
             Some(u) if u == self.anchor => Role::Anchor,
-            Some(_) => Role::Viewer,
+            Some(u) => self.moderation.role_of(u),
         }
     }
 
@@ -76,6 +81,9 @@ pub struct RoomSpec {
 
 const MAX_TITLE_CHARS: usize = 100;
 
+/// Longest slow-mode interval: one hour.
+const MAX_SLOW_MODE_S: u32 = 3600;
+
 impl RoomSpec {
     /// Validates and turns the spec into a new room (status 102).
     pub fn into_room(self, limits: &Limits) -> Result<Room, Rejection> {
@@ -94,6 +102,7 @@ impl RoomSpec {
             live_started_at: None,
             abnormal_since: None,
             ended_at: None,
+            moderation: RoomModeration::default(),
         })
     }
 }
@@ -111,6 +120,10 @@ pub struct RoomPatch {
     pub planned_end: Option<i64>,
     /// Switches to change; the ones left out keep their values.
     pub switches: Option<SwitchesPatch>,
+    /// Slow mode interval in seconds (0: off).
+    pub slow_mode_s: Option<u32>,
+    /// Word filter policy: block or mask.
+    pub word_policy: Option<WordPolicy>,
 }
 
 /// A partial change of room switches.
@@ -164,6 +177,18 @@ impl RoomPatch {
         room.planned_end = end;
         if let Some(s) = &self.switches {
             s.apply(&mut room.switches);
+        }
+        if let Some(n) = self.slow_mode_s {
+            if n > MAX_SLOW_MODE_S {
+                return Err(Rejection::new(
+                    ErrorCode::Invalid,
+                    format!("slow_mode_s must be 0..={MAX_SLOW_MODE_S}"),
+                ));
+            }
+            room.moderation.slow_mode_s = n;
+        }
+        if let Some(p) = self.word_policy {
+            room.moderation.word_policy = p;
         }
         Ok(())
     }

@@ -5,7 +5,7 @@
 mod live;
 mod moderation;
 
-pub use moderation::{check_comment, check_like};
+pub use moderation::{CommentVerdict, check_comment, check_like, check_room};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,6 +19,7 @@ use crate::clock::now_ms;
 use crate::config::Settings;
 use crate::hub::HubRegistry;
 use crate::metrics::Metrics;
+use crate::moderation::{ConnLimits, WordFilters};
 use crate::room::Timing;
 use crate::store::Store;
 
@@ -40,6 +41,10 @@ pub struct Node {
     pub metrics: Arc<Metrics>,
     /// Lifecycle durations.
     pub timing: Timing,
+    /// Sensitive-word dictionaries, rebuilt when the stored lists change.
+    pub words: WordFilters,
+    /// Per-user comment rate and per-IP connection limits.
+    pub conn_limits: ConnLimits,
     shutdown: watch::Sender<bool>,
     next_session: AtomicU64,
 }
@@ -67,6 +72,8 @@ impl Node {
                 abnormal_timeout_ms: settings.abnormal_timeout_ms as i64,
                 max_live_ms: settings.max_live_ms as i64,
             },
+            words: WordFilters::default(),
+            conn_limits: ConnLimits::new(&settings),
             settings,
             store,
             bus,

@@ -3,6 +3,7 @@
 //! closes with a documented code. Generic over `Sink`/`Stream`, so the same
 //! loop runs over a socket in production and over channels in tests.
 
+mod moderate;
 mod requests;
 
 use std::num::NonZeroU32;
@@ -12,7 +13,7 @@ use std::time::Duration;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use protocol::event::ErrorReply;
-use protocol::{CloseCode, Codec, Hello, Lane, Rejection, Role, ServerFrame};
+use protocol::{CloseCode, Codec, Hello, Lane, Rejection, ServerFrame};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
@@ -29,7 +30,6 @@ const CLOSE_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 /// The room a session has joined.
 struct JoinedRoom {
     room: String,
-    role: Role,
     hub: Arc<HubHandle>,
     /// Whether this session counts as an anchor presence in the hub.
     anchor_counted: bool,

@@ -13,8 +13,8 @@ use super::{Flow, JoinedRoom, Session};
 use crate::auth::{Action, authorize};
 use crate::clock::now_ms;
 use crate::hub::Member;
-use crate::room::Transition;
-use crate::service::{check_comment, check_like};
+use crate::room::{Room, Transition};
+use crate::service::{CommentVerdict, check_comment, check_like};
 use crate::store::{LogPosition, Replay};
 
 impl Session {
@@ -82,10 +82,10 @@ impl Session {
             Request::Comment(c) => self.comment(id, c.text).await,
             Request::Like(l) => self.like(id, l.count).await,
             Request::Live(l) => {
-                let room = self.joined_room(Action::from_live(l.action))?;
+                let (room, _) = self.authorized(Action::from_live(l.action)).await?;
                 let updated = self
                     .node
-                    .transition(&room, Transition::Live(l.action))
+                    .transition(&room.id, Transition::Live(l.action))
                     .await?;
                 Ok(ServerFrame::Ack(Ack {
                     id,
@@ -93,6 +93,7 @@ impl Session {
                     status: Some(updated.status),
                 }))
             }
+            other => self.moderate(id, other).await,
         };
         reply.map(Some)
     }
@@ -104,14 +105,23 @@ impl Session {
         })
     }
 
-    /// The joined room's id, after authorizing `action` for the caller's role.
-    fn joined_room(&self, action: Action) -> Result<String, Rejection> {
+    /// The joined room as stored now and the caller's current role in it
+    /// (roles change while a session stays joined), after authorizing
+    /// `action` for that role.
+    pub(super) async fn authorized(&self, action: Action) -> Result<(Room, Role), Rejection> {
         let j = self
             .joined
             .as_ref()
             .ok_or_else(|| Rejection::new(ErrorCode::NotJoined, "join a room first"))?;
-        authorize(j.role, action)?;
-        Ok(j.room.clone())
+        let room = self
+            .node
+            .store
+            .room(&j.room)
+            .await
+            .map_err(|e| e.rejection())?;
+        let role = room.role_of(self.identity.as_ref().map(|i| i.user.as_str()));
+        authorize(role, action)?;
+        Ok((room, role))
     }
 
     async fn join(
@@ -153,7 +163,6 @@ impl Session {
             .map_err(|e| e.rejection())?;
         self.joined = Some(JoinedRoom {
             room: room.id.clone(),
-            role,
             hub,
             anchor_counted: false,
         });
@@ -254,28 +263,37 @@ impl Session {
             .identity
             .clone()
             .ok_or_else(|| Rejection::new(ErrorCode::Unauthenticated, "sign in to comment"))?;
-        let room_id = self.joined_room(Action::Comment)?;
-        let role = self.joined.as_ref().map_or(Role::Viewer, |j| j.role);
-        let room = self
-            .node
-            .store
-            .room(&room_id)
-            .await
-            .map_err(|e| e.rejection())?;
-        check_comment(&room, role)?;
-        let event = self
-            .node
-            .publish(
-                &room_id,
-                EventKind::Comment(Comment {
-                    user: identity.user,
-                    nick: identity.nick,
-                    text,
-                    role,
+        let (room, role) = self.authorized(Action::Comment).await?;
+        let verdict = check_comment(&self.node, &room, role, &identity.user, text).await?;
+        // Assistants comment under the nickname they were given.
+        let nick = match room.moderation.assistant_nick(&identity.user) {
+            Some(n) if role == Role::Assistant => n.to_string(),
+            _ => identity.nick,
+        };
+        let comment = |text| {
+            EventKind::Comment(Comment {
+                user: identity.user.clone(),
+                nick: nick.clone(),
+                text,
+                role,
+            })
+        };
+        match verdict {
+            CommentVerdict::Deliver(text) => {
+                let event = self.node.publish(&room.id, comment(text)).await?;
+                Ok(ack(id, Some(event)))
+            }
+            // Shadow mute: the sender sees an ordinary ack; the comment is
+            // neither logged nor published. Offset 0 is never a log offset.
+            CommentVerdict::Shadow(text) => Ok(ack(
+                id,
+                Some(protocol::RoomEvent {
+                    offset: 0,
+                    ts: now_ms(),
+                    kind: comment(text),
                 }),
-            )
-            .await?;
-        Ok(ack(id, Some(event)))
+            )),
+        }
     }
 
     async fn like(&mut self, id: Option<RequestId>, count: u32) -> Result<ServerFrame, Rejection> {
@@ -285,13 +303,7 @@ impl Session {
                 "sign in to like",
             ));
         }
-        let room_id = self.joined_room(Action::Like)?;
-        let room = self
-            .node
-            .store
-            .room(&room_id)
-            .await
-            .map_err(|e| e.rejection())?;
+        let (room, _) = self.authorized(Action::Like).await?;
         check_like(&room)?;
         if let Some(j) = &self.joined {
             j.hub.add_likes(u64::from(count));
@@ -300,7 +312,7 @@ impl Session {
     }
 }
 
-fn ack(id: Option<RequestId>, event: Option<protocol::RoomEvent>) -> ServerFrame {
+pub(super) fn ack(id: Option<RequestId>, event: Option<protocol::RoomEvent>) -> ServerFrame {
     ServerFrame::Ack(Ack {
         id,
         event,

@@ -9,8 +9,9 @@ pub use memory::MemoryStore;
 pub use redis::RedisStore;
 
 use async_trait::async_trait;
-use protocol::{ErrorCode, EventKind, Rejection, RoomEvent, Totals};
+use protocol::{ErrorCode, EventKind, Rejection, RoomEvent, Totals, WordEntry};
 
+use crate::moderation::{AuditEntry, MuteEntry};
 use crate::room::Room;
 
 /// Why a store operation failed.
@@ -90,7 +91,9 @@ pub trait Store: Send + Sync + 'static {
     /// Applies `f` atomically and returns the updated room.
     async fn update_room(&self, id: &str, f: RoomUpdate<'_>) -> Result<Room, StoreError>;
     /// Appends an event to the room log, assigning the next offset; comments
-    /// also count in totals and join the recent comments.
+    /// also count in totals and join the recent comments. A comment of a
+    /// user muted at `ts` is refused (`Rejected(muted)`) in the same atomic
+    /// step, so no comment slips in between a mute and its purge.
     async fn append(&self, room: &str, ts: i64, kind: EventKind) -> Result<RoomEvent, StoreError>;
     /// Room, log head, totals and the last `recent` comments, read together.
     async fn snapshot(&self, room: &str, recent: usize) -> Result<Snapshot, StoreError>;
@@ -131,6 +134,79 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<u64>, StoreError>;
     /// Whether the backend answers (readiness).
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Marks the comment at `offset` deleted: snapshots and replays skip it.
+    /// `false` when the log holds no comment there.
+    async fn delete_comment(&self, room: &str, offset: u64) -> Result<bool, StoreError>;
+    /// Marks every comment of `user` the room still holds (log and recent
+    /// comments) deleted, atomically; returns their offsets, oldest first.
+    async fn purge_user(&self, room: &str, user: &str) -> Result<Vec<u64>, StoreError>;
+    /// Mutes a user (replacing an earlier mute of theirs).
+    async fn mute(&self, room: &str, entry: &MuteEntry) -> Result<(), StoreError>;
+    /// Lifts a mute; whether there was one.
+    async fn unmute(&self, room: &str, user: &str) -> Result<bool, StoreError>;
+    /// The mutes active at `now_ms`.
+    async fn mutes(&self, room: &str, now_ms: i64) -> Result<Vec<MuteEntry>, StoreError>;
+    /// The user's mute if active at `now_ms`.
+    async fn mute_of(
+        &self,
+        room: &str,
+        user: &str,
+        now_ms: i64,
+    ) -> Result<Option<MuteEntry>, StoreError>;
+    /// A word list (`None`: global) and its version, read together.
+    async fn words(&self, room: Option<&str>) -> Result<(u64, Vec<WordEntry>), StoreError>;
+    /// The version of a word list (0: never changed).
+    async fn word_version(&self, room: Option<&str>) -> Result<u64, StoreError>;
+    /// Adds and removes words atomically and bumps the list's version;
+    /// refuses (`Rejected`) to grow the list past `max` words.
+    async fn change_words(
+        &self,
+        room: Option<&str>,
+        add: &[WordEntry],
+        remove: &[String],
+        max: usize,
+    ) -> Result<u64, StoreError>;
+    /// Slow mode: claims the user's comment slot for `interval_ms`. `None`
+    /// when claimed, else the milliseconds until the current claim ends.
+    async fn claim_slow_mode(
+        &self,
+        room: &str,
+        user: &str,
+        now_ms: i64,
+        interval_ms: u64,
+    ) -> Result<Option<u64>, StoreError>;
+    /// Appends to an audit log (`None`: global), keeping the newest `cap`.
+    async fn audit(
+        &self,
+        room: Option<&str>,
+        entry: &AuditEntry,
+        cap: usize,
+    ) -> Result<(), StoreError>;
+    /// `limit` audit entries from index `offset` (0: newest), and how many
+    /// the log holds.
+    async fn audit_log(
+        &self,
+        room: Option<&str>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(u64, Vec<AuditEntry>), StoreError>;
+}
+
+/// The error of a comment appended for a muted user.
+pub fn muted() -> StoreError {
+    StoreError::Rejected(Rejection::new(
+        ErrorCode::Muted,
+        "you are muted in this room",
+    ))
+}
+
+/// The error of a word list grown past its limit.
+pub fn too_many_words(max: usize) -> StoreError {
+    StoreError::Rejected(Rejection::new(
+        ErrorCode::Invalid,
+        format!("a word list holds at most {max} words"),
+    ))
 }
 
 /// Connections in a room, and how many of them are the anchor's.

@@ -63,6 +63,10 @@ pub fn settings() -> Settings {
         comment_cap: 100_000,
         request_rate: 10_000,
         request_burst: 10_000,
+        comment_rate: 10_000,
+        comment_burst: 10_000,
+        ip_connect_rate: 0,
+        ip_max_connections: 0,
         ..Settings::default()
     }
 }

@@ -1,14 +1,19 @@
 //! In-process `Store` for the embedded single node: one mutex per room, the
 //! event log as a ring buffer.
 
+mod moderation;
+
+use moderation::WordList;
+
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use dashmap::DashMap;
-use protocol::{EventKind, RoomEvent, Totals};
+use protocol::{EventKind, RoomEvent, Totals, WordEntry};
 
 use super::{LogPosition, Presence, Replay, RoomUpdate, Snapshot, Store, StoreError};
+use crate::moderation::{AuditEntry, MuteEntry};
 use crate::room::Room;
 
 /// In-process store.
@@ -16,6 +21,12 @@ pub struct MemoryStore {
     rooms: DashMap<String, Arc<Mutex<RoomData>>>,
     deadlines: DashMap<String, i64>,
     leases: Mutex<HashMap<String, Lease>>,
+    /// Word lists by scope: version and word → category.
+    words: Mutex<HashMap<String, WordList>>,
+    /// Slow-mode claims: (room, user) → until, unix ms.
+    slow: DashMap<(String, String), i64>,
+    /// Audit logs by scope, newest first.
+    audit: DashMap<String, VecDeque<AuditEntry>>,
     log_capacity: usize,
     recent_capacity: usize,
 }
@@ -36,6 +47,9 @@ struct RoomData {
     comments: u64,
     viewers: HashSet<String>,
     presence: HashMap<String, (Presence, i64)>,
+    /// Offsets of deleted comments, skipped by snapshots and replays.
+    deleted: HashSet<u64>,
+    mutes: HashMap<String, MuteEntry>,
 }
 
 impl MemoryStore {
@@ -45,6 +59,9 @@ impl MemoryStore {
             rooms: DashMap::new(),
             deadlines: DashMap::new(),
             leases: Mutex::new(HashMap::new()),
+            words: Mutex::new(HashMap::new()),
+            slow: DashMap::new(),
+            audit: DashMap::new(),
             log_capacity: log_capacity.max(1),
             recent_capacity,
         }
@@ -85,6 +102,8 @@ impl Store for MemoryStore {
                     comments: 0,
                     viewers: HashSet::new(),
                     presence: HashMap::new(),
+                    deleted: HashSet::new(),
+                    mutes: HashMap::new(),
                 })));
                 Ok(())
             }
@@ -116,6 +135,11 @@ impl Store for MemoryStore {
     async fn append(&self, room: &str, ts: i64, kind: EventKind) -> Result<RoomEvent, StoreError> {
         let data = self.data(room)?;
         let mut d = lock(&data);
+        if let EventKind::Comment(c) = &kind
+            && d.mutes.get(&c.user).is_some_and(|m| m.active(ts))
+        {
+            return Err(super::muted());
+        }
         d.head += 1;
         let event = RoomEvent {
             offset: d.head,
@@ -149,7 +173,13 @@ impl Store for MemoryStore {
                 offset: d.head,
             },
             totals: totals_of(&d),
-            recent: d.recent.iter().skip(skip).cloned().collect(),
+            recent: d
+                .recent
+                .iter()
+                .skip(skip)
+                .filter(|e| !d.is_deleted(e))
+                .cloned()
+                .collect(),
         })
     }
 
@@ -175,7 +205,7 @@ impl Store for MemoryStore {
         let events = d
             .log
             .iter()
-            .filter(|e| e.offset > from.offset)
+            .filter(|e| e.offset > from.offset && !d.is_deleted(e))
             .cloned()
             .collect();
         Ok(Replay::Recovered(events))
@@ -277,6 +307,81 @@ impl Store for MemoryStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    async fn delete_comment(&self, room: &str, offset: u64) -> Result<bool, StoreError> {
+        self.delete_comment_impl(room, offset)
+    }
+
+    async fn purge_user(&self, room: &str, user: &str) -> Result<Vec<u64>, StoreError> {
+        self.purge_user_impl(room, user)
+    }
+
+    async fn mute(&self, room: &str, entry: &MuteEntry) -> Result<(), StoreError> {
+        self.mute_impl(room, entry)
+    }
+
+    async fn unmute(&self, room: &str, user: &str) -> Result<bool, StoreError> {
+        self.unmute_impl(room, user)
+    }
+
+    async fn mutes(&self, room: &str, now_ms: i64) -> Result<Vec<MuteEntry>, StoreError> {
+        self.mutes_impl(room, now_ms)
+    }
+
+    async fn mute_of(
+        &self,
+        room: &str,
+        user: &str,
+        now_ms: i64,
+    ) -> Result<Option<MuteEntry>, StoreError> {
+        self.mute_of_impl(room, user, now_ms)
+    }
+
+    async fn words(&self, room: Option<&str>) -> Result<(u64, Vec<WordEntry>), StoreError> {
+        self.words_impl(room)
+    }
+
+    async fn word_version(&self, room: Option<&str>) -> Result<u64, StoreError> {
+        self.word_version_impl(room)
+    }
+
+    async fn change_words(
+        &self,
+        room: Option<&str>,
+        add: &[WordEntry],
+        remove: &[String],
+        max: usize,
+    ) -> Result<u64, StoreError> {
+        self.change_words_impl(room, add, remove, max)
+    }
+
+    async fn claim_slow_mode(
+        &self,
+        room: &str,
+        user: &str,
+        now_ms: i64,
+        interval_ms: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        self.claim_slow_mode_impl(room, user, now_ms, interval_ms)
+    }
+
+    async fn audit(
+        &self,
+        room: Option<&str>,
+        entry: &AuditEntry,
+        cap: usize,
+    ) -> Result<(), StoreError> {
+        self.audit_impl(room, entry, cap)
+    }
+
+    async fn audit_log(
+        &self,
+        room: Option<&str>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(u64, Vec<AuditEntry>), StoreError> {
+        self.audit_log_impl(room, offset, limit)
     }
 }
 

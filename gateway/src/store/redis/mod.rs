@@ -4,15 +4,17 @@
 //! entry ids are the offsets.
 
 mod conn;
+mod moderation;
 mod scripts;
 
 pub use conn::{RedisConn, Topology};
 
 use async_trait::async_trait;
-use protocol::{EventKind, RoomEvent, Totals};
+use protocol::{EventKind, RoomEvent, Totals, WordEntry};
 use redis::AsyncCommands;
 
 use super::{LogPosition, Presence, Replay, RoomUpdate, Snapshot, Store, StoreError};
+use crate::moderation::{AuditEntry, MuteEntry};
 use crate::room::Room;
 
 /// Redis-backed store.
@@ -154,7 +156,10 @@ impl Store for RedisStore {
 
     async fn append(&self, room: &str, ts: i64, kind: EventKind) -> Result<RoomEvent, StoreError> {
         let json = serde_json::to_string(&kind).map_err(|_| corrupt("event"))?;
-        let is_comment = matches!(kind, EventKind::Comment(_));
+        let sender = match &kind {
+            EventKind::Comment(c) => Some(c.user.as_str()),
+            _ => None,
+        };
         let offset: i64 = scripts::APPEND
             .key(self.key(room, "meta"))
             .key(self.key(room, "epoch"))
@@ -162,17 +167,21 @@ impl Store for RedisStore {
             .key(self.key(room, "log"))
             .key(self.key(room, "counts"))
             .key(self.key(room, "recent"))
+            .key(self.key(room, "mutes"))
             .arg(ts)
             .arg(json)
-            .arg(if is_comment { "1" } else { "0" })
+            .arg(if sender.is_some() { "1" } else { "0" })
             .arg(self.log_capacity)
             .arg(self.recent_capacity)
             .arg(new_epoch())
+            .arg(sender.unwrap_or(""))
             .invoke_async(&mut self.conn())
             .await
             .map_err(unavailable)?;
-        if offset < 0 {
-            return Err(StoreError::NotFound);
+        match offset {
+            -1 => return Err(StoreError::NotFound),
+            -2 => return Err(super::muted()),
+            _ => {}
         }
         Ok(RoomEvent {
             offset: offset as u64,
@@ -189,6 +198,7 @@ impl Store for RedisStore {
             .key(self.key(room, "counts"))
             .key(self.key(room, "recent"))
             .key(self.key(room, "viewers"))
+            .key(self.key(room, "deleted"))
             .arg(recent)
             .arg(new_epoch())
             .invoke_async(&mut self.conn())
@@ -243,6 +253,7 @@ impl Store for RedisStore {
             .key(self.key(room, "epoch"))
             .key(self.key(room, "head"))
             .key(self.key(room, "log"))
+            .key(self.key(room, "deleted"))
             .arg(&from.epoch)
             .arg(from.offset)
             .invoke_async(&mut self.conn())
@@ -376,5 +387,80 @@ impl Store for RedisStore {
             .await
             .map_err(unavailable)?;
         Ok(())
+    }
+
+    async fn delete_comment(&self, room: &str, offset: u64) -> Result<bool, StoreError> {
+        self.delete_comment_impl(room, offset).await
+    }
+
+    async fn purge_user(&self, room: &str, user: &str) -> Result<Vec<u64>, StoreError> {
+        self.purge_user_impl(room, user).await
+    }
+
+    async fn mute(&self, room: &str, entry: &MuteEntry) -> Result<(), StoreError> {
+        self.mute_impl(room, entry).await
+    }
+
+    async fn unmute(&self, room: &str, user: &str) -> Result<bool, StoreError> {
+        self.unmute_impl(room, user).await
+    }
+
+    async fn mutes(&self, room: &str, now_ms: i64) -> Result<Vec<MuteEntry>, StoreError> {
+        self.mutes_impl(room, now_ms).await
+    }
+
+    async fn mute_of(
+        &self,
+        room: &str,
+        user: &str,
+        now_ms: i64,
+    ) -> Result<Option<MuteEntry>, StoreError> {
+        self.mute_of_impl(room, user, now_ms).await
+    }
+
+    async fn words(&self, room: Option<&str>) -> Result<(u64, Vec<WordEntry>), StoreError> {
+        self.words_impl(room).await
+    }
+
+    async fn word_version(&self, room: Option<&str>) -> Result<u64, StoreError> {
+        self.word_version_impl(room).await
+    }
+
+    async fn change_words(
+        &self,
+        room: Option<&str>,
+        add: &[WordEntry],
+        remove: &[String],
+        max: usize,
+    ) -> Result<u64, StoreError> {
+        self.change_words_impl(room, add, remove, max).await
+    }
+
+    async fn claim_slow_mode(
+        &self,
+        room: &str,
+        user: &str,
+        _now_ms: i64,
+        interval_ms: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        self.claim_slow_mode_impl(room, user, interval_ms).await
+    }
+
+    async fn audit(
+        &self,
+        room: Option<&str>,
+        entry: &AuditEntry,
+        cap: usize,
+    ) -> Result<(), StoreError> {
+        self.audit_impl(room, entry, cap).await
+    }
+
+    async fn audit_log(
+        &self,
+        room: Option<&str>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(u64, Vec<AuditEntry>), StoreError> {
+        self.audit_log_impl(room, offset, limit).await
     }
 }

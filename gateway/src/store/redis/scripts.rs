@@ -7,13 +7,23 @@ use std::sync::LazyLock;
 use redis::Script;
 
 /// Appends an event: next offset, stream entry, comment counters and recent
-/// comments. KEYS: meta, epoch, head, log, counts, recent. ARGV: ts, kind
-/// JSON, is_comment, log capacity, recent capacity, epoch candidate.
-/// Returns the offset, or -1 when the room does not exist.
+/// comments. KEYS: meta, epoch, head, log, counts, recent, mutes. ARGV: ts,
+/// kind JSON, is_comment, log capacity, recent capacity, epoch candidate,
+/// comment sender. Returns the offset, -1 when the room does not exist, or
+/// -2 when the sender of a comment is muted at `ts`.
 pub static APPEND: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if ARGV[3] == '1' then
+  local m = redis.call('HGET', KEYS[7], ARGV[7])
+  if m then
+    local ok, e = pcall(cjson.decode, m)
+    if ok and (e.until_ms == nil or e.until_ms == cjson.null or e.until_ms > tonumber(ARGV[1])) then
+      return -2
+    end
+  end
+end
 redis.call('SET', KEYS[2], ARGV[6], 'NX')
 local off = redis.call('INCR', KEYS[3])
 redis.call('XADD', KEYS[4], 'MAXLEN', ARGV[4], off .. '-1', 't', ARGV[1], 'k', ARGV[2])
@@ -30,8 +40,9 @@ return off
     )
 });
 
-/// Reads a join snapshot. KEYS: meta, epoch, head, counts, recent, viewers.
-/// ARGV: recent count, epoch candidate. Returns nil for a missing room.
+/// Reads a join snapshot. KEYS: meta, epoch, head, counts, recent, viewers,
+/// deleted. ARGV: recent count, epoch candidate. Returns nil for a missing
+/// room. Deleted comments are left out.
 pub static SNAPSHOT: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -43,7 +54,9 @@ local out = {meta, redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3]) or '0'
   counts[1] or '0', counts[2] or '0', tostring(redis.call('PFCOUNT', KEYS[6]))}
 local n = tonumber(ARGV[1])
 if n > 0 then
-  for _, e in ipairs(redis.call('LRANGE', KEYS[5], 0, n - 1)) do out[#out + 1] = e end
+  for _, e in ipairs(redis.call('LRANGE', KEYS[5], 0, n - 1)) do
+    if not redis.call('ZSCORE', KEYS[7], string.match(e, '^(%d+)')) then out[#out + 1] = e end
+  end
 end
 return out
 ",
@@ -61,8 +74,9 @@ return {redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3]) or '0'}
     )
 });
 
-/// Replays the log after a position. KEYS: epoch, head, log. ARGV: epoch,
-/// offset. Returns {0} when not recoverable, else {1, 'off|ts|kind', ...}.
+/// Replays the log after a position. KEYS: epoch, head, log, deleted. ARGV:
+/// epoch, offset. Returns {0} when not recoverable, else {1, 'off|ts|kind',
+/// ...} without deleted comments.
 pub static REPLAY: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -79,7 +93,10 @@ if from + 1 < oldest then return {0} end
 local out = {1}
 for _, e in ipairs(redis.call('XRANGE', KEYS[3], (from + 1) .. '-1', '+')) do
   local f = e[2]
-  out[#out + 1] = string.match(e[1], '^(%d+)') .. '|' .. f[2] .. '|' .. f[4]
+  local off = string.match(e[1], '^(%d+)')
+  if not redis.call('ZSCORE', KEYS[4], off) then
+    out[#out + 1] = off .. '|' .. f[2] .. '|' .. f[4]
+  end
 end
 return out
 ",

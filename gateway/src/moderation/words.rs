@@ -1,0 +1,178 @@
+//! The sensitive-word filter of the request path. Word lists (a global one
+//! and one per room, each word with a category) live in the store with a
+//! version counter per list. Before checking a comment a node compares the
+//! stored versions with the ones its dictionaries were built from; when one
+//! moved (a change on any node) it reads the list, builds the new automaton
+//! aside and swaps it in atomically (`wordfilter::FilterHandle`).
+
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use dashmap::DashMap;
+use protocol::{ErrorCode, Rejection, WordEntry};
+use wordfilter::{Dictionary, FilterHandle, Policy, Scanner, Verdict};
+
+use super::{Actor, WordPolicy, audit};
+use crate::auth::{Action, authorize};
+use crate::service::Node;
+use crate::store::Store;
+
+/// Most words per list.
+pub const MAX_WORDS: usize = 10_000;
+
+thread_local! {
+    static SCANNER: RefCell<Scanner> = RefCell::new(Scanner::new());
+}
+
+/// One list's dictionary and the store version it was built from.
+#[derive(Default)]
+struct Cached {
+    /// Store version of the list in `handle`; `u64::MAX` before the first load.
+    version: AtomicU64,
+    handle: FilterHandle,
+    /// One rebuild at a time per list.
+    reload: tokio::sync::Mutex<()>,
+}
+
+impl Cached {
+    fn new() -> Cached {
+        Cached {
+            version: AtomicU64::new(u64::MAX),
+            ..Cached::default()
+        }
+    }
+}
+
+/// The node's dictionaries: the global list and each room's.
+pub struct WordFilters {
+    global: Cached,
+    rooms: DashMap<String, Arc<Cached>>,
+}
+
+impl Default for WordFilters {
+    fn default() -> Self {
+        WordFilters {
+            global: Cached::new(),
+            rooms: DashMap::new(),
+        }
+    }
+}
+
+impl WordFilters {
+    /// The current dictionary of a list, rebuilt first when the store holds a
+    /// newer version.
+    async fn current(
+        &self,
+        store: &dyn Store,
+        room: Option<&str>,
+    ) -> Result<Arc<Dictionary>, Rejection> {
+        let cached = room.map(|r| {
+            self.rooms
+                .entry(r.to_string())
+                .or_insert_with(|| Arc::new(Cached::new()))
+                .clone()
+        });
+        let c = cached.as_deref().unwrap_or(&self.global);
+        let stored = store.word_version(room).await.map_err(|e| e.rejection())?;
+        if c.version.load(Ordering::Acquire) != stored {
+            let _one = c.reload.lock().await;
+            if c.version.load(Ordering::Acquire) != stored {
+                let (version, words) = store.words(room).await.map_err(|e| e.rejection())?;
+                let mut b = Dictionary::builder();
+                for w in &words {
+                    b.word(&w.word, w.category.as_str());
+                }
+                c.handle.reload(&b).map_err(|e| {
+                    tracing::error!(room, error = %e, "word list does not build");
+                    Rejection::new(ErrorCode::Internal, "word filter unavailable")
+                })?;
+                c.version.store(version, Ordering::Release);
+            }
+        }
+        Ok(c.handle.load())
+    }
+
+    /// Checks a comment: `Ok(None)` passes as is, `Ok(Some(masked))`
+    /// delivers the masked text, `Err(filtered)` names the category.
+    pub async fn check(
+        &self,
+        store: &dyn Store,
+        room: &str,
+        policy: WordPolicy,
+        text: &str,
+    ) -> Result<Option<String>, Rejection> {
+        let global = self.current(store, None).await?;
+        let local = self.current(store, Some(room)).await?;
+        if global.word_count() == 0 && local.word_count() == 0 {
+            return Ok(None);
+        }
+        let policy = match policy {
+            WordPolicy::Block => Policy::block(),
+            WordPolicy::Mask => Policy::mask(),
+        };
+        let verdict = SCANNER.with(|s| s.borrow_mut().check(text, &[&global, &local], &policy));
+        match verdict {
+            Verdict::Pass => Ok(None),
+            Verdict::Masked { text, .. } => Ok(Some(text)),
+            Verdict::Blocked { category } => Err(Rejection::new(
+                ErrorCode::Filtered,
+                format!("comment blocked by the word filter (category: {category})"),
+            )),
+        }
+    }
+}
+
+/// Changes a word list (`room: None`: the global list, admins only).
+/// Returns the list's new version; every node rebuilds on its next comment.
+pub async fn change(
+    node: &Node,
+    actor: &Actor,
+    room: Option<&str>,
+    add: &[WordEntry],
+    remove: &[String],
+) -> Result<u64, Rejection> {
+    match room {
+        None if actor.role != protocol::Role::Admin => {
+            return Err(Rejection::new(
+                ErrorCode::Forbidden,
+                "the global list is admin only",
+            ));
+        }
+        None => {}
+        Some(r) => {
+            authorize(actor.role, Action::RoomWords)?;
+            node.store.room(r).await.map_err(|e| e.rejection())?;
+        }
+    }
+    for w in add {
+        node.limits.check_word(&w.word)?;
+        node.limits.check_id("category", &w.category)?;
+    }
+    for w in remove {
+        node.limits.check_word(w)?;
+    }
+    // Refuse a list the filter cannot build before storing it.
+    let mut b = Dictionary::builder();
+    for w in add {
+        b.word(&w.word, w.category.as_str());
+    }
+    b.build()
+        .map_err(|e| Rejection::new(ErrorCode::Invalid, e.to_string()))?;
+    let version = node
+        .store
+        .change_words(room, add, remove, MAX_WORDS)
+        .await
+        .map_err(|e| e.rejection())?;
+    let scope = room.unwrap_or(audit::GLOBAL);
+    let target = format!("+{} -{}", add.len(), remove.len());
+    audit::record(node, actor, scope, "words", &target, None).await;
+    Ok(version)
+}
+
+/// A list as stored, sorted by word.
+pub async fn list(node: &Node, room: Option<&str>) -> Result<(u64, Vec<WordEntry>), Rejection> {
+    let (v, mut words) = node.store.words(room).await.map_err(|e| e.rejection())?;
+    words.sort_by(|a, b| a.word.cmp(&b.word));
+    Ok((v, words))
+}
