@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use common::redis::RedisServer;
 use common::*;
-use protocol::*;
 
 struct Sentinel {
     child: Child,

@@ -34,6 +34,24 @@ impl Bus for MemoryBus {
         Ok(())
     }
 
+    async fn subscribe_user(&self, _user: &str) -> Result<(), BusError> {
+        Ok(())
+    }
+
+    async fn unsubscribe_user(&self, _user: &str) -> Result<(), BusError> {
+        Ok(())
+    }
+
+    async fn publish_user(&self, user: &str, msg: BusMessage) -> Result<(), BusError> {
+        match self.handler.get() {
+            Some(h) => {
+                h.deliver_user(user, msg);
+                Ok(())
+            }
+            None => Err(BusError("bus has no handler".into())),
+        }
+    }
+
     async fn publish(&self, room: &str, msg: BusMessage) -> Result<(), BusError> {
         match self.handler.get() {
             Some(h) => {

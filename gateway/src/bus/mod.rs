@@ -20,12 +20,22 @@ pub enum BusMessage {
     Event(RoomEvent),
     /// The room's like total after a node flushed its taps.
     Likes(u64),
+    /// An event for one user only (a personal notice, a prize), on the
+    /// user's channel; it is not part of the room log.
+    Personal {
+        /// The room the event belongs to.
+        room: String,
+        /// The event (offset 0: not in the log).
+        event: RoomEvent,
+    },
 }
 
 /// Receives the messages of subscribed rooms (the node's hub registry).
 pub trait BusHandler: Send + Sync + 'static {
     /// Called for every message of a subscribed room, in publish order.
     fn deliver(&self, room: &str, msg: BusMessage);
+    /// Called for every message on the channel of a user with local sessions.
+    fn deliver_user(&self, user: &str, msg: BusMessage);
 }
 
 /// Why a bus operation failed.
@@ -44,4 +54,10 @@ pub trait Bus: Send + Sync + 'static {
     async fn unsubscribe(&self, room: &str) -> Result<(), BusError>;
     /// Publishes to every node subscribed to the room, this one included.
     async fn publish(&self, room: &str, msg: BusMessage) -> Result<(), BusError>;
+    /// Starts receiving a user's channel (the user's first local session).
+    async fn subscribe_user(&self, user: &str) -> Result<(), BusError>;
+    /// Stops receiving a user's channel (the user's last local session left).
+    async fn unsubscribe_user(&self, user: &str) -> Result<(), BusError>;
+    /// Publishes to the nodes that hold a session of `user`, wherever they are.
+    async fn publish_user(&self, user: &str, msg: BusMessage) -> Result<(), BusError>;
 }

@@ -31,18 +31,32 @@ pub struct RedisBus {
     handler: Arc<OnceLock<Arc<dyn BusHandler>>>,
 }
 
-/// The subscriber connection and the hub count per subscribed room.
+/// The subscriber connection and how many local users of each channel
+/// (hubs of a room, sessions of a user) there are.
 type Subscriber = Mutex<(RedisConn, HashMap<String, usize>)>;
 
 fn channel(prefix: &str, room: &str) -> String {
     format!("{prefix}:{{{room}}}:ch")
 }
 
-fn room_of<'a>(prefix: &str, channel: &'a str) -> Option<&'a str> {
-    channel
-        .strip_prefix(prefix)?
-        .strip_prefix(":{")?
+fn user_channel(prefix: &str, user: &str) -> String {
+    format!("{prefix}:u:{{{user}}}")
+}
+
+/// Whose channel a message came on.
+enum Target<'a> {
+    Room(&'a str),
+    User(&'a str),
+}
+
+fn target_of<'a>(prefix: &str, channel: &'a str) -> Option<Target<'a>> {
+    let rest = channel.strip_prefix(prefix)?;
+    if let Some(user) = rest.strip_prefix(":u:{") {
+        return user.strip_suffix('}').map(Target::User);
+    }
+    rest.strip_prefix(":{")?
         .strip_suffix("}:ch")
+        .map(Target::Room)
 }
 
 fn err(e: redis::RedisError) -> BusError {
@@ -142,16 +156,19 @@ async fn receive(
                 ) else {
                     continue;
                 };
-                let Some(room) = room_of(&prefix, &ch) else {
+                let Some(target) = target_of(&prefix, &ch) else {
                     continue;
                 };
-                match postcard::from_bytes::<BusMessage>(&payload) {
-                    Ok(msg) => {
-                        if let Some(h) = handler.get() {
-                            h.deliver(room, msg);
-                        }
+                let (msg, Some(h)) = (postcard::from_bytes::<BusMessage>(&payload), handler.get())
+                else {
+                    continue;
+                };
+                match (msg, target) {
+                    (Ok(msg), Target::Room(room)) => h.deliver(room, msg),
+                    (Ok(msg), Target::User(user)) => h.deliver_user(user, msg),
+                    (Err(e), _) => {
+                        tracing::warn!(channel = %ch, error = %e, "undecodable bus message")
                     }
-                    Err(e) => tracing::warn!(room, error = %e, "undecodable bus message"),
                 }
             }
             PushKind::Disconnection => {
@@ -171,48 +188,71 @@ impl Bus for RedisBus {
     }
 
     async fn subscribe(&self, room: &str) -> Result<(), BusError> {
+        self.subscribe_channel(channel(&self.prefix, room)).await
+    }
+
+    async fn unsubscribe(&self, room: &str) -> Result<(), BusError> {
+        self.unsubscribe_channel(channel(&self.prefix, room)).await
+    }
+
+    async fn publish(&self, room: &str, msg: BusMessage) -> Result<(), BusError> {
+        self.publish_to(channel(&self.prefix, room), &msg).await
+    }
+
+    async fn subscribe_user(&self, user: &str) -> Result<(), BusError> {
+        self.subscribe_channel(user_channel(&self.prefix, user))
+            .await
+    }
+
+    async fn unsubscribe_user(&self, user: &str) -> Result<(), BusError> {
+        self.unsubscribe_channel(user_channel(&self.prefix, user))
+            .await
+    }
+
+    async fn publish_user(&self, user: &str, msg: BusMessage) -> Result<(), BusError> {
+        self.publish_to(user_channel(&self.prefix, user), &msg)
+            .await
+    }
+}
+
+impl RedisBus {
+    async fn subscribe_channel(&self, ch: String) -> Result<(), BusError> {
         let mut guard = self.subscriber.lock().await;
         let (conn, wanted) = &mut *guard;
-        let count = wanted.entry(room.to_string()).or_insert(0);
+        let count = wanted.entry(ch.clone()).or_insert(0);
         if *count == 0 {
-            conn.subscribe(&channel(&self.prefix, room))
-                .await
-                .map_err(err)?;
+            conn.subscribe(&ch).await.map_err(err)?;
         }
         *count += 1;
         Ok(())
     }
 
-    async fn unsubscribe(&self, room: &str) -> Result<(), BusError> {
+    async fn unsubscribe_channel(&self, ch: String) -> Result<(), BusError> {
         let mut guard = self.subscriber.lock().await;
         let (conn, wanted) = &mut *guard;
-        let Some(count) = wanted.get_mut(room) else {
+        let Some(count) = wanted.get_mut(&ch) else {
             return Ok(());
         };
         *count -= 1;
         if *count == 0 {
-            wanted.remove(room);
-            conn.unsubscribe(&channel(&self.prefix, room))
-                .await
-                .map_err(err)?;
+            wanted.remove(&ch);
+            conn.unsubscribe(&ch).await.map_err(err)?;
         }
         Ok(())
     }
 
-    async fn publish(&self, room: &str, msg: BusMessage) -> Result<(), BusError> {
-        let payload = postcard::to_allocvec(&msg).map_err(|e| BusError(e.to_string()))?;
+    async fn publish_to(&self, ch: String, msg: &BusMessage) -> Result<(), BusError> {
+        let payload = postcard::to_allocvec(msg).map_err(|e| BusError(e.to_string()))?;
         let mut c = self.publisher.clone();
         let _: i64 = if self.sharded {
             redis::cmd("SPUBLISH")
-                .arg(channel(&self.prefix, room))
+                .arg(ch)
                 .arg(payload)
                 .query_async(&mut c)
                 .await
                 .map_err(err)?
         } else {
-            c.publish(channel(&self.prefix, room), payload)
-                .await
-                .map_err(err)?
+            c.publish(ch, payload).await.map_err(err)?
         };
         Ok(())
     }

@@ -6,6 +6,7 @@ pub mod fanout;
 pub mod outbox;
 pub mod reorder;
 mod room_hub;
+pub mod users;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -78,6 +79,8 @@ struct Slot {
 /// Every room hub of this node.
 pub struct HubRegistry {
     hubs: DashMap<String, Arc<Slot>>,
+    /// Local sessions by user, for targeted events.
+    pub users: users::UserSessions,
     settings: Settings,
     store: Arc<dyn Store>,
     bus: Arc<dyn Bus>,
@@ -94,6 +97,7 @@ impl HubRegistry {
     ) -> Arc<Self> {
         Arc::new(HubRegistry {
             hubs: DashMap::new(),
+            users: users::UserSessions::default(),
             settings,
             store,
             bus,
@@ -186,6 +190,12 @@ impl HubRegistry {
 }
 
 impl BusHandler for HubRegistry {
+    fn deliver_user(&self, user: &str, msg: BusMessage) {
+        if let BusMessage::Personal { room, event } = msg {
+            self.users.deliver(user, &room, event);
+        }
+    }
+
     fn deliver(&self, room: &str, msg: BusMessage) {
         if let Some(h) = self.get(room) {
             let _ = h.tx.send(HubCommand::Bus(msg));

@@ -96,6 +96,8 @@ impl RoomHub {
         match cmd {
             HubCommand::Bus(BusMessage::Event(e)) => self.reorder.push(e, Instant::now()),
             HubCommand::Bus(BusMessage::Likes(total)) => self.see_likes(total),
+            // Personal events travel on user channels, never on a room's.
+            HubCommand::Bus(BusMessage::Personal { .. }) => {}
             HubCommand::Join(m) => {
                 self.index.insert(m.session, self.members.len());
                 self.members.push(m);

@@ -4,6 +4,7 @@
 
 mod live;
 mod moderation;
+mod users;
 
 pub use moderation::{CommentVerdict, check_comment, check_like, check_room};
 

@@ -51,6 +51,8 @@ pub struct Session {
     /// Created on the first request, so idle viewers carry no limiter.
     limiter: Option<Box<DefaultDirectRateLimiter>>,
     last_heard: Instant,
+    /// The user this session is registered under for targeted events.
+    registered: Option<String>,
 }
 
 enum Flow {
@@ -74,6 +76,7 @@ impl Session {
             malformed: 0,
             limiter: None,
             last_heard: Instant::now(),
+            registered: None,
         }
     }
 
@@ -93,6 +96,7 @@ impl Session {
             None => self.serve(&mut ws).await,
         };
         self.leave(true).await;
+        self.unregister_user().await;
         if let Some(code) = close {
             // Whatever is still queued (the refusal, say) goes before the
             // close, unless the socket is what is stuck.
@@ -119,6 +123,7 @@ impl Session {
         S: Stream<Item = Result<Message, WsError>> + Sink<Message, Error = WsError> + Unpin,
     {
         self.reply(ServerFrame::Hello(self.hello()));
+        self.register_user().await;
         let mut shutdown = self.node.shutdown_signal();
         let outbox = self.outbox.clone();
         let beat = Duration::from_millis(self.node.settings.heartbeat_ms.max(1));
@@ -140,7 +145,10 @@ impl Session {
                     self.last_heard = Instant::now();
                     match msg {
                         Some(Ok(m)) => {
-                            if let Flow::Close(code) = self.on_message(m).await {
+                            let flow = self.on_message(m).await;
+                            // An `auth` request may have signed the session in.
+                            self.register_user().await;
+                            if let Flow::Close(code) = flow {
                                 return Some(code);
                             }
                         }
@@ -158,6 +166,39 @@ impl Session {
                     }
                 }
             }
+        }
+    }
+
+    /// Makes the session reachable by targeted events for its user.
+    async fn register_user(&mut self) {
+        let Some(user) = self.identity.as_ref().map(|i| i.user.clone()) else {
+            return;
+        };
+        if self.registered.as_deref() == Some(user.as_str()) {
+            return;
+        }
+        self.unregister_user().await;
+        let node = self.node.clone();
+        if node
+            .hubs
+            .users
+            .add(&user, self.id, self.outbox.clone(), self.codec)
+            && let Err(e) = node.bus.subscribe_user(&user).await
+        {
+            tracing::warn!(user, error = %e, "user channel not subscribed");
+        }
+        self.registered = Some(user);
+    }
+
+    async fn unregister_user(&mut self) {
+        let Some(user) = self.registered.take() else {
+            return;
+        };
+        let node = self.node.clone();
+        if node.hubs.users.remove(&user, self.id)
+            && let Err(e) = node.bus.unsubscribe_user(&user).await
+        {
+            tracing::warn!(user, error = %e, "user channel not unsubscribed");
         }
     }
 
