@@ -51,6 +51,8 @@ settings! {
     admin_key: String = String::new(), "GATEWAY_ADMIN_KEY";
     /// HS256 secret of viewer tokens (empty: a random secret is generated and printed).
     token_secret: String = String::new(), "GATEWAY_TOKEN_SECRET";
+    /// Lottery signing key: hex 32-byte Ed25519 seed, the same on every node (empty: generated).
+    lottery_key: String = String::new(), "GATEWAY_LOTTERY_KEY";
     /// Redis server URL, e.g. redis://127.0.0.1:6379 (empty: in-process backend).
     redis: String = String::new(), "GATEWAY_REDIS";
     /// Redis Sentinel URLs, comma-separated (with --redis-sentinel-master).

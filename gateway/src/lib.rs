@@ -57,6 +57,10 @@ pub fn fill_generated(settings: &mut Settings) -> Vec<&'static str> {
         settings.token_secret = hex::encode(rand::random::<[u8; 32]>());
         generated.push("token_secret");
     }
+    if settings.lottery_key.is_empty() {
+        settings.lottery_key = hex::encode(rand::random::<[u8; 32]>());
+        generated.push("lottery_key");
+    }
     if settings.admin_key.is_empty() {
         settings.admin_key = hex::encode(rand::random::<[u8; 16]>());
         generated.push("admin_key");
@@ -101,7 +105,9 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
     let listener = TcpListener::bind(settings.listen).await?;
     let addr = listener.local_addr()?;
     let admin_key = settings.admin_key.clone();
-    let node = Node::new(settings, store, bus, keys, metrics);
+    let lottery_key =
+        service::Lotteries::parse_key(&settings.lottery_key).map_err(anyhow::Error::msg)?;
+    let node = Node::new(settings, store, bus, keys, metrics, lottery_key);
     let app = http::router(http::AppState {
         node: node.clone(),
         admin_key: admin_key.clone().into(),

@@ -87,6 +87,14 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             settings.admin_key, settings.listen
         );
     }
+    if generated.contains(&"lottery_key") {
+        println!(
+            "No lottery key configured; generated one for this run (lottery records of this \
+             run verify only against it; give every node of a cluster the same key).\n  \
+             GATEWAY_LOTTERY_KEY={}",
+            settings.lottery_key
+        );
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

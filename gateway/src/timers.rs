@@ -1,4 +1,5 @@
-//! Room timers (the abnormal-room timeout, the live-length cap) and the
+//! Room timers (the abnormal-room timeout, the live-length cap, lottery
+//! draws) and the
 //! presence heartbeat. Every node checks due deadlines; a per-room lease with
 //! a fencing token picks the one that acts, and the transition itself is a
 //! compare-and-set, so a deadline fires exactly once.
@@ -53,19 +54,22 @@ async fn fire_due(node: &Node) {
             Ok(r) => r,
             Err(_) => continue,
         };
-        match next_deadline(&room, node.timing) {
-            Some((at, t)) if at <= now => {
-                if let Err(r) = node.transition(&id, t).await {
-                    tracing::debug!(room = %id, reason = %r, "timer transition skipped");
-                }
-            }
-            Some((at, _)) => {
-                let _ = node.store.set_deadline(&id, Some(at)).await;
-            }
-            None => {
-                let _ = node.store.set_deadline(&id, None).await;
+        let mut room = room;
+        if let Some((at, t)) = next_deadline(&room, node.timing)
+            && at <= now
+        {
+            match node.transition(&id, t).await {
+                Ok(updated) => room = updated,
+                Err(r) => tracing::debug!(room = %id, reason = %r, "timer transition skipped"),
             }
         }
+        if !room.lotteries.is_empty() {
+            node.fire_lotteries(&room, now).await;
+            if let Ok(r) = node.store.room(&id).await {
+                room = r;
+            }
+        }
+        node.set_room_deadline(&room).await;
     }
 }
 

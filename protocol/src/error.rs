@@ -57,6 +57,8 @@ pub enum ErrorCode {
     SlowMode,
     /// The target does not exist (comment offset, user, role slot).
     NotFound,
+    /// The room already holds its maximum number of lotteries.
+    LotteryLimit,
 }
 
 impl ErrorCode {
@@ -87,6 +89,7 @@ impl ErrorCode {
             ErrorCode::Filtered => "filtered",
             ErrorCode::SlowMode => "slow_mode",
             ErrorCode::NotFound => "not_found",
+            ErrorCode::LotteryLimit => "lottery_limit",
         }
     }
 

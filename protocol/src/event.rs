@@ -178,6 +178,8 @@ crate::tagged_enum! {
         CommentDeleted(CommentDeleted) = "comment_deleted",
         /// A user was muted: drop every comment of theirs from the view.
         UserPurged(UserPurged) = "user_purged",
+        /// A lottery changed state (high lane).
+        Lottery(Box<crate::lottery::LotteryEvent>) = "lottery",
     }
 }
 

@@ -11,6 +11,7 @@ pub mod codec;
 pub mod error;
 pub mod event;
 pub mod limits;
+pub mod lottery;
 pub mod request;
 pub mod room;
 
@@ -22,6 +23,10 @@ pub use event::{
     ServerFrame, StatusChanged, UserPurged,
 };
 pub use limits::Limits;
+pub use lottery::{
+    LotteryAnnouncement, LotteryCommitment, LotteryCreate, LotteryEvent, LotteryKind, LotteryStart,
+    LotteryState, LotteryTerms, LotteryWinner,
+};
 pub use request::{
     Auth, ClientFrame, DeleteComment, Join, Leave, Like, Live, LiveAction, Mute, Ping, PostComment,
     Request, RequestId, Resume, SetRole, Switch, Unmute, WordEntry, Words,

@@ -71,6 +71,10 @@ crate::tagged_enum! {
         Switch(Switch) = "switch",
         /// Moderators add or remove words of the room's sensitive-word list.
         Words(Words) = "words",
+        /// The anchor or sub-anchor creates a lottery.
+        LotteryCreate(crate::lottery::LotteryCreate) = "lottery_create",
+        /// The anchor or sub-anchor starts a created lottery (room live).
+        LotteryStart(crate::lottery::LotteryStart) = "lottery_start",
     }
 }
 

@@ -36,6 +36,8 @@ pub enum Action {
     RoomWords,
     /// Comment without waiting for slow mode.
     SkipSlowMode,
+    /// Create and start lotteries.
+    Lottery,
 }
 
 impl Action {
@@ -51,7 +53,7 @@ impl Action {
     }
 
     /// Every action, for tables and tests.
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::Watch,
         Action::Comment,
         Action::Like,
@@ -67,6 +69,7 @@ impl Action {
         Action::Switch,
         Action::RoomWords,
         Action::SkipSlowMode,
+        Action::Lottery,
     ];
 }
 
@@ -125,15 +128,15 @@ mod tests {
         ];
         // Rows follow `roles`; columns follow `Action::ALL`:
         // watch comment like start pause resume end ban | delete mute
-        // assistants sub-anchor switch words skip-slow-mode.
+        // assistants sub-anchor switch words skip-slow-mode | lottery.
         let (y, n) = (true, false);
-        let expected: [[bool; 15]; 6] = [
-            [y, n, n, n, n, n, n, n, n, n, n, n, n, n, n],
-            [y, y, y, n, n, n, n, n, n, n, n, n, n, n, n],
-            [y, y, y, n, n, n, n, n, y, y, n, n, n, y, y],
-            [y, y, y, n, y, n, n, n, y, y, y, n, y, y, y],
-            [y, y, y, y, y, y, y, n, y, y, y, y, y, y, y],
-            [y, y, y, y, y, y, y, y, y, y, y, y, y, y, y],
+        let expected: [[bool; 16]; 6] = [
+            [y, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n],
+            [y, y, y, n, n, n, n, n, n, n, n, n, n, n, n, n],
+            [y, y, y, n, n, n, n, n, y, y, n, n, n, y, y, n],
+            [y, y, y, n, y, n, n, n, y, y, y, n, y, y, y, y],
+            [y, y, y, y, y, y, y, n, y, y, y, y, y, y, y, y],
+            [y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y],
         ];
         for (r, role) in roles.iter().enumerate() {
             for (a, action) in Action::ALL.iter().enumerate() {

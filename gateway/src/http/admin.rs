@@ -25,6 +25,7 @@ pub(super) fn routes(state: AppState) -> Router<AppState> {
         .route("/rooms/{id}/stats", get(stats))
         .route("/tokens", post(mint_token))
         .merge(super::moderation::routes())
+        .merge(super::lottery::routes())
         .layer(middleware::from_fn_with_state(state, require_key))
 }
 

@@ -1,8 +1,9 @@
 //! The node's HTTP face on one listener: WebSocket upgrade at `/ws`, the
-//! admin API under `/api`, Prometheus text at `/metrics`, `/healthz` and
-//! `/readyz`.
+//! admin API under `/api`, Prometheus text at `/metrics`, `/healthz`,
+//! `/readyz` and the lottery public key at `/lottery/key`.
 
 mod admin;
+mod lottery;
 mod moderation;
 mod ws;
 
@@ -32,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
+        .route("/lottery/key", get(lottery::public_key))
         .nest("/api", admin::routes(state.clone()))
         .with_state(state)
 }

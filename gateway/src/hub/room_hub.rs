@@ -80,7 +80,7 @@ impl RoomHub {
                     None => break,
                 },
                 _ = tick.tick() => {
-                    self.flush().await;
+                    self.flush(&mut rx).await;
                     if self.registry.retire(&self.room, &self.handle) {
                         break;
                     }
@@ -120,7 +120,7 @@ impl RoomHub {
         }
     }
 
-    async fn flush(&mut self) {
+    async fn flush(&mut self, rx: &mut mpsc::UnboundedReceiver<HubCommand>) {
         let taps = self.handle.likes.swap(0, Ordering::Relaxed);
         if taps > 0 {
             self.flush_likes(taps).await;
@@ -147,6 +147,12 @@ impl RoomHub {
             &mut self.sampler,
             totals,
         );
+        // Events fetched from the log above may be newer than the snapshot of
+        // a session whose `Join` is still queued: take every queued command
+        // now, with no await before delivering, so no joiner misses them.
+        while let Ok(cmd) = rx.try_recv() {
+            self.apply(cmd);
+        }
         let json = self.members.iter().any(|m| m.codec == Codec::Json);
         let binary = self.members.iter().any(|m| m.codec == Codec::Binary);
         let frames: Vec<_> = batches

@@ -161,6 +161,7 @@ mod tests {
             abnormal_since: None,
             ended_at: None,
             moderation: Default::default(),
+            lotteries: vec![],
         }
     }
 

@@ -5,6 +5,7 @@ use protocol::{ErrorCode, Limits, Rejection, Role, RoomInfo, RoomStatus, Switche
 use serde::{Deserialize, Serialize};
 
 use crate::moderation::{RoomModeration, WordPolicy};
+pub use crate::service::lottery::LotterySlot;
 
 /// A room as the store keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +33,11 @@ pub struct Room {
     /// Roles, slow mode and word policy.
     #[serde(default)]
     pub moderation: RoomModeration,
+    /// The room's lotteries, oldest first (at most `MAX_LOTTERIES`; never
+    /// removed). Compact on purpose: every request reads the room, so the
+    /// prize, rules and the published record live in their own store keys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lotteries: Vec<LotterySlot>,
 }
 
 impl Room {
@@ -103,6 +109,7 @@ impl RoomSpec {
             abnormal_since: None,
             ended_at: None,
             moderation: RoomModeration::default(),
+            lotteries: vec![],
         })
     }
 }

@@ -28,11 +28,11 @@ impl Node {
             status: updated.status,
             reason: Some(reason.to_string()),
         });
-        let deadline = lifecycle::next_deadline(&updated, timing).map(|(at, _)| at);
-        if let Err(e) = self.store.set_deadline(room, deadline).await {
-            tracing::warn!(room, error = %e, "deadline not recorded");
-        }
+        self.set_room_deadline(&updated).await;
         self.publish(room, kind).await?;
+        if updated.status.is_final() {
+            self.abandon_open_lotteries(&updated).await;
+        }
         tracing::info!(
             room,
             status = updated.status.code(),

@@ -1,11 +1,13 @@
 //! The node: everything a request needs (settings, store, bus, hubs, keys,
-//! metrics), and the steps of the single request path that come after the
+//! metrics, lottery key), and the steps of the single request path that come after the
 //! session: authorize → rate limit → moderation → store → bus.
 
 mod live;
+pub mod lottery;
 mod moderation;
 mod users;
 
+pub use lottery::Lotteries;
 pub use moderation::{CommentVerdict, check_comment, check_like, check_room};
 
 use std::sync::Arc;
@@ -46,6 +48,8 @@ pub struct Node {
     pub words: WordFilters,
     /// Per-user comment rate and per-IP connection limits.
     pub conn_limits: ConnLimits,
+    /// Lottery signing key and the participants this node already stored.
+    pub lotteries: Lotteries,
     shutdown: watch::Sender<bool>,
     next_session: AtomicU64,
 }
@@ -58,6 +62,7 @@ impl Node {
         bus: Arc<dyn Bus>,
         keys: TokenKeys,
         metrics: Arc<Metrics>,
+        lottery_key: ::lottery::SecretKey,
     ) -> Arc<Node> {
         let hubs = HubRegistry::new(
             settings.clone(),
@@ -75,6 +80,7 @@ impl Node {
             },
             words: WordFilters::default(),
             conn_limits: ConnLimits::new(&settings),
+            lotteries: Lotteries::new(lottery_key),
             settings,
             store,
             bus,

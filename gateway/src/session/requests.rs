@@ -93,6 +93,16 @@ impl Session {
                     status: Some(updated.status),
                 }))
             }
+            Request::LotteryCreate(terms) => {
+                let (room, _) = self.authorized(Action::Lottery).await?;
+                let event = self.node.create_lottery(&room.id, terms).await?;
+                Ok(ack(id, Some(event)))
+            }
+            Request::LotteryStart(s) => {
+                let (room, _) = self.authorized(Action::Lottery).await?;
+                let event = self.node.start_lottery(&room.id, &s.lottery).await?;
+                Ok(ack(id, Some(event)))
+            }
             other => self.moderate(id, other).await,
         };
         reply.map(Some)
@@ -281,6 +291,12 @@ impl Session {
         match verdict {
             CommentVerdict::Deliver(text) => {
                 let event = self.node.publish(&room.id, comment(text)).await?;
+                // Only viewers take part in lotteries, with what was delivered.
+                if let (Role::Viewer, EventKind::Comment(c)) = (role, &event.kind) {
+                    self.node
+                        .lottery_participate(&room, &identity.user, Some(&c.text))
+                        .await;
+                }
                 Ok(ack(id, Some(event)))
             }
             // Shadow mute: the sender sees an ordinary ack; the comment is
@@ -303,8 +319,11 @@ impl Session {
                 "sign in to like",
             ));
         }
-        let (room, _) = self.authorized(Action::Like).await?;
+        let (room, role) = self.authorized(Action::Like).await?;
         check_like(&room)?;
+        if let (Role::Viewer, Some(i)) = (role, &self.identity) {
+            self.node.lottery_participate(&room, &i.user, None).await;
+        }
         if let Some(j) = &self.joined {
             j.hub.add_likes(u64::from(count));
         }

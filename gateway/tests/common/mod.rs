@@ -90,6 +90,22 @@ impl TestGateway {
         }
     }
 
+    /// Another node on the same Redis backend (same URL or Cluster and key
+    /// prefix, same keys, its own node id). Only meaningful off `memory`.
+    pub async fn start_peer(&self) -> Self {
+        let mut s = self.node().settings.clone();
+        s.listen = "127.0.0.1:0".parse().unwrap();
+        s.node_id = String::new();
+        let running = gateway::start(s).await.unwrap();
+        TestGateway {
+            redis: None,
+            addr: running.addr,
+            admin_key: running.admin_key.clone(),
+            running: Some(running),
+            http: reqwest::Client::new(),
+        }
+    }
+
     pub fn node(&self) -> &std::sync::Arc<gateway::Node> {
         &self.running.as_ref().unwrap().node
     }

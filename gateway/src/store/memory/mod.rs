@@ -27,6 +27,10 @@ pub struct MemoryStore {
     slow: DashMap<(String, String), i64>,
     /// Audit logs by scope, newest first.
     audit: DashMap<String, VecDeque<AuditEntry>>,
+    /// Lottery documents: (room, lottery, what) → JSON.
+    lottery_docs: DashMap<(String, String, String), String>,
+    /// Lottery participant sets: (room, lottery) → users.
+    participants: DashMap<(String, String), HashSet<String>>,
     log_capacity: usize,
     recent_capacity: usize,
 }
@@ -62,6 +66,8 @@ impl MemoryStore {
             words: Mutex::new(HashMap::new()),
             slow: DashMap::new(),
             audit: DashMap::new(),
+            lottery_docs: DashMap::new(),
+            participants: DashMap::new(),
             log_capacity: log_capacity.max(1),
             recent_capacity,
         }
@@ -307,6 +313,51 @@ impl Store for MemoryStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    async fn put_lottery_doc(
+        &self,
+        room: &str,
+        lottery: &str,
+        what: &str,
+        json: &str,
+    ) -> Result<(), StoreError> {
+        let key = (room.to_string(), lottery.to_string(), what.to_string());
+        self.lottery_docs.insert(key, json.to_string());
+        Ok(())
+    }
+
+    async fn lottery_doc(
+        &self,
+        room: &str,
+        lottery: &str,
+        what: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let key = (room.to_string(), lottery.to_string(), what.to_string());
+        Ok(self.lottery_docs.get(&key).map(|v| v.value().clone()))
+    }
+
+    async fn add_participants(
+        &self,
+        room: &str,
+        lottery: &str,
+        users: &[String],
+    ) -> Result<(), StoreError> {
+        let mut set = self
+            .participants
+            .entry((room.to_string(), lottery.to_string()))
+            .or_default();
+        set.extend(users.iter().cloned());
+        Ok(())
+    }
+
+    async fn participants(&self, room: &str, lottery: &str) -> Result<Vec<String>, StoreError> {
+        let key = (room.to_string(), lottery.to_string());
+        Ok(self
+            .participants
+            .get(&key)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default())
     }
 
     async fn delete_comment(&self, room: &str, offset: u64) -> Result<bool, StoreError> {

@@ -1,0 +1,195 @@
+//! The end of a lottery, run by the holder of the room's timer lease:
+//! draw once at window end (claim by compare-and-set, commit, publish the
+//! commitment, draw, store the record, publish the winners, tell each
+//! winner), or abandon it with a signed abnormal record when the live ended
+//! first.
+
+use lottery::{Announcement, Commitment};
+use protocol::{ErrorCode, EventKind, LotteryCommitment, LotteryEvent, LotteryState, Rejection};
+
+use super::{DRAW_RECLAIM_MS, LIVE_ENDED, SlotState, internal, not_found, slot_mut, winners_of};
+use crate::clock::now_ms;
+use crate::room::Room;
+use crate::service::Node;
+
+impl Node {
+    /// The live ended: every lottery whose window is still open is
+    /// abandoned (signed abnormal record, nobody wins).
+    pub async fn abandon_open_lotteries(&self, room: &Room) {
+        let ended = room.ended_at.unwrap_or_else(now_ms).max(0) as u64;
+        for slot in &room.lotteries {
+            if slot.state == SlotState::Running && slot.window_end_ms.is_some_and(|e| ended < e) {
+                self.abandon_lottery(&room.id, &slot.id).await;
+            }
+        }
+    }
+
+    /// Timers: draws the lotteries of `room` whose window closed and
+    /// abandons the ones the end of the live cut short. Called by the
+    /// holder of the room's timer lease; each step is a CAS on the state.
+    pub async fn fire_lotteries(&self, room: &Room, now: i64) {
+        let live_over = room.status.is_final();
+        for slot in &room.lotteries {
+            let end = slot.window_end_ms.unwrap_or(0) as i64;
+            let ended_first = live_over && room.ended_at.is_none_or(|t| t < end);
+            match slot.state {
+                SlotState::Running if ended_first => self.abandon_lottery(&room.id, &slot.id).await,
+                SlotState::Running if now >= end => {
+                    self.draw_lottery(&room.id, &slot.id, now).await
+                }
+                SlotState::Drawing
+                    if slot
+                        .drawing_since
+                        .is_some_and(|s| s + DRAW_RECLAIM_MS <= now) =>
+                {
+                    self.draw_lottery(&room.id, &slot.id, now).await
+                }
+                _ => {}
+            }
+        }
+        self.lotteries.prune(now.max(0) as u64);
+    }
+
+    async fn announcement(&self, room: &str, id: &str) -> Result<Announcement, Rejection> {
+        let json = self
+            .store
+            .lottery_doc(room, id, "announcement")
+            .await
+            .map_err(|e| e.rejection())?
+            .ok_or_else(not_found)?;
+        serde_json::from_str(&json).map_err(|e| internal("announcement", e))
+    }
+
+    async fn abandon_lottery(&self, room: &str, id: &str) {
+        let claimed = self
+            .store
+            .update_room(room, &|r| {
+                let slot = slot_mut(r, id)?;
+                if slot.state != SlotState::Running {
+                    return Err(Rejection::new(ErrorCode::InvalidTransition, "not running"));
+                }
+                slot.state = SlotState::Abnormal;
+                Ok(())
+            })
+            .await;
+        let Ok(updated) = claimed else {
+            return;
+        };
+        let record = match self.announcement(room, id).await.and_then(|a| {
+            lottery::abandon(&a, &self.lotteries.key, LIVE_ENDED)
+                .map_err(|e| internal("abandon", e))
+        }) {
+            Ok(r) => r,
+            Err(r) => {
+                tracing::error!(room, lottery = id, reason = %r, "abnormal record not made");
+                return;
+            }
+        };
+        if let Err(e) = self
+            .store
+            .put_lottery_doc(room, id, "record", &record.to_json())
+            .await
+        {
+            tracing::error!(room, lottery = id, error = %e, "abnormal record not stored");
+        }
+        self.set_room_deadline(&updated).await;
+        let mut event = LotteryEvent::new(id, LotteryState::Abnormal);
+        event.reason = Some(LIVE_ENDED.to_string());
+        if let Err(r) = self
+            .publish(room, EventKind::Lottery(Box::new(event)))
+            .await
+        {
+            tracing::warn!(room, lottery = id, reason = %r, "abnormal lottery not published");
+        }
+        tracing::info!(room, lottery = id, "lottery abnormal");
+    }
+
+    async fn draw_lottery(&self, room: &str, id: &str, now: i64) {
+        // The claim: only one node moves Running (after the window) or a
+        // stale Drawing to Drawing(now).
+        let claimed = self
+            .store
+            .update_room(room, &|r| {
+                let slot = slot_mut(r, id)?;
+                let end = slot.window_end_ms.unwrap_or(u64::MAX);
+                let ok = match slot.state {
+                    SlotState::Running => (now.max(0) as u64) >= end,
+                    SlotState::Drawing => slot
+                        .drawing_since
+                        .is_some_and(|s| s + DRAW_RECLAIM_MS <= now),
+                    _ => false,
+                };
+                if !ok {
+                    return Err(Rejection::new(ErrorCode::InvalidTransition, "not due"));
+                }
+                slot.state = SlotState::Drawing;
+                slot.drawing_since = Some(now);
+                Ok(())
+            })
+            .await;
+        let Ok(updated) = claimed else {
+            return;
+        };
+        self.set_room_deadline(&updated).await;
+        match self.draw_claimed(room, id).await {
+            Ok(()) => tracing::info!(room, lottery = id, "lottery drawn"),
+            Err(r) => tracing::error!(room, lottery = id, reason = %r, "lottery draw failed"),
+        }
+    }
+
+    async fn draw_claimed(&self, room: &str, id: &str) -> Result<(), Rejection> {
+        let announcement = self.announcement(room, id).await?;
+        let ids = self
+            .store
+            .participants(room, id)
+            .await
+            .map_err(|e| e.rejection())?;
+        let commitment = Commitment::from_ids(ids).map_err(|e| internal("commit", e))?;
+        let published = LotteryCommitment {
+            root: hex::encode(commitment.root()),
+            count: commitment.count(),
+        };
+        // The commitment goes out before the randomness exists.
+        let mut event = LotteryEvent::new(id, LotteryState::Committed);
+        event.commitment = Some(published.clone());
+        self.publish(room, EventKind::Lottery(Box::new(event)))
+            .await?;
+        let record = lottery::draw(&announcement, &commitment, &self.lotteries.key)
+            .map_err(|e| internal("draw", e))?;
+        self.store
+            .put_lottery_doc(room, id, "record", &record.to_json())
+            .await
+            .map_err(|e| e.rejection())?;
+        self.store
+            .update_room(room, &|r| {
+                let slot = slot_mut(r, id)?;
+                if slot.state != SlotState::Drawing {
+                    return Err(Rejection::new(ErrorCode::InvalidTransition, "not drawing"));
+                }
+                slot.state = SlotState::Drawn;
+                slot.drawing_since = None;
+                Ok(())
+            })
+            .await
+            .map_err(|e| e.rejection())?;
+        let winners = winners_of(&record);
+        let mut event = LotteryEvent::new(id, LotteryState::Drawn);
+        event.commitment = Some(published.clone());
+        event.winners = winners.clone();
+        self.publish(room, EventKind::Lottery(Box::new(event)))
+            .await?;
+        // Each winner also hears it personally (their sessions on any node),
+        // with only their own entry and code.
+        for w in winners {
+            let user = w.user.clone();
+            let mut personal = LotteryEvent::new(id, LotteryState::Drawn);
+            personal.commitment = Some(published.clone());
+            personal.winners = vec![w];
+            let kind = EventKind::Lottery(Box::new(personal));
+            if let Err(r) = self.send_to_user(&user, room, kind).await {
+                tracing::warn!(room, lottery = id, user, reason = %r, "winner not told");
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,386 @@
+//! Lotteries through the request path: create (anchor, sub-anchor, admin),
+//! start while live (sign and publish the announcement), collect
+//! participants from delivered comments and likes, and draw once at window
+//! end under the room's timer lease with a state compare-and-set (commit,
+//! publish the commitment, draw, store the record, publish the winners and
+//! tell each winner personally).
+//! If the live ends before the draw time, the lottery is abandoned with a
+//! signed abnormal record. The sans-I/O core is the `lottery` crate.
+
+mod draw;
+
+use std::collections::HashSet;
+
+use dashmap::DashMap;
+use lottery::{Announcement, LotteryDefinition, Record, SecretKey};
+use protocol::{
+    ErrorCode, EventKind, LotteryAnnouncement, LotteryEvent, LotteryKind, LotteryState,
+    LotteryTerms, LotteryWinner, Rejection, RoomEvent, RoomStatus,
+};
+use serde::{Deserialize, Serialize};
+
+use super::Node;
+use crate::clock::now_ms;
+use crate::room::{Room, Timing, lifecycle};
+
+/// Lotteries a room may hold *(platform)*.
+pub const MAX_LOTTERIES: usize = 30;
+/// Longest lottery window: one day.
+const MAX_DURATION_S: u64 = 24 * 3600;
+/// A draw claimed longer ago than this (its node died mid-way) may be
+/// taken over; the draw is deterministic, so the record is the same.
+const DRAW_RECLAIM_MS: i64 = 30_000;
+/// Why a lottery is abandoned when the live ends before its draw time.
+const LIVE_ENDED: &str = "live_ended";
+
+/// A lottery as the room record holds it: what the comment path needs
+/// (kind, keyword, window, state), nothing more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LotterySlot {
+    /// Lottery id, unique in the room (`lot-1`, `lot-2`, ...).
+    pub id: String,
+    /// Comment or like lottery.
+    pub kind: LotteryKind,
+    /// Keyword of a comment lottery.
+    pub keyword: Option<String>,
+    /// Window length once started.
+    pub duration_s: u64,
+    /// Where it is.
+    pub state: SlotState,
+    /// Window start, unix ms (set at start).
+    pub window_start_ms: Option<u64>,
+    /// Window end, unix ms (set at start): the draw time.
+    pub window_end_ms: Option<u64>,
+    /// When a node claimed the draw, unix ms.
+    pub drawing_since: Option<i64>,
+}
+
+/// The stored state of a lottery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlotState {
+    /// Waiting for the anchor.
+    Created,
+    /// Window open (or closed and not yet drawn).
+    Running,
+    /// A node claimed the draw.
+    Drawing,
+    /// Drawn; the record is stored.
+    Drawn,
+    /// Abandoned; the abnormal record is stored.
+    Abnormal,
+}
+
+impl LotterySlot {
+    /// Whether an action at `now` (unix ms) falls in the open window.
+    fn open_at(&self, now: u64) -> bool {
+        self.state == SlotState::Running
+            && self.window_start_ms.is_some_and(|s| s <= now)
+            && self.window_end_ms.is_some_and(|e| now < e)
+    }
+
+    /// When the timers must look at this lottery next.
+    fn deadline(&self) -> Option<i64> {
+        match self.state {
+            SlotState::Running => self.window_end_ms.map(|e| e as i64),
+            SlotState::Drawing => self.drawing_since.map(|s| s + DRAW_RECLAIM_MS),
+            _ => None,
+        }
+    }
+}
+
+/// The room's next timer: the lifecycle deadline or a lottery's draw time.
+pub fn room_deadline(room: &Room, timing: Timing) -> Option<i64> {
+    let life = lifecycle::next_deadline(room, timing).map(|(at, _)| at);
+    room.lotteries
+        .iter()
+        .filter_map(LotterySlot::deadline)
+        .chain(life)
+        .min()
+}
+
+/// The node's lottery state: the group's signing key and, per open
+/// lottery, the participants this node already stored (so a viewer who
+/// comments 100 times costs one store call).
+pub struct Lotteries {
+    /// The node group's signing key (setting `lottery_key`).
+    pub key: SecretKey,
+    seen: DashMap<(String, String), (u64, HashSet<String>)>,
+}
+
+impl Lotteries {
+    /// Lottery state over the group key.
+    pub fn new(key: SecretKey) -> Self {
+        Lotteries {
+            key,
+            seen: DashMap::new(),
+        }
+    }
+
+    /// Parses the `lottery_key` setting (hex of a 32-byte seed).
+    pub fn parse_key(hex_seed: &str) -> Result<SecretKey, String> {
+        let bytes = hex::decode(hex_seed.trim()).map_err(|e| format!("lottery_key: {e}"))?;
+        let seed: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| "lottery_key must be 32 bytes (64 hex digits)".to_string())?;
+        Ok(SecretKey::from_bytes(&seed))
+    }
+
+    /// Whether `user` is new to this node for the lottery (and remembers them).
+    fn first_time(&self, room: &str, lottery: &str, end: u64, user: &str) -> bool {
+        let mut e = self
+            .seen
+            .entry((room.to_string(), lottery.to_string()))
+            .or_insert_with(|| (end, HashSet::new()));
+        e.1.insert(user.to_string())
+    }
+
+    fn forget(&self, room: &str, lottery: &str, user: &str) {
+        if let Some(mut e) = self.seen.get_mut(&(room.to_string(), lottery.to_string())) {
+            e.1.remove(user);
+        }
+    }
+
+    /// Drops the local sets of lotteries whose window closed before `now`.
+    pub fn prune(&self, now: u64) {
+        self.seen.retain(|_, (end, _)| *end + 60_000 > now);
+    }
+}
+
+fn invalid(e: impl std::fmt::Display) -> Rejection {
+    Rejection::new(ErrorCode::Invalid, e.to_string())
+}
+
+fn not_found() -> Rejection {
+    Rejection::new(ErrorCode::NotFound, "no such lottery in this room")
+}
+
+fn internal(what: &str, e: impl std::fmt::Display) -> Rejection {
+    tracing::error!(error = %e, "lottery: {what}");
+    Rejection::new(ErrorCode::Internal, format!("lottery {what} failed"))
+}
+
+fn kind_of(k: LotteryKind) -> lottery::LotteryKind {
+    match k {
+        LotteryKind::Comment => lottery::LotteryKind::Comment,
+        LotteryKind::Like => lottery::LotteryKind::Like,
+    }
+}
+
+fn definition(
+    room: &str,
+    id: &str,
+    terms: &LotteryTerms,
+    start_ms: u64,
+    end_ms: u64,
+) -> LotteryDefinition {
+    LotteryDefinition {
+        lottery_id: id.to_string(),
+        room_id: room.to_string(),
+        kind: kind_of(terms.kind),
+        keyword: terms.keyword.clone(),
+        window_start_ms: start_ms,
+        window_end_ms: end_ms,
+        winners: terms.winners,
+        prize: terms.prize.clone(),
+        rules: terms.rules.clone(),
+    }
+}
+
+fn check_terms(room: &str, terms: &LotteryTerms) -> Result<(), Rejection> {
+    if terms.duration_s == 0 || terms.duration_s > MAX_DURATION_S {
+        return Err(invalid(format!("duration_s must be 1..={MAX_DURATION_S}")));
+    }
+    let def = definition(room, "lot-0", terms, 0, terms.duration_s * 1000);
+    def.check(&lottery::Limits::DEFAULT).map_err(invalid)
+}
+
+fn slot_mut<'a>(room: &'a mut Room, id: &str) -> Result<&'a mut LotterySlot, Rejection> {
+    room.lotteries
+        .iter_mut()
+        .find(|s| s.id == id)
+        .ok_or_else(not_found)
+}
+
+fn announcement_of(a: &Announcement) -> LotteryAnnouncement {
+    LotteryAnnouncement {
+        window_start_ms: a.definition.window_start_ms,
+        window_end_ms: a.definition.window_end_ms,
+        public_key: a.public_key.to_hex(),
+        signature: hex::encode(a.signature),
+        announcement_hash: hex::encode(a.hash()),
+    }
+}
+
+impl Node {
+    /// Creates a lottery in `room` (at most `MAX_LOTTERIES`) and pushes a
+    /// `created` event to the room (the anchor's console sees it).
+    pub async fn create_lottery(
+        &self,
+        room: &str,
+        terms: LotteryTerms,
+    ) -> Result<RoomEvent, Rejection> {
+        check_terms(room, &terms)?;
+        let (kind, keyword, duration_s) = (terms.kind, terms.keyword.clone(), terms.duration_s);
+        let updated = self
+            .store
+            .update_room(room, &|r| {
+                if r.lotteries.len() >= MAX_LOTTERIES {
+                    return Err(Rejection::new(
+                        ErrorCode::LotteryLimit,
+                        format!("a room holds at most {MAX_LOTTERIES} lotteries"),
+                    ));
+                }
+                r.lotteries.push(LotterySlot {
+                    id: format!("lot-{}", r.lotteries.len() + 1),
+                    kind,
+                    keyword: keyword.clone(),
+                    duration_s,
+                    state: SlotState::Created,
+                    window_start_ms: None,
+                    window_end_ms: None,
+                    drawing_since: None,
+                });
+                Ok(())
+            })
+            .await
+            .map_err(|e| e.rejection())?;
+        // The slot this update added is the last one of the room it returned.
+        let id = updated
+            .lotteries
+            .last()
+            .map(|s| s.id.clone())
+            .ok_or_else(not_found)?;
+        let json = serde_json::to_string(&terms).map_err(|e| internal("terms", e))?;
+        self.store
+            .put_lottery_doc(room, &id, "terms", &json)
+            .await
+            .map_err(|e| e.rejection())?;
+        let mut event = LotteryEvent::new(&id, LotteryState::Created);
+        event.terms = Some(terms);
+        self.publish(room, EventKind::Lottery(Box::new(event)))
+            .await
+    }
+
+    /// The terms a lottery was created with.
+    pub async fn lottery_terms(&self, room: &str, id: &str) -> Result<LotteryTerms, Rejection> {
+        let json = self
+            .store
+            .lottery_doc(room, id, "terms")
+            .await
+            .map_err(|e| e.rejection())?
+            .ok_or_else(not_found)?;
+        serde_json::from_str(&json).map_err(|e| internal("terms", e))
+    }
+
+    /// The published record (drawn or abnormal), if any.
+    pub async fn lottery_record(&self, room: &str, id: &str) -> Result<Option<String>, Rejection> {
+        self.store
+            .lottery_doc(room, id, "record")
+            .await
+            .map_err(|e| e.rejection())
+    }
+
+    /// Starts a created lottery while the room is live: the window is
+    /// `[now, now + duration)`; the signed announcement goes to the room.
+    pub async fn start_lottery(&self, room: &str, id: &str) -> Result<RoomEvent, Rejection> {
+        let terms = self.lottery_terms(room, id).await?;
+        let start = now_ms().max(0) as u64;
+        let end = start + terms.duration_s * 1000;
+        let updated = self
+            .store
+            .update_room(room, &|r| {
+                if r.status != RoomStatus::Live {
+                    return Err(Rejection::new(
+                        ErrorCode::RoomNotLive,
+                        "a lottery starts only while the room is live",
+                    ));
+                }
+                let slot = slot_mut(r, id)?;
+                if slot.state != SlotState::Created {
+                    return Err(Rejection::new(
+                        ErrorCode::InvalidTransition,
+                        "the lottery was already started",
+                    ));
+                }
+                slot.state = SlotState::Running;
+                slot.window_start_ms = Some(start);
+                slot.window_end_ms = Some(end);
+                Ok(())
+            })
+            .await
+            .map_err(|e| e.rejection())?;
+        let def = definition(room, id, &terms, start, end);
+        let announcement = lottery::announce(def, &self.lotteries.key).map_err(invalid)?;
+        let json = serde_json::to_string(&announcement).map_err(|e| internal("announce", e))?;
+        self.store
+            .put_lottery_doc(room, id, "announcement", &json)
+            .await
+            .map_err(|e| e.rejection())?;
+        self.set_room_deadline(&updated).await;
+        let mut event = LotteryEvent::new(id, LotteryState::Announced);
+        event.terms = Some(terms);
+        event.announcement = Some(announcement_of(&announcement));
+        self.publish(room, EventKind::Lottery(Box::new(event)))
+            .await
+    }
+
+    /// Records the room's next timer (lifecycle or lottery draw).
+    pub(crate) async fn set_room_deadline(&self, room: &Room) {
+        let at = room_deadline(room, self.timing);
+        if let Err(e) = self.store.set_deadline(&room.id, at).await {
+            tracing::warn!(room = %room.id, error = %e, "deadline not recorded");
+        }
+    }
+
+    /// Counts `user` in every open lottery of `room` their action matches:
+    /// a delivered comment (`Some(text)`) or a like (`None`). Each user
+    /// costs one store call per lottery and node.
+    pub async fn lottery_participate(&self, room: &Room, user: &str, comment: Option<&str>) {
+        if room.lotteries.is_empty() {
+            return;
+        }
+        let now = now_ms().max(0) as u64;
+        let mut folded: Option<String> = None;
+        for slot in room.lotteries.iter().filter(|s| s.open_at(now)) {
+            let counts = match (slot.kind, comment) {
+                (LotteryKind::Like, None) => true,
+                (LotteryKind::Comment, Some(text)) => match &slot.keyword {
+                    None => true,
+                    Some(k) => folded
+                        .get_or_insert_with(|| wordfilter::fold_str(text))
+                        .contains(&wordfilter::fold_str(k)),
+                },
+                _ => false,
+            };
+            let end = slot.window_end_ms.unwrap_or(now);
+            if !counts || !self.lotteries.first_time(&room.id, &slot.id, end, user) {
+                continue;
+            }
+            let users = [user.to_string()];
+            if let Err(e) = self
+                .store
+                .add_participants(&room.id, &slot.id, &users)
+                .await
+            {
+                self.lotteries.forget(&room.id, &slot.id, user);
+                tracing::warn!(room = %room.id, lottery = %slot.id, error = %e, "participant not stored");
+            }
+        }
+    }
+}
+
+/// The winners of a drawn record, in draw order.
+pub fn winners_of(record: &Record) -> Vec<LotteryWinner> {
+    match &record.outcome {
+        lottery::Outcome::Drawn(d) => d
+            .winners
+            .iter()
+            .map(|w| LotteryWinner {
+                user: w.user_id.clone(),
+                code: w.redemption_code.clone(),
+            })
+            .collect(),
+        lottery::Outcome::Abnormal(_) => vec![],
+    }
+}

@@ -1,0 +1,426 @@
+//! Lotteries end to end on the backend under test: create and start over
+//! WebSocket and the admin API, participants from delivered comments (with
+//! a keyword) and likes, one draw at window end with the commitment
+//! published first, the record verifying against the served key, the
+//! abnormal outcome when the live ends first, the per-room limit, and one
+//! draw even when several nodes (or several timer passes) race for it.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use common::{Client, TestGateway, error_code, test_backend};
+use protocol::*;
+use serde_json::{Value, json};
+
+async fn gateway() -> TestGateway {
+    TestGateway::start_with(|s| s.timer_interval_ms = 50).await
+}
+
+/// The room's lottery events (personal ones, offset 0, left out).
+fn lottery_events(events: &[RoomEvent]) -> Vec<LotteryEvent> {
+    events
+        .iter()
+        .filter(|e| e.offset != 0)
+        .filter_map(|e| match &e.kind {
+            EventKind::Lottery(l) => Some(l.as_ref().clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn has_state(events: &[RoomEvent], state: LotteryState) -> bool {
+    lottery_events(events).iter().any(|l| l.state == state)
+}
+
+fn acked_lottery(reply: &ServerFrame) -> LotteryEvent {
+    match reply {
+        ServerFrame::Ack(Ack {
+            event:
+                Some(RoomEvent {
+                    kind: EventKind::Lottery(l),
+                    ..
+                }),
+            ..
+        }) => l.as_ref().clone(),
+        other => panic!("expected a lottery ack, got {other:?}"),
+    }
+}
+
+fn terms(kind: LotteryKind, keyword: Option<&str>, duration_s: u64, winners: u32) -> LotteryTerms {
+    LotteryTerms {
+        kind,
+        keyword: keyword.map(str::to_string),
+        duration_s,
+        winners,
+        prize: "Tea set".into(),
+        rules: "Be nice.".into(),
+    }
+}
+
+async fn joined(gw: &TestGateway, room: &str, user: &str) -> Client {
+    let mut c = gw.connect(Some(user)).await;
+    c.join(room).await;
+    c
+}
+
+/// Creates and starts a lottery as the anchor; returns its id.
+async fn create_and_start(anchor: &mut Client, t: LotteryTerms) -> String {
+    let created = acked_lottery(&anchor.request(Request::LotteryCreate(t)).await);
+    assert_eq!(created.state, LotteryState::Created);
+    let lottery = created.lottery;
+    let started = acked_lottery(
+        &anchor
+            .request(Request::LotteryStart(LotteryStart {
+                lottery: lottery.clone(),
+            }))
+            .await,
+    );
+    assert_eq!(started.state, LotteryState::Announced);
+    let a = started.announcement.unwrap();
+    assert!(a.window_end_ms > a.window_start_ms);
+    lottery
+}
+
+async fn public_key(gw: &TestGateway) -> ::lottery::PublicKey {
+    // Public: no bearer key needed.
+    let url = format!("http://{}/lottery/key", gw.addr);
+    let body: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+    let (st, admin) = gw.api("GET", "/api/lottery/key", None).await;
+    assert_eq!(st, 200);
+    assert_eq!(admin, body);
+    ::lottery::PublicKey::from_hex(body["public_key"].as_str().unwrap()).unwrap()
+}
+
+async fn record(gw: &TestGateway, room: &str, lottery: &str) -> ::lottery::Record {
+    let (st, body) = gw
+        .api(
+            "GET",
+            &format!("/api/rooms/{room}/lotteries/{lottery}/record"),
+            None,
+        )
+        .await;
+    assert_eq!(st, 200, "{body}");
+    let text = serde_json::to_string(&body).unwrap();
+    if let Ok(path) = std::env::var("LOTTERY_RECORD_OUT") {
+        std::fs::write(path, &text).unwrap();
+    }
+    ::lottery::Record::from_json(&text).unwrap()
+}
+
+#[tokio::test]
+async fn comment_lottery_end_to_end() {
+    let gw = gateway().await;
+    gw.room("lot-c", "anchor", true).await;
+    let mut anchor = joined(&gw, "lot-c", "anchor").await;
+    let mut watcher = joined(&gw, "lot-c", "watcher").await;
+    let mut viewers = vec![];
+    for u in ["v1", "v2", "v3", "v4"] {
+        viewers.push(joined(&gw, "lot-c", u).await);
+    }
+    // Before the start, comments do not count.
+    viewers[2].comment("抽奖 too early").await;
+    let id = create_and_start(&mut anchor, terms(LotteryKind::Comment, Some("抽奖"), 2, 2)).await;
+    for _ in 0..100 {
+        let r = viewers[0].comment("我要抽奖").await;
+        assert!(matches!(r, ServerFrame::Ack(_)), "{r:?}");
+    }
+    viewers[1].comment("ＰＬＥＡＳＥ 抽奖!").await; // folded text contains it
+    viewers[2].comment("hello").await; // no keyword: does not count
+    viewers[3].comment("抽奖").await;
+    anchor.comment("抽奖").await; // the anchor never takes part
+
+    let events = watcher
+        .events_until(|e| has_state(e, LotteryState::Drawn))
+        .await;
+    let states: Vec<LotteryState> = lottery_events(&events).iter().map(|l| l.state).collect();
+    let committed = states.iter().position(|s| *s == LotteryState::Committed);
+    let drawn = states.iter().position(|s| *s == LotteryState::Drawn);
+    assert!(committed.unwrap() < drawn.unwrap(), "{states:?}");
+    let drawn = lottery_events(&events)
+        .into_iter()
+        .find(|l| l.state == LotteryState::Drawn)
+        .unwrap();
+    assert_eq!(drawn.lottery, id);
+    assert_eq!(drawn.commitment.as_ref().unwrap().count, 3);
+    assert_eq!(drawn.winners.len(), 2);
+    let eligible: HashSet<&str> = ["v1", "v2", "v4"].into();
+    for w in &drawn.winners {
+        assert!(eligible.contains(w.user.as_str()), "{w:?}");
+        assert_eq!(w.code.len(), 10);
+    }
+    // Each winner also gets a personal event with only their own code.
+    for (i, u) in ["v1", "v2", "v3", "v4"].iter().enumerate() {
+        let Some(mine) = drawn.winners.iter().find(|w| w.user == *u) else {
+            continue;
+        };
+        let personal = viewers[i]
+            .events_until(|e| e.iter().any(|e| e.offset == 0))
+            .await
+            .into_iter()
+            .find(|e| e.offset == 0)
+            .unwrap();
+        match personal.kind {
+            EventKind::Lottery(l) => {
+                assert_eq!(l.state, LotteryState::Drawn);
+                assert_eq!(l.winners, vec![mine.clone()]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    let key = public_key(&gw).await;
+    let rec = record(&gw, "lot-c", &id).await;
+    let checked = ::lottery::verify_pinned(&rec, &key).unwrap();
+    let winners: Vec<String> = checked.winners.iter().map(|w| w.user_id.clone()).collect();
+    let announced: Vec<String> = drawn.winners.iter().map(|w| w.user.clone()).collect();
+    assert_eq!(winners, announced);
+
+    let (st, list) = gw.api("GET", "/api/rooms/lot-c/lotteries", None).await;
+    assert_eq!(st, 200);
+    assert_eq!(list["lotteries"][0]["state"], "drawn");
+    assert_eq!(list["lotteries"][0]["terms"]["prize"], "Tea set");
+    let (st, csv) = gw
+        .api(
+            "GET",
+            &format!("/api/rooms/lot-c/lotteries/{id}/winners.csv"),
+            None,
+        )
+        .await;
+    assert_eq!(st, 200);
+    let csv = csv.as_str().unwrap().to_string();
+    assert!(csv.starts_with("rank,user_id,redemption_code\n"), "{csv}");
+    for w in &drawn.winners {
+        assert!(csv.contains(&format!("{},{}", w.user, w.code)), "{csv}");
+    }
+    // Drawn once: starting again is refused.
+    let r = anchor
+        .request(Request::LotteryStart(LotteryStart { lottery: id }))
+        .await;
+    assert_eq!(error_code(&r), Some(ErrorCode::InvalidTransition));
+}
+
+#[tokio::test]
+async fn like_lottery_counts_likers_once() {
+    let gw = gateway().await;
+    gw.room("lot-l", "anchor", true).await;
+    // Created over the admin API, started by the anchor.
+    let (st, body) = gw
+        .api(
+            "POST",
+            "/api/rooms/lot-l/lotteries",
+            Some(json!({"kind": "like", "duration_s": 1, "winners": 5, "prize": "Cup"})),
+        )
+        .await;
+    assert_eq!(st, 201, "{body}");
+    let id = body["lottery"].as_str().unwrap().to_string();
+    let mut anchor = joined(&gw, "lot-l", "anchor").await;
+    let r = anchor
+        .request(Request::LotteryStart(LotteryStart {
+            lottery: id.clone(),
+        }))
+        .await;
+    assert_eq!(acked_lottery(&r).state, LotteryState::Announced);
+    let mut v1 = joined(&gw, "lot-l", "v1").await;
+    let mut v2 = joined(&gw, "lot-l", "v2").await;
+    let mut v3 = joined(&gw, "lot-l", "v3").await;
+    for _ in 0..3 {
+        v1.request(Request::Like(Like { count: 2 })).await;
+    }
+    v2.request(Request::Like(Like { count: 1 })).await;
+    v3.comment("comments do not count here").await;
+    let events = v3.events_until(|e| has_state(e, LotteryState::Drawn)).await;
+    let drawn = lottery_events(&events)
+        .into_iter()
+        .find(|l| l.state == LotteryState::Drawn)
+        .unwrap();
+    let mut users: Vec<String> = drawn.winners.iter().map(|w| w.user.clone()).collect();
+    users.sort();
+    assert_eq!(users, ["v1", "v2"]);
+    let rec = record(&gw, "lot-l", &id).await;
+    ::lottery::verify_pinned(&rec, &public_key(&gw).await).unwrap();
+}
+
+#[tokio::test]
+async fn live_ending_first_makes_the_lottery_abnormal() {
+    let gw = gateway().await;
+    gw.room("lot-a", "anchor", true).await;
+    let mut anchor = joined(&gw, "lot-a", "anchor").await;
+    let mut v1 = joined(&gw, "lot-a", "v1").await;
+    let id = create_and_start(&mut anchor, terms(LotteryKind::Comment, None, 30, 1)).await;
+    v1.comment("me!").await;
+    gw.live("lot-a", "end").await;
+    let events = v1
+        .events_until(|e| has_state(e, LotteryState::Abnormal))
+        .await;
+    assert!(!has_state(&events, LotteryState::Drawn));
+    let rec = record(&gw, "lot-a", &id).await;
+    assert_eq!(rec.state(), ::lottery::DrawState::Abnormal);
+    let checked = ::lottery::verify_pinned(&rec, &public_key(&gw).await).unwrap();
+    assert!(checked.winners.is_empty());
+    let (_, one) = gw
+        .api("GET", &format!("/api/rooms/lot-a/lotteries/{id}"), None)
+        .await;
+    assert_eq!(one["state"], "abnormal");
+}
+
+#[tokio::test]
+async fn thirty_lotteries_per_room_and_who_may_run_them() {
+    let gw = gateway().await;
+    gw.room("lot-n", "anchor", false).await;
+    let body =
+        json!({"kind": "comment", "keyword": "go", "duration_s": 60, "winners": 1, "prize": "x"});
+    for i in 1..=30 {
+        let (st, b) = gw
+            .api("POST", "/api/rooms/lot-n/lotteries", Some(body.clone()))
+            .await;
+        assert_eq!(st, 201, "{b}");
+        assert_eq!(b["lottery"], format!("lot-{i}"));
+    }
+    let (st, b) = gw
+        .api("POST", "/api/rooms/lot-n/lotteries", Some(body.clone()))
+        .await;
+    assert_eq!(st, 400);
+    assert_eq!(b["code"], "lottery_limit");
+    // Invalid terms: a keyword on a like lottery.
+    let (st, b) = gw
+        .api(
+            "POST",
+            "/api/rooms/lot-m/lotteries",
+            Some(json!({"kind": "like", "keyword": "k", "duration_s": 1, "winners": 1, "prize": "x"})),
+        )
+        .await;
+    assert_eq!(st, 400, "{b}");
+    // Only while live; only the anchor or sub-anchor over WebSocket.
+    let mut anchor = joined(&gw, "lot-n", "anchor").await;
+    let r = anchor
+        .request(Request::LotteryStart(LotteryStart {
+            lottery: "lot-1".into(),
+        }))
+        .await;
+    assert_eq!(error_code(&r), Some(ErrorCode::RoomNotLive));
+    let r = anchor
+        .request(Request::LotteryCreate(terms(LotteryKind::Like, None, 1, 1)))
+        .await;
+    assert_eq!(error_code(&r), Some(ErrorCode::LotteryLimit));
+    let mut viewer = joined(&gw, "lot-n", "v1").await;
+    let r = viewer
+        .request(Request::LotteryCreate(terms(LotteryKind::Like, None, 1, 1)))
+        .await;
+    assert_eq!(error_code(&r), Some(ErrorCode::Forbidden));
+    let (st, _) = gw
+        .api("POST", "/api/rooms/lot-n/lotteries/lot-99/start", None)
+        .await;
+    assert_eq!(st, 404);
+}
+
+/// Events after `from` in the room log, read by a fresh join with resume.
+async fn log_after(gw: &TestGateway, room: &str, epoch: &str, from: u64) -> Vec<RoomEvent> {
+    let mut c = gw.connect(Some("auditor")).await;
+    let r = c
+        .request(Request::Join(Join {
+            room: room.into(),
+            resume: Some(Resume {
+                epoch: epoch.into(),
+                offset: from,
+            }),
+        }))
+        .await;
+    match r {
+        ServerFrame::Joined(j) => {
+            assert_eq!(j.recovered, Some(true));
+            j.missed
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+fn count_state(events: &[RoomEvent], state: LotteryState) -> usize {
+    lottery_events(events)
+        .iter()
+        .filter(|l| l.state == state)
+        .count()
+}
+
+#[tokio::test]
+async fn racing_timer_passes_draw_once() {
+    let gw = gateway().await;
+    gw.room("lot-r", "anchor", true).await;
+    let mut anchor = joined(&gw, "lot-r", "anchor").await;
+    let mut v1 = joined(&gw, "lot-r", "v1").await;
+    let start = v1.join("lot-r").await;
+    let id = create_and_start(&mut anchor, terms(LotteryKind::Comment, None, 1, 1)).await;
+    v1.comment("hi").await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    // Every pass that sees the window closed tries to draw; one wins.
+    let node = gw.node().clone();
+    let room = node.store.room("lot-r").await.unwrap();
+    let now = gateway::clock::now_ms().max(room_end(&room, &id));
+    let passes = (0..8).map(|_| {
+        let (node, room) = (node.clone(), room.clone());
+        tokio::spawn(async move { node.fire_lotteries(&room, now).await })
+    });
+    for p in passes {
+        p.await.unwrap();
+    }
+    v1.events_until(|e| has_state(e, LotteryState::Drawn)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let log = log_after(&gw, "lot-r", &start.epoch, start.offset).await;
+    assert_eq!(count_state(&log, LotteryState::Drawn), 1);
+    assert_eq!(count_state(&log, LotteryState::Committed), 1);
+}
+
+fn room_end(room: &gateway::room::Room, id: &str) -> i64 {
+    room.lotteries
+        .iter()
+        .find(|l| l.id == id)
+        .and_then(|l| l.window_end_ms)
+        .unwrap() as i64
+}
+
+#[tokio::test]
+async fn two_nodes_draw_exactly_once() {
+    if test_backend() == "memory" {
+        eprintln!("two nodes need a shared Redis backend: covered on redis and cluster");
+        return;
+    }
+    let a = gateway().await;
+    let b = a.start_peer().await;
+    a.room("lot-2n", "anchor", true).await;
+    let mut anchor = joined(&a, "lot-2n", "anchor").await;
+    let mut va = a.connect(Some("va")).await;
+    let start = va.join("lot-2n").await;
+    let mut vb = joined(&b, "lot-2n", "vb").await;
+    let mut more = vec![];
+    for (i, gw) in [&a, &b, &a, &b].into_iter().enumerate() {
+        more.push(joined(gw, "lot-2n", &format!("u{i}")).await);
+    }
+    let id = create_and_start(&mut anchor, terms(LotteryKind::Comment, None, 1, 3)).await;
+    va.comment("from a").await;
+    vb.comment("from b").await;
+    for c in &mut more {
+        c.comment("me").await;
+    }
+    let winners = |events: &[RoomEvent]| {
+        lottery_events(events)
+            .into_iter()
+            .find(|l| l.state == LotteryState::Drawn)
+            .unwrap()
+            .winners
+    };
+    let ea = va.events_until(|e| has_state(e, LotteryState::Drawn)).await;
+    let eb = vb.events_until(|e| has_state(e, LotteryState::Drawn)).await;
+    assert_eq!(winners(&ea), winners(&eb));
+    assert_eq!(winners(&ea).len(), 3);
+    // Both nodes' timers saw the deadline; give them time to misbehave.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let log = log_after(&b, "lot-2n", &start.epoch, start.offset).await;
+    assert_eq!(count_state(&log, LotteryState::Drawn), 1);
+    assert_eq!(count_state(&log, LotteryState::Committed), 1);
+    let rec = record(&b, "lot-2n", &id).await;
+    let checked = ::lottery::verify_pinned(&rec, &public_key(&a).await).unwrap();
+    assert_eq!(checked.winners.len(), 3);
+    assert_eq!(rec.announcement.definition.lottery_id, id);
+}

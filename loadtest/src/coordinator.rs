@@ -1,0 +1,459 @@
+//! The coordinator: sets up rooms and tokens, splits a scenario over
+//! worker processes (the same binary, `loadtest worker`), shows progress,
+//! runs timed actions, samples local gateway processes, and merges what the
+//! workers report.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::admin::Admin;
+use crate::plan::{Progress, RoomShare, SenderPlan, WorkerLine, WorkerPlan, WorkerReport};
+use crate::procstat::ProcWatch;
+use crate::scenario::{ActionKind, Scenario, guard_targets, room_sizes};
+use crate::worker::{DRAIN_S, interleave};
+
+/// Options of `loadtest run` beyond the scenario.
+#[derive(Debug, Clone)]
+pub struct RunOpts {
+    /// Local gateway pids to sample (added to the scenario's).
+    pub gateway_pids: Vec<u32>,
+    /// Allow targets outside 127.0.0.0/8.
+    pub allow_remote: bool,
+    /// Show the progress bar.
+    pub progress: bool,
+    /// The binary to start workers from.
+    pub exe: PathBuf,
+    /// Admin key overriding the scenario's.
+    pub admin_key: Option<String>,
+}
+
+/// What the coordinator collected, before it is turned into a report.
+pub struct Collected {
+    /// The scenario run.
+    pub scenario: Scenario,
+    /// One report per worker.
+    pub workers: Vec<WorkerReport>,
+    /// Gateway and worker processes.
+    pub procs: Vec<ProcWatch>,
+    /// Timed actions and probes, as they happened.
+    pub log: Vec<String>,
+    /// High-lane probes sent successfully.
+    pub probes: u64,
+    /// Workers that did not report.
+    pub missing_workers: usize,
+    /// Whole-machine CPU over the traffic window (co-tenants included).
+    pub machine_cpu: Option<crate::procstat::MachineCpu>,
+}
+
+fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Splits `n` into `parts` nearly equal shares.
+pub fn split(n: usize, parts: usize) -> Vec<usize> {
+    (0..parts)
+        .map(|i| n / parts + usize::from(i < n % parts))
+        .collect()
+}
+
+/// Builds the worker plans of a scenario (tokens already minted).
+pub fn plans(
+    s: &Scenario,
+    sender_tokens: &[String],
+    liker_tokens: &[String],
+    start_unix_ms: u64,
+) -> Vec<WorkerPlan> {
+    let senders = sender_tokens.len();
+    let likers = liker_tokens.len();
+    let total = s.viewers + senders + likers;
+    let n = total.div_ceil(s.per_worker).max(1);
+    let sizes = room_sizes(s.viewers, s.rooms.count, s.rooms.zipf_s);
+    let per_room: Vec<Vec<usize>> = sizes.iter().map(|&v| split(v, n)).collect();
+    let sender_rooms = interleave(&room_sizes(senders, s.rooms.count, s.rooms.zipf_s));
+    let ramp = split(s.viewers, n);
+    let mut first_index = 0;
+    (0..n)
+        .map(|w| {
+            let rooms: Vec<RoomShare> = per_room
+                .iter()
+                .enumerate()
+                .filter(|(_, shares)| shares[w] > 0)
+                .map(|(k, shares)| RoomShare {
+                    room: s.room_id(k),
+                    viewers: shares[w],
+                })
+                .collect();
+            let mine = |i: &usize| i % n == w;
+            let sp: Vec<SenderPlan> = (0..senders)
+                .filter(mine)
+                .map(|i| SenderPlan {
+                    room: s.room_id(sender_rooms.get(i).copied().unwrap_or(0)),
+                    token: sender_tokens[i].clone(),
+                    rate: s.comment_rate / senders as f64,
+                })
+                .collect();
+            let lp: Vec<SenderPlan> = (0..likers)
+                .filter(mine)
+                .map(|i| SenderPlan {
+                    room: s.room_id(i % s.rooms.count),
+                    token: liker_tokens[i].clone(),
+                    rate: s.like_rate / likers as f64,
+                })
+                .collect();
+            let share = ramp[w] as f64 / s.viewers.max(1) as f64;
+            let plan = WorkerPlan {
+                worker: w,
+                targets: s.targets.clone(),
+                placement: s.placement,
+                codec: s.codec,
+                start_unix_ms,
+                ramp_s: s.ramp_s(),
+                duration_s: s.duration_s,
+                ramp_per_s: (s.ramp_per_s * share).max(0.001),
+                connect_concurrency: s.connect_concurrency,
+                source_ips: s.source_ip_count(),
+                first_index,
+                rooms,
+                churn_per_s: s.churn_per_s * share,
+                senders: sp,
+                likers: lp,
+            };
+            first_index += ramp[w] + plan.senders.len() + plan.likers.len();
+            plan
+        })
+        .collect()
+}
+
+/// Runs a scenario to completion.
+pub async fn run(mut s: Scenario, opts: RunOpts) -> anyhow::Result<Collected> {
+    if let Some(k) = &opts.admin_key {
+        s.admin_key = Some(k.clone());
+    }
+    let admin_base = s.admin_base()?;
+    guard_targets(
+        s.targets
+            .iter()
+            .map(String::as_str)
+            .chain([admin_base.as_str()]),
+        opts.allow_remote,
+    )?;
+    let mut log = vec![];
+    let admin = match &s.admin_key {
+        Some(k) => Some(Admin::new(&admin_base, k)?),
+        None => None,
+    };
+    let (mut sender_tokens, mut liker_tokens) = (vec![], vec![]);
+    if let Some(a) = &admin {
+        if s.rooms.create {
+            let mut set = JoinSet::new();
+            for k in 0..s.rooms.count {
+                let (a, room) = (a.clone(), s.room_id(k));
+                set.spawn(async move { a.ensure_live(&room).await });
+                if set.len() >= 16 {
+                    set.join_next().await.context("join")???;
+                }
+            }
+            while let Some(r) = set.join_next().await {
+                r??;
+            }
+            log.push(format!("created and started {} room(s)", s.rooms.count));
+        }
+        sender_tokens = mint(a, "lt-sender", s.sender_count()).await?;
+        liker_tokens = mint(a, "lt-liker", s.liker_count()).await?;
+    }
+
+    let start_unix_ms = unix_ms() + 1500;
+    let plans = plans(&s, &sender_tokens, &liker_tokens, start_unix_ms);
+    let start = Instant::now() + Duration::from_millis(1500);
+    let traffic_start = start + Duration::from_secs(s.ramp_s());
+    let traffic_end = traffic_start + Duration::from_secs(s.duration_s);
+    let hard_end = traffic_end + Duration::from_secs_f64(DRAIN_S) + Duration::from_secs(60);
+
+    let (tx, mut rx) = mpsc::channel::<(usize, WorkerLine)>(1024);
+    let mut children: Vec<Child> = vec![];
+    let mut procs = vec![];
+    let mut pids: Vec<u32> = s.gateway_pids.clone();
+    pids.extend(&opts.gateway_pids);
+    pids.dedup();
+    for &p in &pids {
+        procs.push(ProcWatch::new(p, "gateway"));
+    }
+    for plan in &plans {
+        let mut child = Command::new(&opts.exe)
+            .arg("worker")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting a worker")?;
+        let mut stdin = child.stdin.take().context("worker stdin")?;
+        stdin.write_all(&serde_json::to_vec(plan)?).await?;
+        drop(stdin);
+        let stdout = child.stdout.take().context("worker stdout")?;
+        if let Some(pid) = child.id() {
+            procs.push(ProcWatch::new(pid, "worker"));
+        }
+        let (tx, w) = (tx.clone(), plan.worker);
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Ok(l) = serde_json::from_str::<WorkerLine>(&line) {
+                    if tx.send((w, l)).await.is_err() {
+                        break;
+                    }
+                } else {
+                    eprintln!("worker {w}: {line}");
+                }
+            }
+        });
+        children.push(child);
+    }
+    drop(tx);
+
+    let action_log = Arc::new(Mutex::new(vec![]));
+    let probes = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut background = JoinSet::new();
+    for a in s.actions.clone() {
+        let (admin, log, room) = (admin.clone(), action_log.clone(), s.room_id(a.room));
+        let pid = pids.get(a.node).copied();
+        background.spawn(async move {
+            tokio::time::sleep_until(traffic_start + Duration::from_secs_f64(a.at_s)).await;
+            let what = run_action(a.action, admin.as_ref(), &room, pid).await;
+            if let Ok(mut l) = log.lock() {
+                l.push(format!("t={:.1}s {:?}: {what}", a.at_s, a.action));
+            }
+        });
+    }
+    if s.high_probe_per_s > 0.0
+        && let Some(a) = admin.clone()
+    {
+        let (rooms, rate, probes) = (s.rooms.count, s.high_probe_per_s, probes.clone());
+        let prefix = s.rooms.prefix.clone();
+        background.spawn(async move {
+            let mut tick =
+                tokio::time::interval_at(traffic_start, Duration::from_secs_f64(1.0 / rate));
+            let mut n = 0usize;
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(traffic_end) => break,
+                    _ = tick.tick() => {
+                        let room = format!("{prefix}-{}", n % rooms);
+                        if a.probe(&room, (n / rooms) % 2 == 1).await.is_ok() {
+                            probes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        n += 1;
+                    }
+                }
+            }
+        });
+    }
+
+    let bar = progress_bar(opts.progress, s.viewers as u64);
+    let mut progress: Vec<Progress> = vec![Progress::default(); plans.len()];
+    let mut reports: Vec<Option<WorkerReport>> = vec![None; plans.len()];
+    let mut sample = tokio::time::interval(Duration::from_secs(1));
+    let (mut marked_start, mut marked_end) = (false, false);
+    let (mut machine0, mut machine_cpu) = (None, None);
+    let window_start = tokio::time::sleep_until(traffic_start);
+    let window_end = tokio::time::sleep_until(traffic_end);
+    tokio::pin!(window_start, window_end);
+    loop {
+        tokio::select! {
+            line = rx.recv() => match line {
+                Some((w, WorkerLine::Progress(p))) => progress[w] = p,
+                Some((w, WorkerLine::Report(r))) => reports[w] = Some(*r),
+                None => break,
+            },
+            _ = sample.tick() => {
+                for p in &mut procs {
+                    p.sample();
+                }
+                update_bar(&bar, &progress, start, traffic_start, traffic_end);
+            }
+            _ = &mut window_start, if !marked_start => {
+                marked_start = true;
+                procs.iter_mut().for_each(ProcWatch::mark_start);
+                machine0 = crate::procstat::machine_ticks();
+            }
+            _ = &mut window_end, if !marked_end => {
+                marked_end = true;
+                procs.iter_mut().for_each(ProcWatch::mark_end);
+                if let (Some(a), Some(b)) = (machine0, crate::procstat::machine_ticks()) {
+                    machine_cpu = Some(crate::procstat::MachineCpu::between(a, b));
+                }
+            }
+            _ = tokio::time::sleep_until(hard_end) => {
+                bar.println("workers overran the scenario's time: stopping them");
+                break;
+            }
+        }
+    }
+    bar.finish_and_clear();
+    for mut c in children {
+        let _ = c.start_kill();
+        let _ = c.wait().await;
+    }
+    background.abort_all();
+    for p in &mut procs {
+        p.sample();
+    }
+    let missing_workers = reports.iter().filter(|r| r.is_none()).count();
+    if missing_workers == reports.len() {
+        bail!("no worker reported");
+    }
+    if let Ok(mut l) = action_log.lock() {
+        log.append(&mut l);
+    }
+    Ok(Collected {
+        scenario: s,
+        workers: reports.into_iter().flatten().collect(),
+        procs,
+        log,
+        probes: probes.load(std::sync::atomic::Ordering::Relaxed),
+        missing_workers,
+        machine_cpu,
+    })
+}
+
+async fn mint(a: &Admin, prefix: &str, n: usize) -> anyhow::Result<Vec<String>> {
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        out.push(a.token(&format!("{prefix}-{i}")).await?);
+    }
+    Ok(out)
+}
+
+async fn run_action(
+    kind: ActionKind,
+    admin: Option<&Admin>,
+    room: &str,
+    pid: Option<u32>,
+) -> String {
+    match kind {
+        ActionKind::Pause | ActionKind::Resume => {
+            let action = if kind == ActionKind::Pause {
+                "pause"
+            } else {
+                "resume"
+            };
+            match admin {
+                Some(a) => match a.live(room, action).await {
+                    Ok(()) => format!("{action} {room}: ok"),
+                    Err(e) => format!("{action} {room}: {e:#}"),
+                },
+                None => "no admin key".into(),
+            }
+        }
+        ActionKind::Kill | ActionKind::Term => {
+            let Some(pid) = pid else {
+                return "no gateway pid at that node index".into();
+            };
+            let sig = if kind == ActionKind::Kill {
+                "KILL"
+            } else {
+                "TERM"
+            };
+            match Command::new("kill")
+                .args(["-s", sig, &pid.to_string()])
+                .status()
+                .await
+            {
+                Ok(st) => format!("kill -s {sig} {pid}: {st}"),
+                Err(e) => format!("kill -s {sig} {pid}: {e}"),
+            }
+        }
+    }
+}
+
+fn progress_bar(show: bool, len: u64) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} joined {msg}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+fn update_bar(bar: &ProgressBar, p: &[Progress], start: Instant, t0: Instant, t1: Instant) {
+    let sum = |f: fn(&Progress) -> u64| p.iter().map(f).sum::<u64>();
+    let now = Instant::now();
+    let phase = if now < t0 {
+        format!(
+            "ramp {:>4.0}s",
+            now.saturating_duration_since(start).as_secs_f64()
+        )
+    } else if now < t1 {
+        format!("traffic {:>4.0}s", (now - t0).as_secs_f64())
+    } else {
+        "draining".into()
+    };
+    bar.set_prefix(phase);
+    bar.set_position(sum(|p| p.connected));
+    bar.set_message(format!(
+        "open {} failed {} frames {} comments {} acked {} reconnects {}",
+        sum(|p| p.open),
+        sum(|p| p.failed),
+        sum(|p| p.frames),
+        sum(|p| p.comments),
+        sum(|p| p.acked),
+        sum(|p| p.reconnects)
+    ));
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn plans_split_viewers_senders_and_indices() {
+        let s = Scenario::parse(
+            r#"
+            targets = ["ws://127.0.0.1:1/ws"]
+            admin_key = "k"
+            viewers = 19000
+            duration_s = 10
+            comment_rate = 200
+            [rooms]
+            count = 3
+            "#,
+        )
+        .unwrap();
+        let tokens: Vec<String> = (0..s.sender_count()).map(|i| i.to_string()).collect();
+        let p = plans(&s, &tokens, &[], 0);
+        assert_eq!(p.len(), 2);
+        let viewers: usize = p.iter().flat_map(|w| &w.rooms).map(|r| r.viewers).sum();
+        assert_eq!(viewers, 19000);
+        assert_eq!(p.iter().map(|w| w.senders.len()).sum::<usize>(), 200);
+        assert!(
+            p.iter().all(
+                |w| w.rooms.iter().map(|r| r.viewers).sum::<usize>() + w.senders.len() <= 18_000
+            )
+        );
+        assert_eq!(p[1].first_index, 9500 + 100);
+        let rate: f64 = p.iter().flat_map(|w| &w.senders).map(|s| s.rate).sum();
+        assert!((rate - 200.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn split_is_even() {
+        assert_eq!(split(10, 3), vec![4, 3, 3]);
+        assert_eq!(split(2, 4), vec![1, 1, 0, 0]);
+    }
+}

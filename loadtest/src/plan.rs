@@ -1,0 +1,192 @@
+//! What the coordinator tells a worker (one JSON object on its stdin) and
+//! what a worker says back (JSON lines on its stdout: progress, then one
+//! final report).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::scenario::{CodecChoice, Placement};
+
+/// One worker's share of a scenario.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkerPlan {
+    /// Worker number, for logs.
+    pub worker: usize,
+    /// Gateway WebSocket URLs.
+    pub targets: Vec<String>,
+    /// Where viewers connect first.
+    pub placement: Placement,
+    /// Viewer codec.
+    pub codec: CodecChoice,
+    /// Unix ms at which the ramp starts (shared by every worker).
+    pub start_unix_ms: u64,
+    /// Seconds from start to the traffic phase.
+    pub ramp_s: u64,
+    /// Seconds of traffic.
+    pub duration_s: u64,
+    /// This worker's share of the ramp rate (connections/s).
+    pub ramp_per_s: f64,
+    /// Handshakes in flight at once.
+    pub connect_concurrency: usize,
+    /// Source addresses 127.0.0.2..=127.0.0.(1+n).
+    pub source_ips: u8,
+    /// Global index of this worker's first connection (spreads addresses and targets).
+    pub first_index: usize,
+    /// Viewers per room.
+    pub rooms: Vec<RoomShare>,
+    /// Viewers per second (this worker's share) that reconnect on purpose.
+    pub churn_per_s: f64,
+    /// Comment senders.
+    pub senders: Vec<SenderPlan>,
+    /// Like senders.
+    pub likers: Vec<SenderPlan>,
+}
+
+/// Viewers of one room.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RoomShare {
+    /// Room id.
+    pub room: String,
+    /// Viewer connections.
+    pub viewers: usize,
+}
+
+/// A signed-in connection that sends at a fixed rate.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SenderPlan {
+    /// Room id.
+    pub room: String,
+    /// Viewer token (JWT).
+    pub token: String,
+    /// Requests per second.
+    pub rate: f64,
+}
+
+/// One line of worker output.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkerLine {
+    /// Running counters, about once a second.
+    Progress(Progress),
+    /// The final report.
+    Report(Box<WorkerReport>),
+}
+
+/// Live counters of a worker.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct Progress {
+    /// Worker number.
+    pub worker: usize,
+    /// Viewers that joined at least once.
+    pub connected: u64,
+    /// Failed connection attempts.
+    pub failed: u64,
+    /// Viewers joined right now.
+    pub open: u64,
+    /// Frames received.
+    pub frames: u64,
+    /// Marked comments received by viewers.
+    pub comments: u64,
+    /// Successful reconnects.
+    pub reconnects: u64,
+    /// Comments acked to senders.
+    pub acked: u64,
+}
+
+/// Per-second figures of one worker (seconds from the traffic start; the
+/// ramp has negative seconds).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Second {
+    /// Seconds since the traffic phase began.
+    pub t: i64,
+    /// Frames received in this second.
+    pub frames: u64,
+    /// Bytes received.
+    pub bytes: u64,
+    /// Marked comments received by viewers.
+    pub comments: u64,
+    /// Viewers joined at the end of the second.
+    pub open: u64,
+    /// Latency of a sample of viewers in this second (V2, base64).
+    pub latency: Option<String>,
+}
+
+/// Comments and likes of one kind of sender.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SendCounts {
+    /// Requests sent.
+    pub sent: u64,
+    /// Acked.
+    pub acked: u64,
+    /// Refusals by error code.
+    pub refused: BTreeMap<String, u64>,
+    /// Sent per room (comments only).
+    pub per_room: BTreeMap<String, u64>,
+    /// Sender reconnects.
+    pub reconnects: u64,
+}
+
+/// Counts of one room's viewers in a worker.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct RoomCounts {
+    /// Viewers that joined.
+    pub viewers: u64,
+    /// Marked comments they received.
+    pub received: u64,
+}
+
+/// Everything a worker measured.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct WorkerReport {
+    /// Worker number.
+    pub worker: usize,
+    /// Viewers planned.
+    pub planned: u64,
+    /// Viewers that joined at least once.
+    pub connected: u64,
+    /// Failed connection attempts (first connects and reconnects).
+    pub failed: u64,
+    /// Viewers that never joined.
+    pub never_joined: u64,
+    /// First few error messages.
+    pub errors: Vec<String>,
+    /// Connect-to-joined time of first connects (µs, V2 base64).
+    pub connect_hist: String,
+    /// Comment send → viewer receive (µs, V2 base64).
+    pub latency_hist: String,
+    /// Disconnect → joined again (µs, V2 base64).
+    pub rejoin_hist: String,
+    /// Reconnects that joined again.
+    pub reconnects: u64,
+    /// Of those, resumes answered `recovered: true`.
+    pub recovered: u64,
+    /// Resumes answered `recovered: false` (the view was rebuilt: loss unknown).
+    pub not_recovered: u64,
+    /// Deliberate reconnects (churn).
+    pub churned: u64,
+    /// Closes seen, by close code (`"none"`: lost without a close frame).
+    pub closes: BTreeMap<String, u64>,
+    /// High-lane batches received.
+    pub high_batches: u64,
+    /// High-lane gaps (since > last high upto).
+    pub high_gaps: u64,
+    /// Offsets inside those gaps.
+    pub high_missing: u64,
+    /// Batches of another epoch.
+    pub epoch_changes: u64,
+    /// Frames received over the whole run.
+    pub frames: u64,
+    /// Bytes received over the whole run.
+    pub bytes: u64,
+    /// Marked comments received by viewers.
+    pub comments: u64,
+    /// Per-room viewer counts.
+    pub rooms: BTreeMap<String, RoomCounts>,
+    /// Comment senders.
+    pub comments_sent: SendCounts,
+    /// Like senders.
+    pub likes_sent: SendCounts,
+    /// Per-second series.
+    pub series: Vec<Second>,
+}

@@ -1,0 +1,488 @@
+//! Scenario files: what an SRE writes in TOML (targets, rooms, viewers,
+//! rates, churn, actions), their validation, the loopback guard, and the
+//! room-size distribution.
+
+use std::net::{IpAddr, ToSocketAddrs};
+
+use anyhow::{Context, bail, ensure};
+use serde::{Deserialize, Serialize};
+
+/// Hard ceilings: every run is bounded in time and count.
+pub const MAX_DURATION_S: u64 = 3600;
+/// Most viewers one scenario may open.
+pub const MAX_VIEWERS: usize = 1_000_000;
+
+/// A load scenario, as read from TOML.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Scenario name, used in report titles and file names.
+    #[serde(default = "default_name")]
+    pub name: String,
+    /// WebSocket URLs of the gateway nodes (`ws://127.0.0.1:8080/ws`).
+    pub targets: Vec<String>,
+    /// Admin API of the cluster; default: the first target's host as `http://`.
+    #[serde(default)]
+    pub admin_url: Option<String>,
+    /// Admin bearer key (or `LOADTEST_ADMIN_KEY`); without it rooms must exist
+    /// and no senders or likers can be signed in.
+    #[serde(default)]
+    pub admin_key: Option<String>,
+    /// Rooms and how viewers spread over them.
+    #[serde(default)]
+    pub rooms: Rooms,
+    /// Viewer connections in total.
+    pub viewers: usize,
+    /// New viewer connections per second, over all workers.
+    #[serde(default = "default_ramp")]
+    pub ramp_per_s: f64,
+    /// Seconds of traffic after the ramp (comments, likes, churn).
+    pub duration_s: u64,
+    /// Comments per second in total (each carries its send time).
+    #[serde(default)]
+    pub comment_rate: f64,
+    /// Comment sender connections (each its own user); 0: one per comment/s.
+    #[serde(default)]
+    pub senders: usize,
+    /// Like requests per second in total.
+    #[serde(default)]
+    pub like_rate: f64,
+    /// Viewers per second that drop their connection and reconnect with resume.
+    #[serde(default)]
+    pub churn_per_s: f64,
+    /// Codec of the viewers.
+    #[serde(default)]
+    pub codec: CodecChoice,
+    /// Targets the viewers connect to first: `spread` round-robin, or the
+    /// index of one node (the others take reconnects).
+    #[serde(default)]
+    pub placement: Placement,
+    /// Source addresses 127.0.0.2.. (0: one per 20,000 connections, at least 2).
+    #[serde(default)]
+    pub source_ips: u8,
+    /// Connections per worker process (the per-process file limit is ~20,000).
+    #[serde(default = "default_per_worker")]
+    pub per_worker: usize,
+    /// Handshakes in flight per worker.
+    #[serde(default = "default_concurrency")]
+    pub connect_concurrency: usize,
+    /// Timed actions (anchor pause/resume, switch toggles, node kills).
+    #[serde(default)]
+    pub actions: Vec<Action>,
+    /// High-lane probes: admin switch toggles per second (0: none), so the
+    /// high lane carries traffic whose loss the since/upto chain can detect.
+    #[serde(default)]
+    pub high_probe_per_s: f64,
+    /// Local gateway pids to sample for RSS and CPU.
+    #[serde(default)]
+    pub gateway_pids: Vec<u32>,
+}
+
+fn default_name() -> String {
+    "scenario".into()
+}
+fn default_ramp() -> f64 {
+    2000.0
+}
+fn default_per_worker() -> usize {
+    18_000
+}
+fn default_concurrency() -> usize {
+    256
+}
+
+/// Room layout.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rooms {
+    /// Prefix of room ids: `<prefix>-0`, `<prefix>-1`…
+    #[serde(default = "default_prefix")]
+    pub prefix: String,
+    /// Number of rooms (1: one hot room).
+    #[serde(default = "one")]
+    pub count: usize,
+    /// Zipf exponent of room sizes: room k gets viewers ∝ 1/(k+1)^s.
+    #[serde(default = "default_zipf")]
+    pub zipf_s: f64,
+    /// Create and start the rooms through the admin API.
+    #[serde(default = "yes")]
+    pub create: bool,
+}
+
+impl Default for Rooms {
+    fn default() -> Self {
+        Rooms {
+            prefix: default_prefix(),
+            count: 1,
+            zipf_s: default_zipf(),
+            create: true,
+        }
+    }
+}
+
+fn default_prefix() -> String {
+    "load".into()
+}
+fn one() -> usize {
+    1
+}
+fn default_zipf() -> f64 {
+    1.0
+}
+fn yes() -> bool {
+    true
+}
+
+/// Viewer codec.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CodecChoice {
+    /// `live.json.v1`.
+    #[default]
+    Json,
+    /// `live.postcard.v1`.
+    Binary,
+}
+
+impl CodecChoice {
+    /// The protocol crate's codec.
+    pub fn codec(self) -> protocol::Codec {
+        match self {
+            CodecChoice::Json => protocol::Codec::Json,
+            CodecChoice::Binary => protocol::Codec::Binary,
+        }
+    }
+}
+
+/// Where viewers connect first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Placement {
+    /// Round-robin over the targets.
+    #[default]
+    Spread,
+    /// All on one target (index); reconnects go to the next one.
+    Node(usize),
+}
+
+/// A timed action run by the coordinator.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Action {
+    /// Seconds after the traffic phase started.
+    pub at_s: f64,
+    /// What to do.
+    pub action: ActionKind,
+    /// Room index (for live actions); default 0.
+    #[serde(default)]
+    pub room: usize,
+    /// Node index (for kills): the pid at that index of the gateway pids.
+    #[serde(default)]
+    pub node: usize,
+}
+
+/// Actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    /// Anchor pause (admin `POST /api/rooms/{id}/live`).
+    Pause,
+    /// Anchor resume.
+    Resume,
+    /// SIGKILL a local gateway.
+    Kill,
+    /// SIGTERM a local gateway (it drains with close 4000).
+    Term,
+}
+
+impl Scenario {
+    /// Parses and validates a scenario.
+    pub fn parse(text: &str) -> anyhow::Result<Scenario> {
+        let s: Scenario = toml::from_str(text).context("scenario TOML")?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Checks bounds and consistency (not the loopback guard: see [`guard_targets`]).
+    pub fn validate(&self) -> anyhow::Result<()> {
+        ensure!(!self.targets.is_empty(), "targets: at least one URL");
+        for t in &self.targets {
+            ensure!(
+                t.starts_with("ws://") || t.starts_with("wss://"),
+                "target {t}: not a ws:// URL"
+            );
+        }
+        ensure!(
+            self.viewers <= MAX_VIEWERS,
+            "viewers: at most {MAX_VIEWERS}"
+        );
+        ensure!(
+            self.duration_s >= 1 && self.duration_s <= MAX_DURATION_S,
+            "duration_s: 1..={MAX_DURATION_S}"
+        );
+        ensure!(self.ramp_per_s > 0.0, "ramp_per_s must be positive");
+        ensure!(self.rooms.count >= 1, "rooms.count: at least 1");
+        ensure!(self.rooms.count <= 100_000, "rooms.count: at most 100000");
+        ensure!(
+            self.comment_rate >= 0.0 && self.comment_rate <= 100_000.0,
+            "comment_rate: 0..=100000"
+        );
+        ensure!(
+            self.like_rate >= 0.0 && self.like_rate <= 100_000.0,
+            "like_rate: 0..=100000"
+        );
+        ensure!(self.churn_per_s >= 0.0, "churn_per_s must not be negative");
+        ensure!(
+            (1..=19_000).contains(&self.per_worker),
+            "per_worker: 1..=19000"
+        );
+        if let Placement::Node(i) = self.placement {
+            ensure!(
+                i < self.targets.len(),
+                "placement: node {i} is not a target"
+            );
+        }
+        for a in &self.actions {
+            ensure!(a.at_s >= 0.0, "action at_s must not be negative");
+            ensure!(
+                a.room < self.rooms.count,
+                "action room {} out of range",
+                a.room
+            );
+        }
+        if self.comment_rate > 0.0 || self.like_rate > 0.0 {
+            ensure!(
+                self.admin_key.is_some(),
+                "comments and likes need admin_key (to mint sender tokens)"
+            );
+        }
+        Ok(())
+    }
+
+    /// Sender connections used.
+    pub fn sender_count(&self) -> usize {
+        if self.comment_rate <= 0.0 {
+            0
+        } else if self.senders > 0 {
+            self.senders
+        } else {
+            self.comment_rate.ceil().max(1.0) as usize
+        }
+    }
+
+    /// Liker connections used (each at most 10 likes/s).
+    pub fn liker_count(&self) -> usize {
+        if self.like_rate <= 0.0 {
+            0
+        } else {
+            (self.like_rate / 10.0).ceil().max(1.0) as usize
+        }
+    }
+
+    /// Admin API base URL.
+    pub fn admin_base(&self) -> anyhow::Result<String> {
+        if let Some(a) = &self.admin_url {
+            return Ok(a.trim_end_matches('/').to_string());
+        }
+        let first = self.targets.first().context("no targets")?;
+        let (host, port) = host_port(first)?;
+        Ok(format!("http://{host}:{port}"))
+    }
+
+    /// Room id of index `k`.
+    pub fn room_id(&self, k: usize) -> String {
+        format!("{}-{k}", self.rooms.prefix)
+    }
+
+    /// Source addresses used.
+    pub fn source_ip_count(&self) -> u8 {
+        match self.source_ips {
+            0 => (self.viewers + self.sender_count())
+                .div_ceil(20_000)
+                .clamp(2, 200) as u8,
+            k => k,
+        }
+    }
+
+    /// Seconds the ramp is given before the traffic phase starts.
+    pub fn ramp_s(&self) -> u64 {
+        (self.viewers as f64 / self.ramp_per_s).ceil() as u64 + 2
+    }
+}
+
+/// Host and port of a `ws://`/`http://` URL.
+pub fn host_port(url: &str) -> anyhow::Result<(String, u16)> {
+    let (scheme, rest) = url.split_once("://").context("URL without scheme")?;
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let default_port = match scheme {
+        "wss" | "https" => 443,
+        _ => 80,
+    };
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => {
+            (h.to_string(), p.parse().context("port")?)
+        }
+        _ => (authority.to_string(), default_port),
+    };
+    ensure!(!host.is_empty(), "URL {url}: no host");
+    Ok((host.trim_matches(['[', ']']).to_string(), port))
+}
+
+/// Refuses any URL whose host resolves outside 127.0.0.0/8, unless allowed.
+pub fn guard_targets<'a>(
+    urls: impl IntoIterator<Item = &'a str>,
+    allow_remote: bool,
+) -> anyhow::Result<()> {
+    if allow_remote {
+        return Ok(());
+    }
+    for url in urls {
+        let (host, port) = host_port(url)?;
+        let addrs: Vec<IpAddr> = (host.as_str(), port)
+            .to_socket_addrs()
+            .with_context(|| format!("resolving {host}"))?
+            .map(|a| a.ip())
+            .collect();
+        ensure!(!addrs.is_empty(), "{host} does not resolve");
+        for ip in addrs {
+            let local = match ip {
+                IpAddr::V4(v4) => v4.octets()[0] == 127,
+                IpAddr::V6(_) => false,
+            };
+            if !local {
+                bail!(
+                    "target {url} resolves to {ip}, outside 127.0.0.0/8: refusing without --allow-remote"
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Viewers per room: Zipf-like (room k ∝ 1/(k+1)^s), summing to `viewers`,
+/// every room at least one viewer while viewers last.
+pub fn room_sizes(viewers: usize, rooms: usize, s: f64) -> Vec<usize> {
+    if rooms == 0 {
+        return vec![];
+    }
+    let weights: Vec<f64> = (0..rooms).map(|k| 1.0 / ((k + 1) as f64).powf(s)).collect();
+    let total: f64 = weights.iter().sum();
+    let mut sizes: Vec<usize> = weights
+        .iter()
+        .map(|w| (w / total * viewers as f64).floor() as usize)
+        .collect();
+    // Hand out the rounding remainder to the largest rooms first.
+    let mut left = viewers - sizes.iter().sum::<usize>();
+    let mut k = 0;
+    while left > 0 {
+        sizes[k % rooms] += 1;
+        left -= 1;
+        k += 1;
+    }
+    sizes
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const MINIMAL: &str = r#"
+        targets = ["ws://127.0.0.1:8080/ws"]
+        viewers = 100
+        duration_s = 5
+    "#;
+
+    #[test]
+    fn parses_minimal_with_defaults() {
+        let s = Scenario::parse(MINIMAL).unwrap();
+        assert_eq!(s.rooms.count, 1);
+        assert_eq!(s.codec, CodecChoice::Json);
+        assert_eq!(s.placement, Placement::Spread);
+        assert_eq!(s.per_worker, 18_000);
+        assert_eq!(s.sender_count(), 0);
+        assert_eq!(s.admin_base().unwrap(), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn parses_full() {
+        let s = Scenario::parse(
+            r#"
+            name = "zipf"
+            targets = ["ws://127.0.0.1:8080/ws", "ws://127.0.0.1:8081/ws"]
+            admin_key = "k"
+            viewers = 1000
+            ramp_per_s = 500
+            duration_s = 30
+            comment_rate = 200
+            like_rate = 50
+            churn_per_s = 5
+            codec = "binary"
+            placement = { node = 1 }
+            high_probe_per_s = 1
+            [rooms]
+            count = 10
+            zipf_s = 1.2
+            [[actions]]
+            at_s = 5
+            action = "pause"
+            [[actions]]
+            at_s = 6
+            action = "kill"
+            node = 1
+            "#,
+        )
+        .unwrap();
+        assert_eq!(s.codec.codec(), protocol::Codec::Binary);
+        assert_eq!(s.placement, Placement::Node(1));
+        assert_eq!(s.sender_count(), 200);
+        assert_eq!(s.liker_count(), 5);
+        assert_eq!(s.actions[1].action, ActionKind::Kill);
+        assert_eq!(s.room_id(3), "load-3");
+    }
+
+    #[test]
+    fn rejects_bad_scenarios() {
+        let bad = [
+            "targets = []\nviewers = 1\nduration_s = 1",
+            "targets = [\"http://x\"]\nviewers = 1\nduration_s = 1",
+            "targets = [\"ws://127.0.0.1/ws\"]\nviewers = 1\nduration_s = 0",
+            "targets = [\"ws://127.0.0.1/ws\"]\nviewers = 1\nduration_s = 99999",
+            "targets = [\"ws://127.0.0.1/ws\"]\nviewers = 1\nduration_s = 1\ncomment_rate = 5",
+            "targets = [\"ws://127.0.0.1/ws\"]\nviewers = 1\nduration_s = 1\nbogus = 1",
+            "targets = [\"ws://127.0.0.1/ws\"]\nviewers = 1\nduration_s = 1\nplacement = { node = 3 }",
+        ];
+        for b in bad {
+            assert!(Scenario::parse(b).is_err(), "accepted: {b}");
+        }
+    }
+
+    #[test]
+    fn loopback_guard() {
+        assert!(guard_targets(["ws://127.0.0.1:8080/ws"], false).is_ok());
+        assert!(guard_targets(["ws://127.3.4.5:1/ws"], false).is_ok());
+        assert!(guard_targets(["ws://localhost:8080/ws"], false).is_ok());
+        assert!(guard_targets(["ws://10.0.0.1:8080/ws"], false).is_err());
+        assert!(guard_targets(["http://192.168.1.1"], false).is_err());
+        assert!(guard_targets(["ws://[::1]:8080/ws"], false).is_err());
+        assert!(guard_targets(["ws://10.0.0.1:8080/ws"], true).is_ok());
+    }
+
+    #[test]
+    fn host_port_parsing() {
+        assert_eq!(
+            host_port("ws://127.0.0.1:9/ws?x=1").unwrap(),
+            ("127.0.0.1".into(), 9)
+        );
+        assert_eq!(host_port("http://h").unwrap(), ("h".into(), 80));
+    }
+
+    #[test]
+    fn zipf_sizes_sum_and_decrease() {
+        let s = room_sizes(10_000, 50, 1.0);
+        assert_eq!(s.iter().sum::<usize>(), 10_000);
+        assert!(s.windows(2).all(|w| w[0] >= w[1]));
+        assert!(s[0] > 10 * s[49]);
+        assert_eq!(room_sizes(7, 1, 1.0), vec![7]);
+    }
+}
