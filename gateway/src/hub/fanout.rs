@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use protocol::{Batch, Codec, Lane, RoomEvent, ServerFrame, Totals};
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use super::outbox::{Outbox, Outgoing, Pushed};
 
@@ -57,8 +57,9 @@ impl EncodedFrame {
 pub fn encode_message(codec: Codec, frame: &ServerFrame) -> Message {
     let bytes = codec.encode_server(frame);
     match codec {
-        Codec::Json => match String::from_utf8(bytes.to_vec()) {
-            Ok(s) => Message::Text(s.into()),
+        // JSON output is UTF-8: validate in place rather than copy.
+        Codec::Json => match Utf8Bytes::try_from(bytes.clone()) {
+            Ok(text) => Message::Text(text),
             Err(_) => Message::Binary(bytes),
         },
         Codec::Binary => Message::Binary(bytes),
