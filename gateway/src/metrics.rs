@@ -34,6 +34,8 @@ pub struct Metrics {
     pub bus_disconnects: Counter,
     /// Events a hub fetched from the log because the bus did not bring them.
     pub gap_filled: Counter,
+    /// Resumes by where their replay came from (`hub` memory or the `log`).
+    pub resumes: Family<Labels, Counter>,
 }
 
 impl Default for Metrics {
@@ -57,6 +59,7 @@ impl Metrics {
             gap_skipped: Counter::default(),
             bus_disconnects: Counter::default(),
             gap_filled: Counter::default(),
+            resumes: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -100,6 +103,11 @@ impl Metrics {
             "gap_filled",
             "Events fetched from the log because the bus did not bring them",
             m.gap_filled.clone(),
+        );
+        registry.register(
+            "resumes",
+            "Resumes by where the replay came from (hub memory or the log)",
+            m.resumes.clone(),
         );
         Metrics { registry, ..m }
     }

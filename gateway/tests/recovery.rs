@@ -104,3 +104,75 @@ async fn a_too_old_offset_or_another_epoch_is_not_recovered() {
     };
     assert_eq!((r.recovered, r.missed.len()), (Some(true), 5));
 }
+
+fn resumes_from(gw: &TestGateway, source: &'static str) -> u64 {
+    let label = vec![("source", source)];
+    gw.node().metrics.resumes.get_or_create(&label).get()
+}
+
+/// A storm of resumes: every viewer gets exactly what it missed, answered by
+/// the room hub from memory, including viewers older than the hub itself.
+#[tokio::test]
+async fn many_resumes_at_once_are_answered_by_the_hub_exactly() {
+    let gw = TestGateway::start().await;
+    gw.room("r1", "anna", true).await;
+    let mut keeper = gw.connect(Some("kim")).await;
+    let j = keeper.join("r1").await;
+    let (epoch, from) = (j.epoch.clone(), j.offset);
+    let mut talker = gw.connect(Some("tom")).await;
+    talker.join("r1").await;
+    for i in 0..12 {
+        talker.comment(&format!("m{i}")).await;
+    }
+    gw.live("r1", "pause").await;
+    let resume_all = |n: usize, from: u64| {
+        let (gw, epoch) = (&gw, epoch.clone());
+        async move {
+            let joins = (0..n).map(|i| {
+                let epoch = epoch.clone();
+                async move {
+                    let mut c = gw.connect(Some(&format!("v{i}"))).await;
+                    match c.request(resume("r1", &epoch, from)).await {
+                        ServerFrame::Joined(j) => (c, j),
+                        other => panic!("{other:?}"),
+                    }
+                }
+            });
+            futures_util::future::join_all(joins).await
+        }
+    };
+    let back = resume_all(40, from).await;
+    for (_, j) in &back {
+        assert_eq!(j.recovered, Some(true));
+        let offsets: Vec<u64> = j.missed.iter().map(|e| e.offset).collect();
+        assert_eq!(offsets, (from + 1..=from + 13).collect::<Vec<_>>());
+        assert_eq!(j.offset, from + 13);
+        assert_eq!(statuses(&j.missed), [RoomStatus::Paused]);
+    }
+    assert_eq!(
+        (resumes_from(&gw, "hub"), resumes_from(&gw, "log")),
+        (40, 0)
+    );
+    // Live events continue after the replay, with nothing repeated.
+    gw.live("r1", "resume").await;
+    for (mut c, _) in back {
+        let after = c.events_until(|e| !statuses(e).is_empty()).await;
+        let offsets: Vec<u64> = after.iter().map(|e| e.offset).collect();
+        assert_eq!(offsets, [from + 14], "{after:?}");
+    }
+    // Every local session leaves: the hub retires. The log moves on, and
+    // viewers come back to a new hub from before it started.
+    drop((keeper, talker));
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    gw.live("r1", "pause").await;
+    let back = resume_all(10, from + 12).await;
+    for (_, j) in &back {
+        assert_eq!(j.recovered, Some(true));
+        let offsets: Vec<u64> = j.missed.iter().map(|e| e.offset).collect();
+        assert_eq!(offsets, [from + 13, from + 14, from + 15]);
+    }
+    assert_eq!(
+        (resumes_from(&gw, "hub"), resumes_from(&gw, "log")),
+        (50, 0)
+    );
+}

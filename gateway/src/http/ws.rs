@@ -17,6 +17,10 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use super::AppState;
 use crate::session::Session;
 
+/// Frames a session writes in one pass (a tick's high and low lane) are
+/// gathered up to this many bytes and leave in one socket write.
+const WRITE_BUFFER: usize = 8 * 1024;
+
 /// Query string of the upgrade request.
 #[derive(Debug, Deserialize)]
 pub struct WsQuery {
@@ -111,7 +115,8 @@ pub(super) async fn upgrade(
     let hard_limit = (node.settings.max_frame_bytes * 4).max(64 * 1024);
     let config = WebSocketConfig::default()
         .read_buffer_size(node.settings.ws_read_buffer)
-        .write_buffer_size(0)
+        // A tick's frames (high and low lane) leave in one write at flush.
+        .write_buffer_size(WRITE_BUFFER)
         .max_message_size(Some(hard_limit))
         .max_frame_size(Some(hard_limit));
     tokio::spawn(async move {

@@ -4,6 +4,7 @@
 
 pub mod fanout;
 pub mod outbox;
+pub mod recent;
 pub mod reorder;
 mod room_hub;
 pub mod users;
@@ -15,7 +16,7 @@ use dashmap::DashMap;
 use tokio::sync::{OnceCell, mpsc};
 
 pub use fanout::Member;
-pub use room_hub::HubCommand;
+pub use room_hub::{HubCommand, ReplayRequest};
 
 use crate::bus::{Bus, BusHandler, BusMessage};
 use crate::config::Settings;
@@ -59,6 +60,27 @@ impl HubHandle {
     /// Counts an anchor session (after `join`).
     pub fn anchor_joined(&self) {
         self.anchors.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The events after `from` (epoch `epoch`) up to at least `until`, from
+    /// the hub's memory; `None` when the log must answer, or when the hub
+    /// did not answer within `wait`. Call after `join`.
+    pub async fn replay(
+        &self,
+        epoch: &str,
+        from: u64,
+        until: u64,
+        wait: std::time::Duration,
+    ) -> Option<Vec<protocol::RoomEvent>> {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let req = ReplayRequest {
+            epoch: epoch.to_string(),
+            from,
+            until,
+            reply,
+        };
+        self.tx.send(HubCommand::Replay(req)).ok()?;
+        tokio::time::timeout(wait, rx).await.ok()?.ok()?
     }
 
     /// Removes a member (the session left or closed).

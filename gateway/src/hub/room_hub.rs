@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::fanout::{self, CommentSampler, EncodedFrame, Member};
+use super::recent::{Lookup, RecentEvents};
 use super::reorder::Reorder;
 use super::{HubHandle, HubRegistry};
 use crate::bus::BusMessage;
@@ -24,10 +25,32 @@ pub enum HubCommand {
     Join(Member),
     /// A local session left.
     Leave(u64),
+    /// A local session resumes: the events it missed, from memory.
+    Replay(ReplayRequest),
+}
+
+/// A resume answered by the hub: every event after `from` up to at least
+/// `until` (the session's join snapshot), or `None` when only the log can
+/// tell (another epoch, or older than the hub and the log hold together).
+pub struct ReplayRequest {
+    /// The epoch the session saw.
+    pub epoch: String,
+    /// The last offset the session saw.
+    pub from: u64,
+    /// The head offset of the session's join snapshot.
+    pub until: u64,
+    /// Where the answer goes.
+    pub reply: tokio::sync::oneshot::Sender<Option<Vec<RoomEvent>>>,
 }
 
 /// How often a hub compares itself with the log head.
 const RESYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How often at most a tick without events sends a totals-only frame (a like
+/// or online change alone). Every member gets each such frame, so in a room
+/// of 100,000 that is filling up this is the difference between 100,000 and
+/// 1,000,000 frames a second.
+const TOTALS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 pub(super) struct RoomHub {
     pub(super) room: String,
@@ -37,12 +60,15 @@ pub(super) struct RoomHub {
     pub(super) reorder: Reorder,
     pub(super) sampler: CommentSampler,
     pub(super) high_since: u64,
+    recent: RecentEvents,
+    waiting: Vec<ReplayRequest>,
     members: Vec<Member>,
     index: HashMap<u64, usize>,
     likes_seen: u64,
     totals_dirty: bool,
     last_online: usize,
     next_resync: Instant,
+    next_totals: Instant,
 }
 
 impl RoomHub {
@@ -57,6 +83,8 @@ impl RoomHub {
             reorder: Reorder::new(head.offset + 1, settings.tick()),
             sampler: CommentSampler::new(settings.comment_cap, settings.tick_ms),
             high_since: head.offset,
+            recent: RecentEvents::new(head.offset, settings.log_capacity),
+            waiting: Vec::new(),
             epoch: head.epoch,
             room,
             handle,
@@ -67,6 +95,7 @@ impl RoomHub {
             totals_dirty: false,
             last_online: 0,
             next_resync: Instant::now(),
+            next_totals: Instant::now(),
         }
     }
 
@@ -81,6 +110,7 @@ impl RoomHub {
                 },
                 _ = tick.tick() => {
                     self.flush(&mut rx).await;
+                    self.serve_replays().await;
                     if self.registry.retire(&self.room, &self.handle) {
                         break;
                     }
@@ -102,6 +132,7 @@ impl RoomHub {
                 self.index.insert(m.session, self.members.len());
                 self.members.push(m);
             }
+            HubCommand::Replay(r) => self.replay(r),
             HubCommand::Leave(session) => {
                 if let Some(i) = self.index.remove(&session) {
                     self.members.swap_remove(i);
@@ -134,8 +165,13 @@ impl RoomHub {
         if let Some((from, to)) = self.reorder.overdue_gap(Instant::now()) {
             self.fill_gap(from, to, &mut events).await;
         }
+        self.recent
+            .release(&events, self.reorder.next().saturating_sub(1));
         let online = self.members.len();
         if events.is_empty() && !self.totals_dirty && online == self.last_online {
+            return;
+        }
+        if events.is_empty() && Instant::now() < self.next_totals {
             return;
         }
         let totals = self.totals(&events, online).await;
@@ -195,6 +231,10 @@ impl RoomHub {
                 m.outbox.close(protocol::CloseCode::Resync);
             }
             self.index.clear();
+            for r in self.waiting.drain(..) {
+                let _ = r.reply.send(None);
+            }
+            self.recent.reset(head.offset);
             self.reorder = Reorder::new(head.offset + 1, self.registry.settings.tick());
             self.high_since = head.offset;
             self.epoch = head.epoch;
@@ -234,6 +274,7 @@ impl RoomHub {
                 tracing::warn!(room = %self.room, from, to, "log lost a gap; skipping it");
                 self.registry.metrics.gap_skipped.inc_by(to - from);
                 self.reorder.skip_to(to);
+                self.recent.reset(to - 1);
                 // Show the loss: the next high batch starts past the gap, so
                 // clients see `since` jump beyond their last `upto`.
                 self.high_since = self.high_since.max(to - 1);
@@ -243,12 +284,61 @@ impl RoomHub {
         self.reorder.take_ready(events);
     }
 
+    /// Answers a resume from the recent events, or parks it until the hub
+    /// has released the session's snapshot head (or read further back). The
+    /// session's `Join` came first on the same queue, so everything released
+    /// after the answer reaches it live.
+    fn replay(&mut self, r: ReplayRequest) {
+        if r.epoch != self.epoch || r.from > r.until {
+            let _ = r.reply.send(None);
+        } else if self.recent.upto() < r.until || r.from < self.recent.base() {
+            self.waiting.push(r);
+        } else {
+            let answer = match self.recent.after(r.from) {
+                Lookup::Found(events) => Some(events),
+                Lookup::TooOld | Lookup::Ahead => None,
+            };
+            let _ = r.reply.send(answer);
+        }
+    }
+
+    /// Answers the parked resumes it can. Those older than the recent events
+    /// share one log read per tick: a storm of resumes costs the log one
+    /// read per node, not one per viewer.
+    async fn serve_replays(&mut self) {
+        self.waiting.retain(|r| !r.reply.is_closed());
+        if self.waiting.is_empty() {
+            return;
+        }
+        let oldest = self.waiting.iter().map(|r| r.from).min().unwrap_or(0);
+        if oldest < self.recent.base() {
+            let pos = LogPosition {
+                epoch: self.epoch.clone(),
+                offset: oldest,
+            };
+            if let Ok(Replay::Recovered(log)) = self.registry.store.replay(&self.room, &pos).await {
+                self.recent.backfill(oldest, log);
+            }
+        }
+        let base = self.recent.base();
+        for r in std::mem::take(&mut self.waiting) {
+            if r.from < base {
+                // Not in the log either, or too much to keep: the store
+                // answers this one itself.
+                let _ = r.reply.send(None);
+            } else {
+                self.replay(r);
+            }
+        }
+    }
+
     async fn totals(&mut self, events: &[RoomEvent], online: usize) -> Option<Totals> {
         let comments = events.iter().any(|e| e.lane() == protocol::Lane::Low);
         if !comments && !self.totals_dirty && online == self.last_online {
             return None;
         }
         self.totals_dirty = false;
+        self.next_totals = Instant::now() + TOTALS_EVERY;
         let reg = self.registry.clone();
         let now = crate::clock::now_ms();
         if online != self.last_online {

@@ -17,6 +17,10 @@ use crate::room::{Room, Transition};
 use crate::service::{CommentVerdict, check_comment, check_like};
 use crate::store::{LogPosition, Replay};
 
+/// How long a resume waits for the room hub's answer before it reads the
+/// log itself (the hub answers within a tick or two unless it is stuck).
+const REPLAY_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 impl Session {
     pub(super) async fn on_message(&mut self, msg: Message) -> Flow {
         let data = match &msg {
@@ -218,7 +222,22 @@ impl Session {
                 epoch: resume.epoch,
                 offset: resume.offset,
             };
-            match node.store.replay(&room.id, &from).await {
+            let hub = self.joined.as_ref().map(|j| j.hub.clone());
+            let held = match hub {
+                Some(h) => {
+                    h.replay(&from.epoch, from.offset, joined.offset, REPLAY_WAIT)
+                        .await
+                }
+                None => None,
+            };
+            let source = if held.is_some() { "hub" } else { "log" };
+            let label = vec![("source", source)];
+            node.metrics.resumes.get_or_create(&label).inc();
+            let replay = match held {
+                Some(events) => Ok(Replay::Recovered(events)),
+                None => node.store.replay(&room.id, &from).await,
+            };
+            match replay {
                 Ok(Replay::Recovered(missed)) => {
                     joined.offset = missed
                         .last()

@@ -1,0 +1,210 @@
+//! The room events a hub released most recently, so resumes on this node
+//! are answered from memory instead of one log read per viewer. In a
+//! reconnect storm thousands of viewers resume from nearly the same offset;
+//! the hub answers them all from here and reads the log at most once per
+//! tick to reach further back.
+
+use std::collections::VecDeque;
+
+use protocol::{EventKind, RoomEvent};
+
+/// A contiguous stretch of one room's log: every event with an offset in
+/// `(base, upto]` that is not deleted, oldest first, at most `capacity`.
+#[derive(Debug)]
+pub struct RecentEvents {
+    base: u64,
+    upto: u64,
+    events: VecDeque<RoomEvent>,
+    capacity: usize,
+}
+
+/// What the recent events can say about a resume from an offset.
+#[derive(Debug, PartialEq)]
+pub enum Lookup {
+    /// Every event after the offset, up to [`RecentEvents::upto`].
+    Found(Vec<RoomEvent>),
+    /// The offset is older than what is kept.
+    TooOld,
+    /// The offset is beyond what was released.
+    Ahead,
+}
+
+impl RecentEvents {
+    /// Empty, covering nothing after `head`.
+    pub fn new(head: u64, capacity: usize) -> Self {
+        RecentEvents {
+            base: head,
+            upto: head,
+            events: VecDeque::new(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// The last offset covered.
+    pub fn upto(&self) -> u64 {
+        self.upto
+    }
+
+    /// The offset after which coverage starts.
+    pub fn base(&self) -> u64 {
+        self.base
+    }
+
+    /// Records events released in offset order up to `upto` (offsets in
+    /// between that are missing were deleted). Deletions drop the comments
+    /// they name, as a log replay would.
+    pub fn release(&mut self, events: &[RoomEvent], upto: u64) {
+        let after = self.upto;
+        for e in events.iter().filter(|e| e.offset > after) {
+            match &e.kind {
+                EventKind::CommentDeleted(d) => self.drop_offsets(&d.offsets, None),
+                EventKind::UserPurged(p) => self.drop_offsets(&p.offsets, Some(&p.user)),
+                _ => {}
+            }
+            self.events.push_back(e.clone());
+        }
+        self.upto = self.upto.max(upto);
+        while self.events.len() > self.capacity {
+            if let Some(old) = self.events.pop_front() {
+                self.base = old.offset;
+            }
+        }
+    }
+
+    /// Forgets everything: the offsets up to `head` can no longer be vouched
+    /// for (the log lost a gap, or was reset).
+    pub fn reset(&mut self, head: u64) {
+        self.events.clear();
+        self.base = head;
+        self.upto = head;
+    }
+
+    /// Extends coverage back to `from` with events read from the log (every
+    /// event after `from` that is not deleted, oldest first).
+    pub fn backfill(&mut self, from: u64, log: Vec<RoomEvent>) {
+        if from >= self.base {
+            return;
+        }
+        let older: Vec<RoomEvent> = log
+            .into_iter()
+            .filter(|e| e.offset > from && e.offset <= self.base)
+            .collect();
+        if self.events.len() + older.len() > self.capacity {
+            return;
+        }
+        for e in older.into_iter().rev() {
+            self.events.push_front(e);
+        }
+        self.base = from;
+    }
+
+    /// Every event after `from`.
+    pub fn after(&self, from: u64) -> Lookup {
+        if from < self.base {
+            return Lookup::TooOld;
+        }
+        if from > self.upto {
+            return Lookup::Ahead;
+        }
+        let start = self.events.partition_point(|e| e.offset <= from);
+        Lookup::Found(self.events.range(start..).cloned().collect())
+    }
+
+    fn drop_offsets(&mut self, offsets: &[u64], user: Option<&str>) {
+        self.events.retain(|e| match &e.kind {
+            EventKind::Comment(c) => {
+                !offsets.contains(&e.offset) && user.is_none_or(|u| c.user != u)
+            }
+            _ => true,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::{Comment, CommentDeleted, Role, UserPurged};
+
+    fn comment(offset: u64, user: &str) -> RoomEvent {
+        RoomEvent {
+            offset,
+            ts: 0,
+            kind: EventKind::Comment(Comment {
+                user: user.into(),
+                nick: user.into(),
+                text: format!("c{offset}"),
+                role: Role::Viewer,
+            }),
+        }
+    }
+
+    fn offsets(l: Lookup) -> Vec<u64> {
+        match l {
+            Lookup::Found(v) => v.iter().map(|e| e.offset).collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn answers_within_coverage_and_refuses_outside() {
+        let mut r = RecentEvents::new(10, 100);
+        assert_eq!(offsets(r.after(10)), Vec::<u64>::new());
+        r.release(&[comment(11, "a"), comment(13, "b")], 13);
+        assert_eq!(offsets(r.after(10)), [11, 13]);
+        assert_eq!(offsets(r.after(11)), [13]);
+        assert_eq!(offsets(r.after(13)), Vec::<u64>::new());
+        assert_eq!(r.after(9), Lookup::TooOld);
+        assert_eq!(r.after(14), Lookup::Ahead);
+    }
+
+    #[test]
+    fn keeps_at_most_capacity_and_moves_the_base() {
+        let mut r = RecentEvents::new(0, 3);
+        let evs: Vec<_> = (1..=5).map(|o| comment(o, "a")).collect();
+        r.release(&evs, 5);
+        assert_eq!(r.base(), 2);
+        assert_eq!(offsets(r.after(2)), [3, 4, 5]);
+        assert_eq!(r.after(1), Lookup::TooOld);
+        // Released twice (a gap refill): kept once.
+        r.release(&evs[4..], 5);
+        assert_eq!(offsets(r.after(2)), [3, 4, 5]);
+    }
+
+    #[test]
+    fn deletions_and_purges_drop_comments() {
+        let mut r = RecentEvents::new(0, 100);
+        r.release(&[comment(1, "a"), comment(2, "troll"), comment(3, "b")], 3);
+        let del = RoomEvent {
+            offset: 4,
+            ts: 0,
+            kind: EventKind::CommentDeleted(CommentDeleted { offsets: vec![1] }),
+        };
+        let purge = RoomEvent {
+            offset: 5,
+            ts: 0,
+            kind: EventKind::UserPurged(UserPurged {
+                user: "troll".into(),
+                offsets: vec![],
+            }),
+        };
+        r.release(&[del, purge], 5);
+        assert_eq!(offsets(r.after(0)), [3, 4, 5]);
+    }
+
+    #[test]
+    fn backfill_extends_back_and_reset_forgets() {
+        let mut r = RecentEvents::new(10, 5);
+        r.release(&[comment(11, "a")], 11);
+        let log: Vec<_> = (8..=11).map(|o| comment(o, "a")).collect();
+        r.backfill(7, log);
+        assert_eq!(r.base(), 7);
+        assert_eq!(offsets(r.after(7)), [8, 9, 10, 11]);
+        // Past capacity: not extended.
+        let log: Vec<_> = (1..=11).map(|o| comment(o, "a")).collect();
+        r.backfill(0, log);
+        assert_eq!(r.after(0), Lookup::TooOld);
+        r.reset(20);
+        assert_eq!(r.after(11), Lookup::TooOld);
+        assert_eq!(offsets(r.after(20)), Vec::<u64>::new());
+    }
+}
