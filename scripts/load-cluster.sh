@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs a loadtest scenario against NODES gateway processes sharing one
+# redis-server that this script starts on a free loopback port, then stops
+# everything it started. Node i listens on 127.0.0.1:$((BASE_PORT + i)), so
+# the scenario's `targets` must list those ports (node 0 first).
+#
+#   NODES=11 BASE_PORT=18100 GATEWAY_ARGS="--tick-ms 1000" \
+#     scripts/load-cluster.sh loadtest/scenarios/b-200k.toml --out /tmp/lt-b
+#
+# Environment: NODES (default 2), BASE_PORT (18090), GATEWAY_ARGS (extra
+# gateway flags), CARGO_TARGET_DIR (where the release binaries are built).
+# Arguments after the scenario go to `loadtest run` (e.g. --max-p99-ms).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scenario=${1:?usage: scripts/load-cluster.sh SCENARIO [loadtest run args...]}
+shift
+nodes=${NODES:-2}
+base=${BASE_PORT:-18090}
+target=${CARGO_TARGET_DIR:-target}
+cargo build --release -p gateway -p loadtest --bin gateway --bin loadtest >&2
+
+pids=()
+redis_port=
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    if [ -n "$redis_port" ]; then redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true; fi
+}
+trap cleanup EXIT INT TERM
+
+redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
+    --maxclients 10000 --daemonize yes --logfile /tmp/load-cluster-redis.log >/dev/null
+for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+
+gateway_pids=()
+for i in $(seq 0 $((nodes - 1))); do
+    # shellcheck disable=SC2086
+    GATEWAY_ADMIN_KEY=${GATEWAY_ADMIN_KEY:-k} GATEWAY_TOKEN_SECRET=${GATEWAY_TOKEN_SECRET:-s} \
+        RUST_LOG=${RUST_LOG:-warn} "$target/release/gateway" \
+        --listen "127.0.0.1:$((base + i))" --redis "redis://127.0.0.1:$redis_port" \
+        --node-id "n$i" ${GATEWAY_ARGS:-} &
+    pids+=($!)
+    gateway_pids+=(--gateway-pid "$!")
+done
+for i in $(seq 0 $((nodes - 1))); do
+    for _ in $(seq 100); do
+        curl -fs "http://127.0.0.1:$((base + i))/healthz" >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+done
+"$target/release/loadtest" run "$scenario" "${gateway_pids[@]}" "$@"
