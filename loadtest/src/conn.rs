@@ -16,6 +16,7 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::scenario::host_port;
+use crate::wire::Wire;
 
 /// A client WebSocket over plain TCP.
 pub type Ws = WebSocketStream<TcpStream>;
@@ -113,6 +114,8 @@ pub struct Dial<'a> {
     pub codec: Codec,
     /// Viewer token, if signed in.
     pub token: Option<&'a str>,
+    /// Framing (the gateway's, or Socket.IO for a comparison peer).
+    pub wire: Wire,
 }
 
 /// Connects, waits for `hello`, joins `room` (resuming from `resume`), and
@@ -137,21 +140,18 @@ async fn connect_inner(
         .with_context(|| format!("bind {}", d.source))?;
     let stream = sock.connect(d.addr).await.context("connect")?;
     stream.set_nodelay(true)?;
-    let url = match d.token {
-        Some(t) => format!("{}?token={t}", d.url),
-        None => d.url.to_string(),
-    };
-    let mut req = url.into_client_request()?;
-    req.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        HeaderValue::from_static(d.codec.subprotocol()),
-    );
+    let mut req = d.wire.url(d.url, d.token).into_client_request()?;
+    if let Some(p) = d.wire.subprotocol(d.codec) {
+        req.headers_mut()
+            .insert("Sec-WebSocket-Protocol", HeaderValue::from_static(p));
+    }
     let config = WebSocketConfig::default()
         .read_buffer_size(4096)
         .write_buffer_size(0);
     let (mut ws, _) = tokio_tungstenite::client_async_with_config(req, stream, Some(config))
         .await
         .context("handshake")?;
+    d.wire.open(&mut ws).await?;
     let join = ClientFrame {
         id: Some(RequestId("j".into())),
         request: Request::Join(Join {
@@ -159,13 +159,13 @@ async fn connect_inner(
             resume,
         }),
     };
-    ws.send(encode(d.codec, &join)?).await?;
+    ws.send(d.wire.wrap(encode(d.codec, &join)?)).await?;
     loop {
         let msg = ws.next().await.context("closed before joining")??;
         if let Message::Close(c) = &msg {
             bail!("closed before joining: {c:?}");
         }
-        match decode(d.codec, &msg) {
+        match d.wire.decode(d.codec, &mut ws, &msg).await {
             Some(ServerFrame::Joined(j)) => return Ok((ws, j)),
             Some(ServerFrame::Error(e)) => bail!("refused: {:?} {}", e.code, e.message),
             _ => {}

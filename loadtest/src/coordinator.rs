@@ -118,6 +118,7 @@ pub fn plans(
                 targets: s.targets.clone(),
                 placement: s.placement,
                 codec: s.codec,
+                wire: s.wire,
                 start_unix_ms,
                 ramp_s: s.ramp_s(),
                 duration_s: s.duration_s,

@@ -19,4 +19,5 @@ pub mod report;
 pub mod scenario;
 pub mod sender;
 pub mod viewer;
+pub mod wire;
 pub mod worker;

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::scenario::{CodecChoice, Placement};
+use crate::wire::Wire;
 
 /// One worker's share of a scenario.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -19,6 +20,9 @@ pub struct WorkerPlan {
     pub placement: Placement,
     /// Viewer codec.
     pub codec: CodecChoice,
+    /// Framing of every connection.
+    #[serde(default)]
+    pub wire: Wire,
     /// Unix ms at which the ramp starts (shared by every worker).
     pub start_unix_ms: u64,
     /// Seconds from start to the traffic phase.

@@ -7,6 +7,8 @@ use std::net::{IpAddr, ToSocketAddrs};
 use anyhow::{Context, bail, ensure};
 use serde::{Deserialize, Serialize};
 
+use crate::wire::Wire;
+
 /// Hard ceilings: every run is bounded in time and count.
 pub const MAX_DURATION_S: u64 = 3600;
 /// Most viewers one scenario may open.
@@ -53,6 +55,13 @@ pub struct Scenario {
     /// Codec of the viewers.
     #[serde(default)]
     pub codec: CodecChoice,
+    /// Framing of every connection: `gateway` (default, the gateway's own
+    /// WebSocket protocol) or `socketio` (the comparison peer in
+    /// `benches/peers/socketio`: the same JSON frames as Socket.IO v4 `frame`
+    /// events, dialed at `/socket.io/?EIO=4&transport=websocket` on the
+    /// targets' host:port; JSON codec only).
+    #[serde(default)]
+    pub wire: Wire,
     /// Targets the viewers connect to first: `spread` round-robin, or the
     /// index of one node (the others take reconnects).
     #[serde(default)]
@@ -236,6 +245,10 @@ impl Scenario {
             (1..=19_000).contains(&self.per_worker),
             "per_worker: 1..=19000"
         );
+        ensure!(
+            self.wire == Wire::Gateway || self.codec == CodecChoice::Json,
+            "wire = \"socketio\" carries JSON frames only: set codec = \"json\" (or leave codec out)"
+        );
         if let Placement::Node(i) = self.placement {
             ensure!(
                 i < self.targets.len(),
@@ -398,6 +411,7 @@ mod tests {
         let s = Scenario::parse(MINIMAL).unwrap();
         assert_eq!(s.rooms.count, 1);
         assert_eq!(s.codec, CodecChoice::Json);
+        assert_eq!(s.wire, Wire::Gateway);
         assert_eq!(s.placement, Placement::Spread);
         assert_eq!(s.per_worker, 18_000);
         assert_eq!(s.sender_count(), 0);
@@ -451,10 +465,28 @@ mod tests {
             "targets = [\"ws://127.0.0.1/ws\"]\nviewers = 1\nduration_s = 1\ncomment_rate = 5",
             "targets = [\"ws://127.0.0.1/ws\"]\nviewers = 1\nduration_s = 1\nbogus = 1",
             "targets = [\"ws://127.0.0.1/ws\"]\nviewers = 1\nduration_s = 1\nplacement = { node = 3 }",
+            "targets = [\"ws://127.0.0.1/ws\"]\nviewers = 1\nduration_s = 1\nwire = \"socketio\"\ncodec = \"binary\"",
+            "targets = [\"ws://127.0.0.1/ws\"]\nviewers = 1\nduration_s = 1\nwire = \"socket.io\"",
         ];
         for b in bad {
             assert!(Scenario::parse(b).is_err(), "accepted: {b}");
         }
+    }
+
+    #[test]
+    fn wire_choice() {
+        let s = Scenario::parse(&format!("{MINIMAL}\nwire = \"socketio\"")).unwrap();
+        assert_eq!(s.wire, Wire::Socketio);
+        let e = Scenario::parse(&format!(
+            "{MINIMAL}\nwire = \"socketio\"\ncodec = \"binary\""
+        ))
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("JSON frames only"), "{e:#}");
+        let s = Scenario::parse(&format!(
+            "{MINIMAL}\nwire = \"gateway\"\ncodec = \"binary\""
+        ))
+        .unwrap();
+        assert_eq!((s.wire, s.codec), (Wire::Gateway, CodecChoice::Binary));
     }
 
     #[test]

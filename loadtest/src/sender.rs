@@ -51,6 +51,7 @@ pub async fn run(ctx: Arc<Ctx>, k: usize, plan: SenderPlan, kind: Kind) -> SendC
             source,
             codec: Codec::Json,
             token: Some(&plan.token),
+            wire: ctx.plan.wire,
         };
         let mut ws = match conn::connect_and_join(&dial, &plan.room, None).await {
             Ok((ws, _)) => ws,
@@ -81,7 +82,7 @@ pub async fn run(ctx: Arc<Ctx>, k: usize, plan: SenderPlan, kind: Kind) -> SendC
                     };
                     let frame = ClientFrame { id: Some(RequestId(n.to_string())), request };
                     let Ok(msg) = conn::encode(Codec::Json, &frame) else { break false };
-                    if ws.send(msg).await.is_err() {
+                    if ws.send(ctx.plan.wire.wrap(msg)).await.is_err() {
                         break true;
                     }
                     counts.sent += 1;
@@ -90,7 +91,7 @@ pub async fn run(ctx: Arc<Ctx>, k: usize, plan: SenderPlan, kind: Kind) -> SendC
                     }
                 }
                 msg = ws.next() => match msg {
-                    Some(Ok(m)) => match conn::decode(Codec::Json, &m) {
+                    Some(Ok(m)) => match ctx.plan.wire.decode(Codec::Json, &mut ws, &m).await {
                         Some(ServerFrame::Ack(_)) => {
                             counts.acked += 1;
                             if kind == Kind::Comment {
@@ -114,7 +115,7 @@ pub async fn run(ctx: Arc<Ctx>, k: usize, plan: SenderPlan, kind: Kind) -> SendC
                 tokio::select! {
                     _ = &mut drain => break,
                     msg = ws.next() => match msg {
-                        Some(Ok(m)) => match conn::decode(Codec::Json, &m) {
+                        Some(Ok(m)) => match ctx.plan.wire.decode(Codec::Json, &mut ws, &m).await {
                             Some(ServerFrame::Ack(_)) => counts.acked += 1,
                             Some(ServerFrame::Error(e)) => {
                                 *counts.refused.entry(code_name(e.code)).or_default() += 1;

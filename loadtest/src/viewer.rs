@@ -7,13 +7,14 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use protocol::{Codec, EventKind, Lane, Resume, ServerFrame};
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::chain::Chain;
 use crate::conn::{self, Dial, Ws};
+use crate::wire::Inbound;
 use crate::worker::Ctx;
 
 /// Samples a viewer keeps for the per-second latency series.
@@ -102,6 +103,7 @@ pub async fn run(
             source,
             codec,
             token: None,
+            wire: plan.wire,
         };
         let t0 = Instant::now();
         let permit = ctx.handshakes.acquire().await;
@@ -213,8 +215,18 @@ async fn read_loop(
             Message::Close(c) => return End::Closed(c.as_ref().map(|c| u16::from(c.code))),
             _ => continue,
         };
-        ctx.frames.fetch_add(1, Ordering::Relaxed);
         ctx.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+        let data = match ctx.plan.wire.inbound(data) {
+            Inbound::Frame(f) => f,
+            Inbound::Reply(pong) => {
+                if ws.send(pong).await.is_err() {
+                    return End::Closed(None);
+                }
+                continue;
+            }
+            Inbound::Skip => continue,
+        };
+        ctx.frames.fetch_add(1, Ordering::Relaxed);
         let now = conn::now_micros();
         let mut sent = Vec::new();
         if codec == Codec::Json
@@ -225,7 +237,7 @@ async fn read_loop(
             st.chain.low(upto);
             continue;
         }
-        let Some(ServerFrame::Batch(b)) = conn::decode(codec, &msg) else {
+        let Ok(ServerFrame::Batch(b)) = codec.decode_server(data) else {
             continue;
         };
         match b.lane {
