@@ -3,6 +3,11 @@
 //! reconnect storm thousands of viewers resume from nearly the same offset;
 //! the hub answers them all from here and reads the log at most once per
 //! tick to reach further back.
+//!
+//! A resume carries every high-lane event it missed but only the newest
+//! comments (as many as a fresh join's `recent`): comments are sampled live
+//! too, and a viewer back after 10 s of 100 comments/s would otherwise be
+//! sent 1,000 of them, times every viewer of the storm.
 
 use std::collections::VecDeque;
 
@@ -98,8 +103,9 @@ impl RecentEvents {
         self.base = from;
     }
 
-    /// Every event after `from`.
-    pub fn after(&self, from: u64) -> Lookup {
+    /// Every event after `from`, keeping only the newest `max_comments`
+    /// comments.
+    pub fn after(&self, from: u64, max_comments: usize) -> Lookup {
         if from < self.base {
             return Lookup::TooOld;
         }
@@ -107,7 +113,18 @@ impl RecentEvents {
             return Lookup::Ahead;
         }
         let start = self.events.partition_point(|e| e.offset <= from);
-        Lookup::Found(self.events.range(start..).cloned().collect())
+        let range = self.events.range(start..);
+        let comments = range.clone().filter(|e| is_comment(e)).count();
+        let mut skip = comments.saturating_sub(max_comments);
+        let kept = range
+            .filter(|e| {
+                let drop = skip > 0 && is_comment(e);
+                skip -= usize::from(drop);
+                !drop
+            })
+            .cloned()
+            .collect();
+        Lookup::Found(kept)
     }
 
     fn drop_offsets(&mut self, offsets: &[u64], user: Option<&str>) {
@@ -118,6 +135,22 @@ impl RecentEvents {
             _ => true,
         });
     }
+}
+
+fn is_comment(e: &RoomEvent) -> bool {
+    matches!(e.kind, EventKind::Comment(_))
+}
+
+/// Keeps every event but the comments older than the newest `max_comments`.
+pub fn newest_comments(mut events: Vec<RoomEvent>, max_comments: usize) -> Vec<RoomEvent> {
+    let comments = events.iter().filter(|e| is_comment(e)).count();
+    let mut skip = comments.saturating_sub(max_comments);
+    events.retain(|e| {
+        let drop = skip > 0 && is_comment(e);
+        skip -= usize::from(drop);
+        !drop
+    });
+    events
 }
 
 #[cfg(test)]
@@ -138,6 +171,12 @@ mod tests {
         }
     }
 
+    impl RecentEvents {
+        fn after_all(&self, from: u64) -> Lookup {
+            self.after(from, usize::MAX)
+        }
+    }
+
     fn offsets(l: Lookup) -> Vec<u64> {
         match l {
             Lookup::Found(v) => v.iter().map(|e| e.offset).collect(),
@@ -148,13 +187,13 @@ mod tests {
     #[test]
     fn answers_within_coverage_and_refuses_outside() {
         let mut r = RecentEvents::new(10, 100);
-        assert_eq!(offsets(r.after(10)), Vec::<u64>::new());
+        assert_eq!(offsets(r.after_all(10)), Vec::<u64>::new());
         r.release(&[comment(11, "a"), comment(13, "b")], 13);
-        assert_eq!(offsets(r.after(10)), [11, 13]);
-        assert_eq!(offsets(r.after(11)), [13]);
-        assert_eq!(offsets(r.after(13)), Vec::<u64>::new());
-        assert_eq!(r.after(9), Lookup::TooOld);
-        assert_eq!(r.after(14), Lookup::Ahead);
+        assert_eq!(offsets(r.after_all(10)), [11, 13]);
+        assert_eq!(offsets(r.after_all(11)), [13]);
+        assert_eq!(offsets(r.after_all(13)), Vec::<u64>::new());
+        assert_eq!(r.after_all(9), Lookup::TooOld);
+        assert_eq!(r.after_all(14), Lookup::Ahead);
     }
 
     #[test]
@@ -163,11 +202,32 @@ mod tests {
         let evs: Vec<_> = (1..=5).map(|o| comment(o, "a")).collect();
         r.release(&evs, 5);
         assert_eq!(r.base(), 2);
-        assert_eq!(offsets(r.after(2)), [3, 4, 5]);
-        assert_eq!(r.after(1), Lookup::TooOld);
+        assert_eq!(offsets(r.after_all(2)), [3, 4, 5]);
+        assert_eq!(r.after_all(1), Lookup::TooOld);
         // Released twice (a gap refill): kept once.
         r.release(&evs[4..], 5);
-        assert_eq!(offsets(r.after(2)), [3, 4, 5]);
+        assert_eq!(offsets(r.after_all(2)), [3, 4, 5]);
+    }
+
+    #[test]
+    fn only_the_newest_comments_and_every_other_event() {
+        let mut r = RecentEvents::new(0, 100);
+        let mut evs: Vec<_> = (1..=6).map(|o| comment(o, "a")).collect();
+        evs.insert(
+            1,
+            RoomEvent {
+                offset: 7,
+                ts: 0,
+                kind: EventKind::CommentDeleted(CommentDeleted { offsets: vec![] }),
+            },
+        );
+        evs.sort_by_key(|e| e.offset);
+        r.release(&evs, 7);
+        assert_eq!(offsets(r.after(0, 2)), [5, 6, 7]);
+        assert_eq!(offsets(r.after(4, 2)), [5, 6, 7]);
+        assert_eq!(offsets(r.after(5, 0)), [7]);
+        let kept: Vec<u64> = newest_comments(evs, 1).iter().map(|e| e.offset).collect();
+        assert_eq!(kept, [6, 7]);
     }
 
     #[test]
@@ -188,7 +248,7 @@ mod tests {
             }),
         };
         r.release(&[del, purge], 5);
-        assert_eq!(offsets(r.after(0)), [3, 4, 5]);
+        assert_eq!(offsets(r.after_all(0)), [3, 4, 5]);
     }
 
     #[test]
@@ -198,13 +258,13 @@ mod tests {
         let log: Vec<_> = (8..=11).map(|o| comment(o, "a")).collect();
         r.backfill(7, log);
         assert_eq!(r.base(), 7);
-        assert_eq!(offsets(r.after(7)), [8, 9, 10, 11]);
+        assert_eq!(offsets(r.after_all(7)), [8, 9, 10, 11]);
         // Past capacity: not extended.
         let log: Vec<_> = (1..=11).map(|o| comment(o, "a")).collect();
         r.backfill(0, log);
-        assert_eq!(r.after(0), Lookup::TooOld);
+        assert_eq!(r.after_all(0), Lookup::TooOld);
         r.reset(20);
-        assert_eq!(r.after(11), Lookup::TooOld);
-        assert_eq!(offsets(r.after(20)), Vec::<u64>::new());
+        assert_eq!(r.after_all(11), Lookup::TooOld);
+        assert_eq!(offsets(r.after_all(20)), Vec::<u64>::new());
     }
 }

@@ -294,7 +294,8 @@ impl RoomHub {
         } else if self.recent.upto() < r.until || r.from < self.recent.base() {
             self.waiting.push(r);
         } else {
-            let answer = match self.recent.after(r.from) {
+            let max_comments = self.registry.settings.recent_comments;
+            let answer = match self.recent.after(r.from, max_comments) {
                 Lookup::Found(events) => Some(events),
                 Lookup::TooOld | Lookup::Ahead => None,
             };

@@ -13,6 +13,7 @@ use super::{Flow, JoinedRoom, Session};
 use crate::auth::{Action, authorize};
 use crate::clock::now_ms;
 use crate::hub::Member;
+use crate::hub::recent::newest_comments;
 use crate::room::{Room, Transition};
 use crate::service::{CommentVerdict, check_comment, check_like};
 use crate::store::{LogPosition, Replay};
@@ -235,7 +236,12 @@ impl Session {
             node.metrics.resumes.get_or_create(&label).inc();
             let replay = match held {
                 Some(events) => Ok(Replay::Recovered(events)),
-                None => node.store.replay(&room.id, &from).await,
+                None => node.store.replay(&room.id, &from).await.map(|r| match r {
+                    Replay::Recovered(events) => {
+                        Replay::Recovered(newest_comments(events, node.settings.recent_comments))
+                    }
+                    other => other,
+                }),
             };
             match replay {
                 Ok(Replay::Recovered(missed)) => {
