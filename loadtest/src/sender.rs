@@ -66,7 +66,9 @@ pub async fn run(ctx: Arc<Ctx>, k: usize, plan: SenderPlan, kind: Kind) -> SendC
             counts.reconnects += 1;
         }
         connected_once = true;
-        let first = (start + phase).max(Instant::now());
+        // Back after a reconnect: keep this sender's phase, or every sender
+        // that came back together would send in the same instant.
+        let first = next_on_phase(start + phase, period, Instant::now());
         let mut tick = tokio::time::interval_at(first, period);
         tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
         let deadline = tokio::time::sleep_until(end);
@@ -155,5 +157,30 @@ pub fn add_counts(a: &mut SendCounts, b: &SendCounts) {
 pub fn merge_map(a: &mut BTreeMap<String, u64>, b: &BTreeMap<String, u64>) {
     for (k, v) in b {
         *a.entry(k.clone()).or_default() += v;
+    }
+}
+
+/// The first instant at or after `now` that is `base` plus whole periods.
+fn next_on_phase(base: Instant, period: Duration, now: Instant) -> Instant {
+    if base >= now || period.is_zero() {
+        return base.max(now);
+    }
+    let behind = (now - base).as_secs_f64() / period.as_secs_f64();
+    base + period.mul_f64(behind.ceil())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reconnected_sender_keeps_its_phase() {
+        let base = Instant::now();
+        let p = Duration::from_millis(1000);
+        assert_eq!(next_on_phase(base, p, base), base);
+        let later = base + Duration::from_millis(2300);
+        assert_eq!(next_on_phase(base, p, later), base + Duration::from_millis(3000));
+        let early = base - Duration::from_millis(10);
+        assert_eq!(next_on_phase(base, p, early), base);
     }
 }
