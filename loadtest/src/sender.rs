@@ -179,7 +179,10 @@ mod tests {
         let p = Duration::from_millis(1000);
         assert_eq!(next_on_phase(base, p, base), base);
         let later = base + Duration::from_millis(2300);
-        assert_eq!(next_on_phase(base, p, later), base + Duration::from_millis(3000));
+        assert_eq!(
+            next_on_phase(base, p, later),
+            base + Duration::from_millis(3000)
+        );
         let early = base - Duration::from_millis(10);
         assert_eq!(next_on_phase(base, p, early), base);
     }

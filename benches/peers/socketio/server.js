@@ -14,10 +14,10 @@
 //   server pings, a client that has not answered within interval + timeout
 //   is dropped; defaults 25000 and 20000)
 'use strict';
-const http = require('http');
 const { Server } = require('socket.io');
 const { createAdapter } = require('@socket.io/redis-adapter');
 const { createClient } = require('redis');
+const peer = require('../common');
 
 const USAGE = 'usage: node socketio/server.js PORT --redis redis://HOST:PORT [--ping-interval MS] [--ping-timeout MS] (or REDIS_URL=...)';
 
@@ -46,43 +46,9 @@ if (!(args.pingInterval > 0) || !(args.pingTimeout > 0)) {
   process.exit(2);
 }
 
-const TICK_MS = 100;
-const PER_TICK = 2;
-const rooms = new Map();
-const switchesOn = (sharing) => ({ comments: true, likes: true, anonymous_watch: true, sharing, replay: false, customer_service: false });
-
-function room(id) {
-  let r = rooms.get(id);
-  if (!r) {
-    r = { id, head: 0, highUpto: 0, lastUpto: 0, pending: [], high: [], sharing: true };
-    rooms.set(id, r);
-  }
-  return r;
-}
-
-// Admin calls (the same routes as ws/server.js). Engine.IO takes the
-// `/socket.io/` requests and hands every other request to this handler.
-const server = http.createServer((req, res) => {
-  let body = '';
-  req.on('data', (c) => { body += c; });
-  req.on('end', () => {
-    let j = {};
-    try { j = body ? JSON.parse(body) : {}; } catch (_) { /* empty */ }
-    const send = (code, v) => { res.writeHead(code, { 'content-type': 'application/json' }); res.end(JSON.stringify(v)); };
-    const m = req.url.match(/^\/api\/rooms(?:\/([^/]+))?(\/live)?$/);
-    if (req.url === '/api/tokens') return send(200, { token: 'peer-' + (j.user || 'x') });
-    if (m && req.method === 'POST' && !m[1]) { room(j.id); return send(201, { id: j.id }); }
-    if (m && m[2]) return send(200, { id: m[1], status: 101 });
-    if (m && req.method === 'PATCH') {
-      const r = room(m[1]);
-      r.sharing = j.switches ? !!j.switches.sharing : r.sharing;
-      r.head += 1;
-      r.high.push({ offset: r.head, ts: Date.now(), type: 'switches', ...switchesOn(r.sharing) });
-      return send(200, { id: m[1] });
-    }
-    send(404, { code: 'not_found' });
-  });
-});
+// Room state, the admin calls (Engine.IO takes the `/socket.io/` requests
+// and hands every other request to them), frames and the tick: ../common.js.
+const server = peer.adminServer();
 
 const io = new Server(server, {
   transports: ['websocket'],
@@ -93,53 +59,32 @@ const io = new Server(server, {
   pingTimeout: args.pingTimeout,
 });
 
-let sessions = 0;
 io.on('connection', (socket) => {
   const token = socket.handshake.query.token;
   const user = typeof token === 'string' && token ? token.replace(/^peer-/, '') : null;
   let joined = null;
-  socket.emit('frame', { type: 'hello', session: String(++sessions), user, heartbeat_ms: 25000,
-    idle_timeout_ms: 60000, max_frame_bytes: 8192, max_comment_chars: 100 });
+  socket.emit('frame', peer.hello(user));
   socket.on('frame', (f) => {
     if (!f || typeof f !== 'object') return;
     const id = f.id == null ? null : String(f.id);
     if (f.type === 'join') {
       if (joined) socket.leave(joined.id);
-      joined = room(String(f.room));
+      joined = peer.room(String(f.room));
       socket.join(joined.id);
       const online = io.sockets.adapter.rooms.get(joined.id)?.size ?? 0;
-      socket.emit('frame', { type: 'joined', id, room: { id: joined.id, title: '', anchor: 'a', status: 101,
-        planned_start: 0, planned_end: 99999999999999, live_started_at: 0, switches: switchesOn(joined.sharing) },
-        role: user ? 'viewer' : 'anonymous', epoch: 'peer', offset: joined.head,
-        totals: { likes: 0, comments: 0, viewers: 0, online }, recent: [], recovered: null, missed: [] });
+      socket.emit('frame', peer.joined(id, joined, user, online));
     } else if (f.type === 'comment' && joined) {
-      joined.head += 1;
-      const ev = { offset: joined.head, ts: Date.now(), type: 'comment', user, nick: user, text: f.text, role: 'viewer' };
-      joined.pending.push(ev);
-      socket.emit('frame', { type: 'ack', id, event: ev, status: null });
+      socket.emit('frame', peer.comment(id, joined, user, f.text));
     } else if (f.type === 'like' || f.type === 'ping') {
-      socket.emit('frame', { type: 'ack', id, event: null, status: null });
+      socket.emit('frame', peer.ack(id));
     }
   });
 });
 
-setInterval(() => {
-  for (const r of rooms.values()) {
-    const upto = r.head;
-    if (upto === r.lastUpto) continue;
-    if (r.high.length) {
-      io.to(r.id).emit('frame', { type: 'events', room: r.id, epoch: 'peer', lane: 'high', since: r.highUpto, upto, events: r.high, totals: null });
-      r.highUpto = upto;
-      r.high = [];
-    }
-    if (r.pending.length) {
-      const pick = r.pending.slice(-PER_TICK);
-      io.to(r.id).emit('frame', { type: 'events', room: r.id, epoch: 'peer', lane: 'low', since: r.lastUpto, upto, events: pick, totals: null });
-      r.pending = [];
-    }
-    r.lastUpto = upto;
-  }
-}, TICK_MS);
+// Each batch goes through the Redis adapter, as in a multi-node deployment.
+peer.everyTick((r, batches) => {
+  for (const b of batches) io.to(r.id).emit('frame', b);
+});
 
 async function main() {
   const pubClient = createClient({ url: args.redis });
