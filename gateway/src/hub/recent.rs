@@ -115,16 +115,8 @@ impl RecentEvents {
         let start = self.events.partition_point(|e| e.offset <= from);
         let range = self.events.range(start..);
         let comments = range.clone().filter(|e| is_comment(e)).count();
-        let mut skip = comments.saturating_sub(max_comments);
-        let kept = range
-            .filter(|e| {
-                let drop = skip > 0 && is_comment(e);
-                skip -= usize::from(drop);
-                !drop
-            })
-            .cloned()
-            .collect();
-        Lookup::Found(kept)
+        let mut keep = newest_only(comments, max_comments);
+        Lookup::Found(range.filter(|e| keep(e)).cloned().collect())
     }
 
     fn drop_offsets(&mut self, offsets: &[u64], user: Option<&str>) {
@@ -144,13 +136,19 @@ fn is_comment(e: &RoomEvent) -> bool {
 /// Keeps every event but the comments older than the newest `max_comments`.
 pub fn newest_comments(mut events: Vec<RoomEvent>, max_comments: usize) -> Vec<RoomEvent> {
     let comments = events.iter().filter(|e| is_comment(e)).count();
+    events.retain(newest_only(comments, max_comments));
+    events
+}
+
+/// A filter for events in order, of which `comments` are comments, that
+/// drops all but the newest `max_comments` comments.
+fn newest_only(comments: usize, max_comments: usize) -> impl FnMut(&RoomEvent) -> bool {
     let mut skip = comments.saturating_sub(max_comments);
-    events.retain(|e| {
+    move |e| {
         let drop = skip > 0 && is_comment(e);
         skip -= usize::from(drop);
         !drop
-    });
-    events
+    }
 }
 
 #[cfg(test)]
