@@ -62,53 +62,25 @@ impl Metrics {
             resumes: Family::default(),
             registry: Registry::default(),
         };
-        registry.register(
-            "connections",
-            "Open WebSocket connections",
-            m.connections.clone(),
-        );
-        registry.register("rooms", "Rooms with local viewers", m.rooms.clone());
-        registry.register("requests", "Client requests by type", m.requests.clone());
-        registry.register(
-            "rejections",
-            "Rejected requests by code",
-            m.rejections.clone(),
-        );
-        registry.register(
-            "closes",
-            "Connections closed by close code",
-            m.closes.clone(),
-        );
-        registry.register(
-            "frames_queued",
-            "Frames queued to sessions",
-            m.frames_queued.clone(),
-        );
-        registry.register(
-            "low_dropped",
-            "Low-priority frames dropped for full queues",
-            m.low_dropped.clone(),
-        );
-        registry.register(
-            "gap_skipped",
-            "Room offsets skipped because the log lost them",
-            m.gap_skipped.clone(),
-        );
-        registry.register(
-            "bus_disconnects",
-            "Times the bus connection dropped",
-            m.bus_disconnects.clone(),
-        );
-        registry.register(
-            "gap_filled",
-            "Events fetched from the log because the bus did not bring them",
-            m.gap_filled.clone(),
-        );
-        registry.register(
-            "resumes",
-            "Resumes by where the replay came from (hub memory or the log)",
-            m.resumes.clone(),
-        );
+        // name, help => field: the field's value is shared with the registry.
+        macro_rules! register {
+            ($($name:literal, $help:literal => $field:ident;)*) => {
+                $(registry.register($name, $help, m.$field.clone());)*
+            };
+        }
+        register! {
+            "connections", "Open WebSocket connections" => connections;
+            "rooms", "Rooms with local viewers" => rooms;
+            "requests", "Client requests by type" => requests;
+            "rejections", "Rejected requests by code" => rejections;
+            "closes", "Connections closed by close code" => closes;
+            "frames_queued", "Frames queued to sessions" => frames_queued;
+            "low_dropped", "Low-priority frames dropped for full queues" => low_dropped;
+            "gap_skipped", "Room offsets skipped because the log lost them" => gap_skipped;
+            "bus_disconnects", "Times the bus connection dropped" => bus_disconnects;
+            "gap_filled", "Events fetched from the log because the bus did not bring them" => gap_filled;
+            "resumes", "Resumes by where the replay came from (hub memory or the log)" => resumes;
+        }
         Metrics { registry, ..m }
     }
 
