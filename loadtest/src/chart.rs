@@ -26,39 +26,18 @@ pub fn write_svg(path: &Path, title: &str, series: &[Point]) -> anyhow::Result<(
         .map(|p| p.latency.p99_ms)
         .fold(1.0, f64::max)
         * 1.1;
-    let mut c = ChartBuilder::on(&top)
-        .margin(10)
-        .caption("latency (ms) of sampled viewers", ("sans-serif", 16))
-        .x_label_area_size(30)
-        .y_label_area_size(60)
-        .build_cartesian_2d(t0..t1, 0.0..lat_max)
-        .map_err(|e| anyhow!("{e:?}"))?;
-    c.configure_mesh()
-        .x_desc("s since traffic start")
-        .draw()
-        .map_err(|e| anyhow!("{e:?}"))?;
-    for (name, color, f) in [
-        (
-            "p50",
-            BLUE,
-            (|p: &Point| p.latency.p50_ms) as fn(&Point) -> f64,
-        ),
-        ("p99", RED, |p: &Point| p.latency.p99_ms),
-        ("max", BLACK, |p: &Point| p.latency.max_ms),
-    ] {
-        c.draw_series(LineSeries::new(
-            with_lat.iter().map(|p| (p.t as f64, f(p).min(lat_max))),
-            &color,
-        ))
-        .map_err(|e| anyhow!("{e:?}"))?
-        .label(name)
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
-    }
-    c.configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| anyhow!("{e:?}"))?;
+    let latency: [Line; 3] = [
+        ("p50", BLUE, |p| p.latency.p50_ms),
+        ("p99", RED, |p| p.latency.p99_ms),
+        ("max", BLACK, |p| p.latency.max_ms),
+    ];
+    panel(
+        &top,
+        "latency (ms) of sampled viewers",
+        (t0, t1, lat_max),
+        &with_lat,
+        &latency,
+    )?;
 
     let d_max = series
         .iter()
@@ -67,27 +46,48 @@ pub fn write_svg(path: &Path, title: &str, series: &[Point]) -> anyhow::Result<(
         .unwrap_or(1)
         .max(1) as f64
         * 1.1;
-    let mut c = ChartBuilder::on(&bottom)
+    let all: Vec<&Point> = series.iter().collect();
+    let rates: [Line; 2] = [
+        ("deliveries/s", GREEN, |p| p.deliveries as f64),
+        ("frames/s", MAGENTA, |p| p.frames as f64),
+    ];
+    panel(
+        &bottom,
+        "per second: comment deliveries, frames",
+        (t0, t1, d_max),
+        &all,
+        &rates,
+    )?;
+    root.present().map_err(|e| anyhow!("{e:?}"))?;
+    Ok(())
+}
+
+/// One line of a panel: its name, colour and value per point.
+type Line = (&'static str, RGBColor, fn(&Point) -> f64);
+
+/// Draws one panel: `lines` over `points`, the x axis in seconds, values
+/// capped at the y range's top.
+fn panel(
+    area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    caption: &str,
+    (t0, t1, y_max): (f64, f64, f64),
+    points: &[&Point],
+    lines: &[Line],
+) -> anyhow::Result<()> {
+    let mut c = ChartBuilder::on(area)
         .margin(10)
-        .caption("per second: comment deliveries, frames", ("sans-serif", 16))
+        .caption(caption, ("sans-serif", 16))
         .x_label_area_size(30)
         .y_label_area_size(60)
-        .build_cartesian_2d(t0..t1, 0.0..d_max)
+        .build_cartesian_2d(t0..t1, 0.0..y_max)
         .map_err(|e| anyhow!("{e:?}"))?;
     c.configure_mesh()
         .x_desc("s since traffic start")
         .draw()
         .map_err(|e| anyhow!("{e:?}"))?;
-    for (name, color, f) in [
-        (
-            "deliveries/s",
-            GREEN,
-            (|p: &Point| p.deliveries as f64) as fn(&Point) -> f64,
-        ),
-        ("frames/s", MAGENTA, |p: &Point| p.frames as f64),
-    ] {
+    for &(name, color, f) in lines {
         c.draw_series(LineSeries::new(
-            series.iter().map(|p| (p.t as f64, f(p))),
+            points.iter().map(|p| (p.t as f64, f(p).min(y_max))),
             &color,
         ))
         .map_err(|e| anyhow!("{e:?}"))?
@@ -99,7 +99,6 @@ pub fn write_svg(path: &Path, title: &str, series: &[Point]) -> anyhow::Result<(
         .border_style(BLACK)
         .draw()
         .map_err(|e| anyhow!("{e:?}"))?;
-    root.present().map_err(|e| anyhow!("{e:?}"))?;
     Ok(())
 }
 
