@@ -108,6 +108,16 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
     let lottery_key =
         service::Lotteries::parse_key(&settings.lottery_key).map_err(anyhow::Error::msg)?;
     let node = Node::new(settings, store, bus, keys, metrics, lottery_key);
+    // Targeted events for this node's users arrive on its own channel.
+    node.bus
+        .subscribe_node(&node.settings.node_id)
+        .await
+        .map_err(|e| anyhow::anyhow!("bus: {e}"))?;
+    let expires = clock::now_ms() + node.settings.presence_ttl_ms();
+    node.store
+        .set_node_alive(&node.settings.node_id, expires)
+        .await
+        .map_err(|e| anyhow::anyhow!("store: {e}"))?;
     let app = http::router(http::AppState {
         node: node.clone(),
         admin_key: admin_key.clone().into(),

@@ -36,6 +36,10 @@ pub struct Metrics {
     pub gap_filled: Counter,
     /// Resumes by where their replay came from (`hub` memory or the `log`).
     pub resumes: Family<Labels, Counter>,
+    /// Store calls that appended a batch of comments.
+    pub append_batches: Counter,
+    /// Comments those batches logged.
+    pub appended_comments: Counter,
 }
 
 impl Default for Metrics {
@@ -60,6 +64,8 @@ impl Metrics {
             bus_disconnects: Counter::default(),
             gap_filled: Counter::default(),
             resumes: Family::default(),
+            append_batches: Counter::default(),
+            appended_comments: Counter::default(),
             registry: Registry::default(),
         };
         // name, help => field: the field's value is shared with the registry.
@@ -80,6 +86,8 @@ impl Metrics {
             "bus_disconnects", "Times the bus connection dropped" => bus_disconnects;
             "gap_filled", "Events fetched from the log because the bus did not bring them" => gap_filled;
             "resumes", "Resumes by where the replay came from (hub memory or the log)" => resumes;
+            "append_batches", "Store calls that appended one tick's comments of a room" => append_batches;
+            "appended_comments", "Comments logged by those batches" => appended_comments;
         }
         Metrics { registry, ..m }
     }

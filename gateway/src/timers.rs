@@ -83,11 +83,34 @@ pub async fn presence(node: Arc<Node>) {
             _ = shutdown.changed() => return,
             _ = tick.tick() => {
                 let expires = now_ms() + node.settings.presence_ttl_ms();
+                // A room's dictionary lives as long as the room has a hub here.
+                node.words.retain_rooms(|r| node.hubs.get(r).is_some());
+                refresh_directory(&node, expires).await;
                 for (room, p) in node.hubs.presences() {
                     if let Err(e) = node.store.set_presence(&room, &node.settings.node_id, p, expires).await {
                         tracing::warn!(room, error = %e, "presence not refreshed");
                     }
                 }
+            }
+        }
+    }
+}
+
+/// Keeps this node addressable in the user directory: its liveness key
+/// (targeted events go only to live nodes), and after a failed directory
+/// write (an outage) every local user's entry again.
+async fn refresh_directory(node: &Node, expires: i64) {
+    let id = &node.settings.node_id;
+    if let Err(e) = node.store.set_node_alive(id, expires).await {
+        tracing::warn!(error = %e, "node liveness not refreshed");
+    }
+    if node.hubs.users.take_stale() {
+        let users = node.hubs.users.users();
+        match node.store.add_user_node(&users, id).await {
+            Ok(()) => tracing::info!(users = users.len(), "user directory restored"),
+            Err(e) => {
+                node.hubs.users.mark_stale();
+                tracing::warn!(error = %e, "user directory not restored");
             }
         }
     }

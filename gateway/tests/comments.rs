@@ -96,8 +96,18 @@ async fn the_comment_lane_is_capped_per_viewer_but_the_sender_gets_its_own() {
     sender.join("r1").await;
     watcher.join("r1").await;
     let start = std::time::Instant::now();
-    for i in 0..200 {
-        let ack = sender.comment(&format!("c{i}")).await;
+    let mut acks = vec![];
+    for chunk in 0..4 {
+        let texts: Vec<Request> = (chunk * 50..chunk * 50 + 50)
+            .map(|i| {
+                Request::Comment(PostComment {
+                    text: format!("c{i}"),
+                })
+            })
+            .collect();
+        acks.extend(sender.pipeline(texts).await);
+    }
+    for (i, ack) in acks.into_iter().enumerate() {
         let ServerFrame::Ack(Ack { event: Some(e), .. }) = ack else {
             panic!("{ack:?}")
         };

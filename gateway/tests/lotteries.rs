@@ -123,7 +123,9 @@ async fn comment_lottery_end_to_end() {
     // Before the start, comments do not count.
     viewers[2].comment("抽奖 too early").await;
     let id = create_and_start(&mut anchor, terms(LotteryKind::Comment, Some("抽奖"), 2, 2)).await;
-    for _ in 0..100 {
+    // Many comments of one viewer count once (each ack waits for its batch,
+    // about a tick, so not too many: the window is 2 s).
+    for _ in 0..20 {
         let r = viewers[0].comment("我要抽奖").await;
         assert!(matches!(r, ServerFrame::Ack(_)), "{r:?}");
     }

@@ -226,6 +226,8 @@ async fn a_mute_a_deletion_and_a_word_change_on_one_node_apply_on_the_other() {
         json!({"add": [{"word": "zorblax", "category": "spam"}]}),
     )
     .await;
+    // Each node compares the list's version at most once a tick (20 ms here).
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     let r = watcher.comment("zorblax").await;
     assert_eq!(err(&r).code, ErrorCode::Filtered);
     // Slow mode is claimed in the store: a second comment through A is refused.
@@ -233,6 +235,8 @@ async fn a_mute_a_deletion_and_a_word_change_on_one_node_apply_on_the_other() {
         .api("PATCH", "/api/rooms/r1", Some(json!({"slow_mode_s": 30})))
         .await;
     assert_eq!(st, 200);
+    // The change reaches B's hub with its record event (a tick plus the bus).
+    wait_for_record(&b, "r1", |r| r.moderation.slow_mode_s == 30).await;
     assert_eq!(acked_text(&watcher.comment("one").await), "one");
     let mut bob_on_a = a.connect(Some("bob")).await;
     bob_on_a.join("r1").await;

@@ -180,10 +180,19 @@ crate::tagged_enum! {
         UserPurged(UserPurged) = "user_purged",
         /// A lottery changed state (high lane).
         Lottery(Box<crate::lottery::LotteryEvent>) = "lottery",
+        /// Internal: the room record changed (between gateway nodes only;
+        /// never sent to clients).
+        Record(RoomRecord) = "record",
     }
 }
 
 impl EventKind {
+    /// Whether the event is for the gateway nodes only: it holds an offset
+    /// in the log but never reaches a client.
+    pub fn is_internal(&self) -> bool {
+        matches!(self, EventKind::Record(_))
+    }
+
     /// Comments are low priority; everything else is high.
     pub fn lane(&self) -> Lane {
         match self {
@@ -221,6 +230,16 @@ pub struct UserPurged {
     pub user: String,
     /// Offsets of the user's comments the room log still held.
     pub offsets: Vec<u64>,
+}
+
+/// The room record after a change, as the store keeps it (JSON), with its
+/// version. Every node's room hub applies the newest version it has seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomRecord {
+    /// Increases by one with every change of the record.
+    pub version: u64,
+    /// The record, JSON.
+    pub record: String,
 }
 
 /// A lifecycle change.

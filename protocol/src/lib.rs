@@ -20,7 +20,7 @@ pub use codec::{Codec, DecodeError};
 pub use error::{ErrorCode, Rejection};
 pub use event::{
     Ack, Batch, Comment, CommentDeleted, EventKind, Hello, Joined, Lane, Pong, RoomEvent,
-    ServerFrame, StatusChanged, UserPurged,
+    RoomRecord, ServerFrame, StatusChanged, UserPurged,
 };
 pub use limits::Limits;
 pub use lottery::{

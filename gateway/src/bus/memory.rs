@@ -34,18 +34,15 @@ impl Bus for MemoryBus {
         Ok(())
     }
 
-    async fn subscribe_user(&self, _user: &str) -> Result<(), BusError> {
+    async fn subscribe_node(&self, _node: &str) -> Result<(), BusError> {
         Ok(())
     }
 
-    async fn unsubscribe_user(&self, _user: &str) -> Result<(), BusError> {
-        Ok(())
-    }
-
-    async fn publish_user(&self, user: &str, msg: BusMessage) -> Result<(), BusError> {
+    /// The embedded node is the only node.
+    async fn publish_node(&self, _node: &str, msg: BusMessage) -> Result<(), BusError> {
         match self.handler.get() {
             Some(h) => {
-                h.deliver_user(user, msg);
+                h.deliver_node(msg);
                 Ok(())
             }
             None => Err(BusError("bus has no handler".into())),

@@ -1,5 +1,7 @@
 //! `Bus`: publish/subscribe of room events between nodes. The hub registry
-//! of each node receives what its subscribed rooms publish. In-process for the
+//! of each node receives what its subscribed rooms publish, and what is
+//! sent to the node itself (targeted events): a node's subscriptions are
+//! one per room it hosts plus its own channel, never one per user. In-process for the
 //! embedded node; Redis pub/sub in a cluster.
 
 mod memory;
@@ -21,21 +23,27 @@ pub enum BusMessage {
     /// The room's like total after a node flushed its taps.
     Likes(u64),
     /// An event for one user only (a personal notice, a prize), on the
-    /// user's channel; it is not part of the room log.
+    /// channel of each node the user is connected to; it is not part of the
+    /// room log.
     Personal {
+        /// The user.
+        user: String,
         /// The room the event belongs to.
         room: String,
         /// The event (offset 0: not in the log).
         event: RoomEvent,
     },
+    /// Logged room events of one batch (a tick's comments from one node),
+    /// oldest first.
+    Events(Vec<RoomEvent>),
 }
 
 /// Receives the messages of subscribed rooms (the node's hub registry).
 pub trait BusHandler: Send + Sync + 'static {
     /// Called for every message of a subscribed room, in publish order.
     fn deliver(&self, room: &str, msg: BusMessage);
-    /// Called for every message on the channel of a user with local sessions.
-    fn deliver_user(&self, user: &str, msg: BusMessage);
+    /// Called for every message on this node's own channel.
+    fn deliver_node(&self, msg: BusMessage);
 }
 
 /// Why a bus operation failed.
@@ -54,10 +62,9 @@ pub trait Bus: Send + Sync + 'static {
     async fn unsubscribe(&self, room: &str) -> Result<(), BusError>;
     /// Publishes to every node subscribed to the room, this one included.
     async fn publish(&self, room: &str, msg: BusMessage) -> Result<(), BusError>;
-    /// Starts receiving a user's channel (the user's first local session).
-    async fn subscribe_user(&self, user: &str) -> Result<(), BusError>;
-    /// Stops receiving a user's channel (the user's last local session left).
-    async fn unsubscribe_user(&self, user: &str) -> Result<(), BusError>;
-    /// Publishes to the nodes that hold a session of `user`, wherever they are.
-    async fn publish_user(&self, user: &str, msg: BusMessage) -> Result<(), BusError>;
+    /// Starts receiving this node's own channel (once, at start; kept
+    /// across reconnects like every subscription).
+    async fn subscribe_node(&self, node: &str) -> Result<(), BusError>;
+    /// Publishes to one node's channel.
+    async fn publish_node(&self, node: &str, msg: BusMessage) -> Result<(), BusError>;
 }

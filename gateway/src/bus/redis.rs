@@ -39,20 +39,20 @@ fn channel(prefix: &str, room: &str) -> String {
     format!("{prefix}:{{{room}}}:ch")
 }
 
-fn user_channel(prefix: &str, user: &str) -> String {
-    format!("{prefix}:u:{{{user}}}")
+fn node_channel(prefix: &str, node: &str) -> String {
+    format!("{prefix}:n:{{{node}}}")
 }
 
 /// Whose channel a message came on.
 enum Target<'a> {
     Room(&'a str),
-    User(&'a str),
+    Node,
 }
 
 fn target_of<'a>(prefix: &str, channel: &'a str) -> Option<Target<'a>> {
     let rest = channel.strip_prefix(prefix)?;
-    if let Some(user) = rest.strip_prefix(":u:{") {
-        return user.strip_suffix('}').map(Target::User);
+    if rest.starts_with(":n:{") {
+        return Some(Target::Node);
     }
     rest.strip_prefix(":{")?
         .strip_suffix("}:ch")
@@ -165,7 +165,7 @@ async fn receive(
                 };
                 match (msg, target) {
                     (Ok(msg), Target::Room(room)) => h.deliver(room, msg),
-                    (Ok(msg), Target::User(user)) => h.deliver_user(user, msg),
+                    (Ok(msg), Target::Node) => h.deliver_node(msg),
                     (Err(e), _) => {
                         tracing::warn!(channel = %ch, error = %e, "undecodable bus message")
                     }
@@ -199,18 +199,13 @@ impl Bus for RedisBus {
         self.publish_to(channel(&self.prefix, room), &msg).await
     }
 
-    async fn subscribe_user(&self, user: &str) -> Result<(), BusError> {
-        self.subscribe_channel(user_channel(&self.prefix, user))
+    async fn subscribe_node(&self, node: &str) -> Result<(), BusError> {
+        self.subscribe_channel(node_channel(&self.prefix, node))
             .await
     }
 
-    async fn unsubscribe_user(&self, user: &str) -> Result<(), BusError> {
-        self.unsubscribe_channel(user_channel(&self.prefix, user))
-            .await
-    }
-
-    async fn publish_user(&self, user: &str, msg: BusMessage) -> Result<(), BusError> {
-        self.publish_to(user_channel(&self.prefix, user), &msg)
+    async fn publish_node(&self, node: &str, msg: BusMessage) -> Result<(), BusError> {
+        self.publish_to(node_channel(&self.prefix, node), &msg)
             .await
     }
 }
@@ -233,7 +228,8 @@ impl RedisBus {
         let Some(count) = wanted.get_mut(&ch) else {
             return Ok(());
         };
-        *count -= 1;
+        // A subscribe that failed left a count of 0: never wrap below it.
+        *count = count.saturating_sub(1);
         if *count == 0 {
             wanted.remove(&ch);
             conn.unsubscribe(&ch).await.map_err(err)?;

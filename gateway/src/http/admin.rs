@@ -125,7 +125,6 @@ async fn patch_room(
     let limits = s.node.limits;
     let room = s
         .node
-        .store
         .update_room(&id, &|r| patch.apply(r, &limits))
         .await
         .map_err(|e| e.rejection())?;

@@ -161,7 +161,12 @@ pub fn build_batches(
             .unwrap_or_default();
     };
     let since = events.first().map_or(upto, |e| e.offset - 1);
-    let (high, low): (Vec<_>, Vec<_>) = events.into_iter().partition(|e| e.lane() == Lane::High);
+    // Internal events (the room record) hold an offset but reach no client:
+    // a high frame covering their offset simply does not list them.
+    let (high, low): (Vec<_>, Vec<_>) = events
+        .into_iter()
+        .filter(|e| !e.kind.is_internal())
+        .partition(|e| e.lane() == Lane::High);
     let mut out = Vec::with_capacity(2);
     if !high.is_empty() {
         out.push(batch(

@@ -2,6 +2,7 @@
 //! served by a [`room_hub`] task that batches a tick of events into frames.
 //! The hub (local sessions) is separate from the bus (between nodes).
 
+pub mod appender;
 pub mod fanout;
 pub mod outbox;
 pub mod recent;
@@ -9,8 +10,8 @@ pub mod reorder;
 mod room_hub;
 pub mod users;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
 
 use dashmap::DashMap;
 use tokio::sync::{OnceCell, mpsc};
@@ -21,6 +22,7 @@ pub use room_hub::{HubCommand, ReplayRequest};
 use crate::bus::{Bus, BusHandler, BusMessage};
 use crate::config::Settings;
 use crate::metrics::Metrics;
+use crate::room::Room;
 use crate::store::{Presence, Store, StoreError};
 
 /// The shared face of one room hub.
@@ -31,9 +33,50 @@ pub struct HubHandle {
     anchors: AtomicUsize,
     /// Like taps not yet flushed to the store.
     likes: AtomicU64,
+    /// The room record, kept current from the room's `record` events.
+    record: RwLock<Arc<Room>>,
+    /// This node's comment batch for the room.
+    appender: appender::Appender,
 }
 
 impl HubHandle {
+    /// Queues a comment for the room's next batch (see [`appender`]).
+    pub fn append(
+        &self,
+        pending: crate::store::PendingComment,
+    ) -> Result<
+        tokio::sync::oneshot::Receiver<Result<crate::store::Appended, protocol::Rejection>>,
+        protocol::Rejection,
+    > {
+        self.appender.append(pending)
+    }
+
+    /// The room record as this hub knows it: every change whose event this
+    /// hub has released, and every change made on this node.
+    pub fn room(&self) -> Arc<Room> {
+        self.record
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Takes `room` as the record when it is newer than the one held; true
+    /// when it was.
+    pub fn offer_record(&self, room: &Room) -> bool {
+        let mut cur = self.record.write().unwrap_or_else(|p| p.into_inner());
+        if room.version > cur.version {
+            *cur = Arc::new(room.clone());
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Replaces the record whatever its version (the log was reset).
+    fn set_record(&self, room: Room) {
+        *self.record.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(room);
+    }
+
     /// Adds like taps; the hub flushes them once per tick.
     pub fn add_likes(&self, taps: u64) {
         self.likes.fetch_add(taps, Ordering::Relaxed);
@@ -160,7 +203,10 @@ impl HubRegistry {
     }
 
     async fn start(self: &Arc<Self>, room: &str) -> Result<Arc<HubHandle>, StoreError> {
+        // Head before record: a change stored after the record was read has
+        // its event after the head, which the hub releases (or fetches).
         let head = self.store.head(room).await?;
+        let record = self.store.room(room).await?;
         if let Err(e) = self.bus.subscribe(room).await {
             return Err(StoreError::Unavailable(e.to_string()));
         }
@@ -170,6 +216,16 @@ impl HubRegistry {
             members: AtomicUsize::new(0),
             anchors: AtomicUsize::new(0),
             likes: AtomicU64::new(0),
+            record: RwLock::new(Arc::new(record)),
+            appender: appender::Appender::start(
+                room.to_string(),
+                self.settings.tick(),
+                appender::Backend {
+                    store: self.store.clone(),
+                    bus: self.bus.clone(),
+                    metrics: self.metrics.clone(),
+                },
+            ),
         });
         let hub = room_hub::RoomHub::new(room.to_string(), head, handle.clone(), self.clone());
         self.metrics.rooms.inc();
@@ -212,9 +268,9 @@ impl HubRegistry {
 }
 
 impl BusHandler for HubRegistry {
-    fn deliver_user(&self, user: &str, msg: BusMessage) {
-        if let BusMessage::Personal { room, event } = msg {
-            self.users.deliver(user, &room, event);
+    fn deliver_node(&self, msg: BusMessage) {
+        if let BusMessage::Personal { user, room, event } = msg {
+            self.users.deliver(&user, &room, event);
         }
     }
 

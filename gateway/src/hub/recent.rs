@@ -116,7 +116,12 @@ impl RecentEvents {
         let range = self.events.range(start..);
         let comments = range.clone().filter(|e| is_comment(e)).count();
         let mut keep = newest_only(comments, max_comments);
-        Lookup::Found(range.filter(|e| keep(e)).cloned().collect())
+        Lookup::Found(
+            range
+                .filter(|e| !e.kind.is_internal() && keep(e))
+                .cloned()
+                .collect(),
+        )
     }
 
     fn drop_offsets(&mut self, offsets: &[u64], user: Option<&str>) {
@@ -135,6 +140,7 @@ fn is_comment(e: &RoomEvent) -> bool {
 
 /// Keeps every event but the comments older than the newest `max_comments`.
 pub fn newest_comments(mut events: Vec<RoomEvent>, max_comments: usize) -> Vec<RoomEvent> {
+    events.retain(|e| !e.kind.is_internal());
     let comments = events.iter().filter(|e| is_comment(e)).count();
     events.retain(newest_only(comments, max_comments));
     events

@@ -46,6 +46,11 @@ pub struct ReplayRequest {
 /// How often a hub compares itself with the log head.
 const RESYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// How often a hub re-reads the room record from the store, whatever the
+/// events said: the backstop for a change whose event could not be
+/// appended (the store refused the append after storing the change).
+const RECORD_REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// How often at most a tick without events sends a totals-only frame (a like
 /// or online change alone). Every member gets each such frame, so in a room
 /// of 100,000 that is filling up this is the difference between 100,000 and
@@ -69,6 +74,7 @@ pub(super) struct RoomHub {
     last_online: usize,
     next_resync: Instant,
     next_totals: Instant,
+    next_record_refresh: Instant,
 }
 
 impl RoomHub {
@@ -96,6 +102,7 @@ impl RoomHub {
             last_online: 0,
             next_resync: Instant::now(),
             next_totals: Instant::now(),
+            next_record_refresh: Instant::now() + RECORD_REFRESH_EVERY,
         }
     }
 
@@ -125,6 +132,12 @@ impl RoomHub {
     fn apply(&mut self, cmd: HubCommand) {
         match cmd {
             HubCommand::Bus(BusMessage::Event(e)) => self.reorder.push(e, Instant::now()),
+            HubCommand::Bus(BusMessage::Events(events)) => {
+                let now = Instant::now();
+                for e in events {
+                    self.reorder.push(e, now);
+                }
+            }
             HubCommand::Bus(BusMessage::Likes(total)) => self.see_likes(total),
             // Personal events travel on user channels, never on a room's.
             HubCommand::Bus(BusMessage::Personal { .. }) => {}
@@ -165,6 +178,10 @@ impl RoomHub {
         if let Some((from, to)) = self.reorder.overdue_gap(Instant::now()) {
             self.fill_gap(from, to, &mut events).await;
         }
+        self.apply_records(&events);
+        if Instant::now() >= self.next_record_refresh {
+            self.refresh_record().await;
+        }
         self.recent
             .release(&events, self.reorder.next().saturating_sub(1));
         let online = self.members.len();
@@ -197,6 +214,34 @@ impl RoomHub {
             .collect();
         let d = fanout::deliver(&self.members, &frames);
         self.registry.metrics.record_delivery(&d);
+    }
+
+    /// Applies the record changes among released events, in offset order.
+    fn apply_records(&self, events: &[RoomEvent]) {
+        for e in events {
+            if let protocol::EventKind::Record(r) = &e.kind {
+                match serde_json::from_str::<crate::room::Room>(&r.record) {
+                    Ok(room) => {
+                        self.handle.offer_record(&room);
+                    }
+                    Err(e) => {
+                        tracing::error!(room = %self.room, error = %e, "unreadable room record event")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads the record from the store (after a gap the log could not fill,
+    /// a reset log, or as the periodic backstop).
+    async fn refresh_record(&mut self) {
+        self.next_record_refresh = Instant::now() + RECORD_REFRESH_EVERY;
+        match self.registry.store.room(&self.room).await {
+            Ok(room) => {
+                self.handle.offer_record(&room);
+            }
+            Err(e) => tracing::warn!(room = %self.room, error = %e, "room record not refreshed"),
+        }
     }
 
     async fn flush_likes(&mut self, taps: u64) {
@@ -238,6 +283,9 @@ impl RoomHub {
             self.reorder = Reorder::new(head.offset + 1, self.registry.settings.tick());
             self.high_since = head.offset;
             self.epoch = head.epoch;
+            if let Ok(room) = self.registry.store.room(&self.room).await {
+                self.handle.set_record(room);
+            }
             return;
         }
         if head.offset >= self.reorder.next() {
@@ -279,9 +327,15 @@ impl RoomHub {
                 // clients see `since` jump beyond their last `upto`.
                 self.high_since = self.high_since.max(to - 1);
             }
-            Err(e) => tracing::warn!(room = %self.room, error = %e, "gap fetch failed"),
+            Err(e) => {
+                tracing::warn!(room = %self.room, error = %e, "gap fetch failed");
+                return;
+            }
         }
         self.reorder.take_ready(events);
+        // The bus lost messages: a record change may have been among them
+        // (or in a stretch the log no longer holds).
+        self.refresh_record().await;
     }
 
     /// Answers a resume from the recent events, or parks it until the hub

@@ -1,6 +1,7 @@
-//! Local sessions by signed-in user, for targeted events: a node subscribes
-//! to a user's bus channel while it holds a session of that user, and puts
-//! what arrives there in each of the user's local outboxes.
+//! Local sessions by signed-in user, for targeted events: while a node holds
+//! a session of a user it is listed in the user's entry of the store's user
+//! directory; a targeted event is published to each listed live node's own
+//! channel, and the node puts it in each of the user's local outboxes.
 
 use std::sync::Arc;
 
@@ -20,6 +21,9 @@ struct UserSession {
 #[derive(Default)]
 pub struct UserSessions {
     users: DashMap<String, Vec<UserSession>>,
+    /// A directory write failed (the store was down): the next heartbeat
+    /// lists this node for every local user again.
+    stale: std::sync::atomic::AtomicBool,
 }
 
 impl UserSessions {
@@ -47,6 +51,21 @@ impl UserSessions {
             self.users.remove_if(user, |_, v| v.is_empty());
         }
         last
+    }
+
+    /// Every user with a local session.
+    pub fn users(&self) -> Vec<String> {
+        self.users.iter().map(|e| e.key().clone()).collect()
+    }
+
+    /// Notes that the store's directory may lack some local users.
+    pub fn mark_stale(&self) {
+        self.stale.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Whether the directory must be rewritten; clears the flag.
+    pub fn take_stale(&self) -> bool {
+        self.stale.swap(false, std::sync::atomic::Ordering::AcqRel)
     }
 
     /// Queues `event` of `room` to every local session of `user`, as a

@@ -13,7 +13,6 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use protocol::{ErrorCode, Rejection};
 
 use crate::config::Settings;
-use crate::store::Store;
 
 /// Keyed limiters grow by one entry per key; past this many keys, stale
 /// ones are dropped.
@@ -101,28 +100,14 @@ impl ConnLimits {
     }
 }
 
-/// Slow mode: claims the user's comment slot for `interval_s` seconds in
-/// the store (SET NX PX on Redis), so it holds on every node.
-pub async fn check_slow_mode(
-    store: &dyn Store,
-    room: &str,
-    user: &str,
-    interval_s: u32,
-    now_ms: i64,
-) -> Result<(), Rejection> {
-    if interval_s == 0 {
-        return Ok(());
-    }
-    let claim = store
-        .claim_slow_mode(room, user, now_ms, u64::from(interval_s) * 1000)
-        .await
-        .map_err(|e| e.rejection())?;
-    match claim {
-        None => Ok(()),
-        Some(wait) => Err(Rejection {
-            code: ErrorCode::SlowMode,
-            message: format!("slow mode: one comment every {interval_s} s"),
-            retry_after_ms: Some(wait.max(1)),
-        }),
+/// The refusal of a comment whose sender's slow-mode slot is taken for
+/// `wait_ms` more. The slot itself is claimed in the store, in the atomic
+/// step that appends the comment (`Store::append_comments`), so it holds on
+/// every node.
+pub fn slow_mode_rejection(interval_s: u32, wait_ms: u64) -> Rejection {
+    Rejection {
+        code: ErrorCode::SlowMode,
+        message: format!("slow mode: one comment every {interval_s} s"),
+        retry_after_ms: Some(wait_ms.max(1)),
     }
 }

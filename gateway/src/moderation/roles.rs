@@ -141,7 +141,6 @@ pub async fn set_role(
     }
     let actor_role = actor.role;
     let room = node
-        .store
         .update_room(room_id, &|r| {
             authorize(actor_role, action_for(r, user, role))?;
             let anchor = r.anchor.clone();

@@ -1,13 +1,17 @@
 //! The sensitive-word filter of the request path. Word lists (a global one
 //! and one per room, each word with a category) live in the store with a
-//! version counter per list. Before checking a comment a node compares the
-//! stored versions with the ones its dictionaries were built from; when one
-//! moved (a change on any node) it reads the list, builds the new automaton
-//! aside and swaps it in atomically (`wordfilter::FilterHandle`).
+//! version counter per list. A node compares the stored version of a list
+//! with the one its dictionary was built from at most once per tick (not
+//! once per comment); when it moved (a change on any node) it reads the
+//! list, builds the new automaton aside and swaps it in atomically
+//! (`wordfilter::FilterHandle`). A change is therefore in force on the node
+//! that made it at once and on every other node within one tick. A room's
+//! dictionary is dropped when the node no longer hosts the room.
 
 use std::cell::RefCell;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock};
+use std::time::Instant;
 
 use dashmap::DashMap;
 use protocol::{ErrorCode, Rejection, WordEntry};
@@ -33,6 +37,16 @@ struct Cached {
     handle: FilterHandle,
     /// One rebuild at a time per list.
     reload: tokio::sync::Mutex<()>,
+    /// When the stored version was last compared, ms since [`EPOCH`] (0:
+    /// never, or invalidated).
+    checked_ms: AtomicU64,
+}
+
+/// The base of `checked_ms`.
+static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
+
+fn elapsed_ms() -> u64 {
+    (EPOCH.elapsed().as_millis() as u64).max(1)
 }
 
 impl Cached {
@@ -42,24 +56,61 @@ impl Cached {
             ..Cached::default()
         }
     }
+
+    /// Whether the stored version must be compared now.
+    fn due(&self, every_ms: u64) -> bool {
+        let at = self.checked_ms.load(Ordering::Acquire);
+        at == 0 || elapsed_ms().saturating_sub(at) >= every_ms
+    }
 }
 
 /// The node's dictionaries: the global list and each room's.
 pub struct WordFilters {
     global: Cached,
     rooms: DashMap<String, Arc<Cached>>,
+    /// How often at most a list's stored version is compared (the tick).
+    recheck_ms: u64,
 }
 
 impl Default for WordFilters {
     fn default() -> Self {
-        WordFilters {
-            global: Cached::new(),
-            rooms: DashMap::new(),
-        }
+        WordFilters::new(0)
     }
 }
 
 impl WordFilters {
+    /// Dictionaries whose stored versions are compared at most every
+    /// `recheck_ms` (0: before every comment).
+    pub fn new(recheck_ms: u64) -> Self {
+        WordFilters {
+            global: Cached::new(),
+            rooms: DashMap::new(),
+            recheck_ms,
+        }
+    }
+
+    /// Makes the next comment compare a list's version (it changed here).
+    pub fn invalidate(&self, room: Option<&str>) {
+        match room {
+            None => self.global.checked_ms.store(0, Ordering::Release),
+            Some(r) => {
+                if let Some(c) = self.rooms.get(r) {
+                    c.checked_ms.store(0, Ordering::Release);
+                }
+            }
+        }
+    }
+
+    /// Drops the dictionaries of rooms `keep` says no.
+    pub fn retain_rooms(&self, keep: impl Fn(&str) -> bool) {
+        self.rooms.retain(|room, _| keep(room));
+    }
+
+    /// Rooms with a dictionary on this node.
+    pub fn rooms_cached(&self) -> usize {
+        self.rooms.len()
+    }
+
     /// The current dictionary of a list, rebuilt first when the store holds a
     /// newer version.
     async fn current(
@@ -74,6 +125,10 @@ impl WordFilters {
                 .clone()
         });
         let c = cached.as_deref().unwrap_or(&self.global);
+        if !c.due(self.recheck_ms) {
+            return Ok(c.handle.load());
+        }
+        let checked = elapsed_ms();
         let stored = store.word_version(room).await.map_err(|e| e.rejection())?;
         if c.version.load(Ordering::Acquire) != stored {
             let _one = c.reload.lock().await;
@@ -90,6 +145,7 @@ impl WordFilters {
                 c.version.store(version, Ordering::Release);
             }
         }
+        c.checked_ms.store(checked, Ordering::Release);
         Ok(c.handle.load())
     }
 
@@ -124,7 +180,8 @@ impl WordFilters {
 }
 
 /// Changes a word list (`room: None`: the global list, admins only).
-/// Returns the list's new version; every node rebuilds on its next comment.
+/// Returns the list's new version; this node rebuilds on its next comment,
+/// every other node within a tick.
 pub async fn change(
     node: &Node,
     actor: &Actor,
@@ -164,6 +221,7 @@ pub async fn change(
         .change_words(room, add, remove, MAX_WORDS)
         .await
         .map_err(|e| e.rejection())?;
+    node.words.invalidate(room);
     let scope = room.unwrap_or(audit::GLOBAL);
     let target = format!("+{} -{}", add.len(), remove.len());
     audit::record(node, actor, scope, "words", &target, None).await;

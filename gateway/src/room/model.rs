@@ -38,6 +38,10 @@ pub struct Room {
     /// prize, rules and the published record live in their own store keys.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lotteries: Vec<LotterySlot>,
+    /// Bumped by the store with every change (`Store::update_room`); a room
+    /// hub applies a record only when it is newer than the one it holds.
+    #[serde(default)]
+    pub version: u64,
 }
 
 impl Room {
@@ -110,6 +114,7 @@ impl RoomSpec {
             ended_at: None,
             moderation: RoomModeration::default(),
             lotteries: vec![],
+            version: 1,
         })
     }
 }

@@ -15,7 +15,6 @@ impl Node {
         let now = now_ms();
         let timing = self.timing;
         let updated = self
-            .store
             .update_room(room, &move |r| lifecycle::apply(r, t, now, timing))
             .await
             .map_err(|e| e.rejection())?;

@@ -5,10 +5,11 @@
 mod live;
 pub mod lottery;
 mod moderation;
+mod record;
 mod users;
 
 pub use lottery::Lotteries;
-pub use moderation::{CommentVerdict, check_comment, check_like, check_room};
+pub use moderation::{check_comment, check_like, check_room, slow_mode_ms};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -78,7 +79,7 @@ impl Node {
                 abnormal_timeout_ms: settings.abnormal_timeout_ms as i64,
                 max_live_ms: settings.max_live_ms as i64,
             },
-            words: WordFilters::default(),
+            words: WordFilters::new(settings.tick_ms),
             conn_limits: ConnLimits::new(&settings),
             lotteries: Lotteries::new(lottery_key),
             settings,

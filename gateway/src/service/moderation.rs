@@ -1,26 +1,17 @@
 //! The moderation step of the request path: may this comment enter the room
-//! now, and as what? In order: the room must be live; the room-wide comment
-//! switch (anchor, sub-anchor and admins exempt); the user's mute (a shadow
-//! mute lets the comment through to its sender only); the per-user comment
-//! rate; the sensitive-word filter (block, or mask the text); slow mode,
-//! claimed last so a refused comment does not use the slot.
+//! now, and as what? Here, on the node, from the hub's room record: the room
+//! must be live; the room-wide comment switch (anchor, sub-anchor and admins
+//! exempt); the per-user comment rate; the sensitive-word filter (block, or
+//! mask the text). Then, in the store's atomic step that appends the
+//! comment batch: the user's mute (a shadow mute lets the comment through
+//! to its sender only) and the slow-mode slot, claimed only by a comment
+//! that is logged.
 
 use protocol::{ErrorCode, Rejection, Role, RoomStatus};
 
 use super::Node;
 use crate::auth::{Action, allowed};
-use crate::clock::now_ms;
-use crate::moderation::limits::check_slow_mode;
 use crate::room::Room;
-
-/// What happens to a comment that passed moderation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CommentVerdict {
-    /// Deliver to the room with this text (masked when the filter hit).
-    Deliver(String),
-    /// Shadow-muted: echo to the sender only, never append or publish.
-    Shadow(String),
-}
 
 /// The room's state and switches, before anything that costs a store call.
 pub fn check_room(room: &Room, role: Role) -> Result<(), Rejection> {
@@ -40,39 +31,36 @@ pub fn check_room(room: &Room, role: Role) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// Checks a comment of `user` (role `role`) against the whole moderation step.
+/// Checks a comment of `user` (role `role`) against the node's half of the
+/// moderation step; returns the text to log (masked when the filter hit).
 pub async fn check_comment(
     node: &Node,
     room: &Room,
     role: Role,
     user: &str,
     text: String,
-) -> Result<CommentVerdict, Rejection> {
+) -> Result<String, Rejection> {
     check_room(room, role)?;
-    let now = now_ms();
-    let store = node.store.as_ref();
-    let shadow = match store
-        .mute_of(&room.id, user, now)
-        .await
-        .map_err(|e| e.rejection())?
-    {
-        Some(m) if m.shadow => true,
-        Some(m) => return Err(m.rejection(now)),
-        None => false,
-    };
     node.conn_limits.check_comment(user)?;
-    let text = node
+    let masked = node
         .words
-        .check(store, &room.id, room.moderation.word_policy, &text)
-        .await?
-        .unwrap_or(text);
-    if shadow {
-        return Ok(CommentVerdict::Shadow(text));
+        .check(
+            node.store.as_ref(),
+            &room.id,
+            room.moderation.word_policy,
+            &text,
+        )
+        .await?;
+    Ok(masked.unwrap_or(text))
+}
+
+/// The slow-mode interval a comment of `role` claims, in ms (0: none).
+pub fn slow_mode_ms(room: &Room, role: Role) -> u64 {
+    if allowed(role, Action::SkipSlowMode) {
+        0
+    } else {
+        u64::from(room.moderation.slow_mode_s) * 1000
     }
-    if !allowed(role, Action::SkipSlowMode) {
-        check_slow_mode(store, &room.id, user, room.moderation.slow_mode_s, now).await?;
-    }
-    Ok(CommentVerdict::Deliver(text))
 }
 
 /// Checks a like against the room's state and switches.

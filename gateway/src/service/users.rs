@@ -1,6 +1,7 @@
 //! Targeted events: one user's sessions receive an event wherever they are
-//! connected (a personal notice, a prize). It travels on the user's bus
-//! channel and is not part of any room log (offset 0).
+//! connected (a personal notice, a prize). The store's user directory names
+//! the live nodes holding a session of the user; the event goes to each of
+//! those nodes' own bus channel and is not part of any room log (offset 0).
 
 use protocol::{EventKind, Rejection, RoomEvent};
 
@@ -18,6 +19,7 @@ impl Node {
         kind: EventKind,
     ) -> Result<(), Rejection> {
         let msg = BusMessage::Personal {
+            user: user.to_string(),
             room: room.to_string(),
             event: RoomEvent {
                 offset: 0,
@@ -25,12 +27,24 @@ impl Node {
                 kind,
             },
         };
-        self.bus.publish_user(user, msg).await.map_err(|e| {
-            tracing::warn!(user, error = %e, "targeted event not published");
+        let unavailable = |what: &str, e: &dyn std::fmt::Display| {
+            tracing::warn!(user, error = %e, "targeted event not sent: {what}");
             Rejection::new(
                 protocol::ErrorCode::Unavailable,
                 "bus unavailable, retry later",
             )
-        })
+        };
+        let nodes = self
+            .store
+            .user_nodes(user, now_ms())
+            .await
+            .map_err(|e| unavailable("directory", &e))?;
+        for node in nodes {
+            self.bus
+                .publish_node(&node, msg.clone())
+                .await
+                .map_err(|e| unavailable("publish", &e))?;
+        }
+        Ok(())
     }
 }

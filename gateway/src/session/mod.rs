@@ -6,14 +6,17 @@
 mod moderate;
 mod requests;
 
+use std::future::Future;
 use std::num::NonZeroU32;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::stream::FuturesUnordered;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use protocol::event::ErrorReply;
-use protocol::{CloseCode, Codec, Hello, Lane, Rejection, ServerFrame};
+use protocol::{CloseCode, Codec, Hello, Lane, Rejection, RequestId, ServerFrame};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
@@ -35,6 +38,10 @@ struct JoinedRoom {
     anchor_counted: bool,
 }
 
+/// A comment waiting for its room's batch to commit, with its answer.
+type PendingAck =
+    Pin<Box<dyn Future<Output = (Option<RequestId>, Result<ServerFrame, Rejection>)> + Send>>;
+
 /// State of one connection.
 pub struct Session {
     id: u64,
@@ -53,6 +60,8 @@ pub struct Session {
     last_heard: Instant,
     /// The user this session is registered under for targeted events.
     registered: Option<String>,
+    /// Comments waiting for their batch (answered as each commits).
+    acks: FuturesUnordered<PendingAck>,
 }
 
 enum Flow {
@@ -77,6 +86,7 @@ impl Session {
             limiter: None,
             last_heard: Instant::now(),
             registered: None,
+            acks: FuturesUnordered::new(),
         }
     }
 
@@ -136,6 +146,9 @@ impl Session {
         loop {
             tokio::select! {
                 _ = shutdown.changed() => return Some(CloseCode::ShuttingDown),
+                Some((id, out)) = self.acks.next(), if !self.acks.is_empty() => {
+                    self.finish_comment(id, out);
+                }
                 _ = outbox.ready() => match self.write_queue(ws).await {
                     Ok(None) => {}
                     Ok(Some(code)) => return Some(code),
@@ -183,9 +196,14 @@ impl Session {
             .hubs
             .users
             .add(&user, self.id, self.outbox.clone(), self.codec)
-            && let Err(e) = node.bus.subscribe_user(&user).await
+            && let Err(e) = node
+                .store
+                .add_user_node(std::slice::from_ref(&user), &node.settings.node_id)
+                .await
         {
-            tracing::warn!(user, error = %e, "user channel not subscribed");
+            // The heartbeat lists this node for its users again.
+            node.hubs.users.mark_stale();
+            tracing::warn!(user, error = %e, "user directory not updated");
         }
         self.registered = Some(user);
     }
@@ -196,9 +214,13 @@ impl Session {
         };
         let node = self.node.clone();
         if node.hubs.users.remove(&user, self.id)
-            && let Err(e) = node.bus.unsubscribe_user(&user).await
+            && let Err(e) = node
+                .store
+                .remove_user_node(&user, &node.settings.node_id)
+                .await
         {
-            tracing::warn!(user, error = %e, "user channel not unsubscribed");
+            // A stale entry costs one wasted publish to this node.
+            tracing::warn!(user, error = %e, "user directory not updated");
         }
     }
 

@@ -1,6 +1,6 @@
 //! Moderation requests of a joined session: delete a comment, mute and
 //! unmute, assign roles, flip the comment switch, change the room's word
-//! list. Each is authorized against the caller's current stored role and
+//! list. Each is authorized against the caller's current role (the hub's record) and
 //! runs the same action the admin API runs (`crate::moderation`).
 
 use protocol::{EventKind, Rejection, Request, RequestId, ServerFrame};
@@ -24,7 +24,7 @@ impl Session {
             Request::Switch(_) => Action::Switch,
             _ => Action::RoomWords,
         };
-        let (room, role) = self.authorized(action).await?;
+        let (room, role) = self.authorized(action)?;
         let actor = Actor {
             user: self
                 .identity
@@ -58,7 +58,6 @@ impl Session {
                     return Ok(ack(id, None));
                 };
                 let updated = node
-                    .store
                     .update_room(&room.id, &|r| {
                         r.switches.comments = on;
                         Ok(())

@@ -1,6 +1,8 @@
 //! The session's half of the request path: decode and size limits, then
 //! authorize, rate limit, moderation, store and bus for each request type.
 
+use std::sync::Arc;
+
 use governor::clock::{Clock, DefaultClock};
 use protocol::event::ErrorReply;
 use protocol::{
@@ -14,9 +16,10 @@ use crate::auth::{Action, authorize};
 use crate::clock::now_ms;
 use crate::hub::Member;
 use crate::hub::recent::newest_comments;
+use crate::moderation::limits::slow_mode_rejection;
 use crate::room::{Room, Transition};
-use crate::service::{CommentVerdict, check_comment, check_like};
-use crate::store::{LogPosition, Replay};
+use crate::service::{check_comment, check_like, slow_mode_ms};
+use crate::store::{Appended, LogPosition, PendingComment, Replay};
 
 /// How long a resume waits for the room hub's answer before it reads the
 /// log itself (the hub answers within a tick or two unless it is stuck).
@@ -60,6 +63,22 @@ impl Session {
         }
     }
 
+    /// Sends the answer of a comment whose batch committed.
+    pub(super) fn finish_comment(
+        &self,
+        id: Option<RequestId>,
+        out: Result<ServerFrame, Rejection>,
+    ) {
+        match out {
+            Ok(ServerFrame::Ack(mut a)) => {
+                a.id = id;
+                self.reply(ServerFrame::Ack(a));
+            }
+            Ok(other) => self.reply(other),
+            Err(r) => self.reject(id, r),
+        }
+    }
+
     fn reject(&self, id: Option<RequestId>, r: Rejection) {
         let label = vec![("code", r.code.as_str())];
         self.node.metrics.rejections.get_or_create(&label).inc();
@@ -84,10 +103,10 @@ impl Session {
                 self.leave(true).await;
                 Ok(ack(id, None))
             }
-            Request::Comment(c) => self.comment(id, c.text).await,
+            Request::Comment(c) => return self.comment(id, c.text).await.map(|()| None),
             Request::Like(l) => self.like(id, l.count).await,
             Request::Live(l) => {
-                let (room, _) = self.authorized(Action::from_live(l.action)).await?;
+                let (room, _) = self.authorized(Action::from_live(l.action))?;
                 let updated = self
                     .node
                     .transition(&room.id, Transition::Live(l.action))
@@ -99,12 +118,12 @@ impl Session {
                 }))
             }
             Request::LotteryCreate(terms) => {
-                let (room, _) = self.authorized(Action::Lottery).await?;
+                let (room, _) = self.authorized(Action::Lottery)?;
                 let event = self.node.create_lottery(&room.id, terms).await?;
                 Ok(ack(id, Some(event)))
             }
             Request::LotteryStart(s) => {
-                let (room, _) = self.authorized(Action::Lottery).await?;
+                let (room, _) = self.authorized(Action::Lottery)?;
                 let event = self.node.start_lottery(&room.id, &s.lottery).await?;
                 Ok(ack(id, Some(event)))
             }
@@ -120,20 +139,16 @@ impl Session {
         })
     }
 
-    /// The joined room as stored now and the caller's current role in it
-    /// (roles change while a session stays joined), after authorizing
-    /// `action` for that role.
-    pub(super) async fn authorized(&self, action: Action) -> Result<(Room, Role), Rejection> {
+    /// The joined room as its hub holds it now and the caller's current
+    /// role in it (roles change while a session stays joined), after
+    /// authorizing `action` for that role. No store read: the hub keeps the
+    /// record current from the room's events.
+    pub(super) fn authorized(&self, action: Action) -> Result<(Arc<Room>, Role), Rejection> {
         let j = self
             .joined
             .as_ref()
             .ok_or_else(|| Rejection::new(ErrorCode::NotJoined, "join a room first"))?;
-        let room = self
-            .node
-            .store
-            .room(&j.room)
-            .await
-            .map_err(|e| e.rejection())?;
+        let room = j.hub.room();
         let role = room.role_of(self.identity.as_ref().map(|i| i.user.as_str()));
         authorize(role, action)?;
         Ok((room, role))
@@ -200,6 +215,9 @@ impl Session {
                 return Err(e.rejection());
             }
         };
+        if let Some(j) = &self.joined {
+            j.hub.offer_record(&snap.room);
+        }
         let mut joined = Joined {
             id,
             room: snap.room.info(),
@@ -289,52 +307,56 @@ impl Session {
         }
     }
 
-    async fn comment(
-        &mut self,
-        id: Option<RequestId>,
-        text: String,
-    ) -> Result<ServerFrame, Rejection> {
+    /// Checks a comment and queues it for the room's next batch, in the
+    /// order the session sent it. The ack (or the refusal decided in the
+    /// store: muted, slow mode) goes out when the batch commits, without
+    /// holding up the session's later requests.
+    async fn comment(&mut self, id: Option<RequestId>, text: String) -> Result<(), Rejection> {
         let identity = self
             .identity
             .clone()
             .ok_or_else(|| Rejection::new(ErrorCode::Unauthenticated, "sign in to comment"))?;
-        let (room, role) = self.authorized(Action::Comment).await?;
-        let verdict = check_comment(&self.node, &room, role, &identity.user, text).await?;
+        let (room, role) = self.authorized(Action::Comment)?;
+        if self.acks.len() >= MAX_PENDING_ACKS {
+            return Err(Rejection::rate_limited(self.node.settings.tick_ms.max(1)));
+        }
+        let text = check_comment(&self.node, &room, role, &identity.user, text).await?;
         // Assistants comment under the nickname they were given.
         let nick = match room.moderation.assistant_nick(&identity.user) {
             Some(n) if role == Role::Assistant => n.to_string(),
-            _ => identity.nick,
+            _ => identity.nick.clone(),
         };
-        let comment = |text| {
-            EventKind::Comment(Comment {
-                user: identity.user.clone(),
-                nick: nick.clone(),
-                text,
-                role,
-            })
+        let comment = Comment {
+            user: identity.user.clone(),
+            nick,
+            text,
+            role,
         };
-        match verdict {
-            CommentVerdict::Deliver(text) => {
-                let event = self.node.publish(&room.id, comment(text)).await?;
-                // Only viewers take part in lotteries, with what was delivered.
-                if let (Role::Viewer, EventKind::Comment(c)) = (role, &event.kind) {
-                    self.node
-                        .lottery_participate(&room, &identity.user, Some(&c.text))
-                        .await;
-                }
-                Ok(ack(id, Some(event)))
-            }
-            // Shadow mute: the sender sees an ordinary ack; the comment is
-            // neither logged nor published. Offset 0 is never a log offset.
-            CommentVerdict::Shadow(text) => Ok(ack(
-                id,
-                Some(protocol::RoomEvent {
-                    offset: 0,
-                    ts: now_ms(),
-                    kind: comment(text),
-                }),
-            )),
-        }
+        let pending = PendingComment {
+            ts: now_ms(),
+            comment: comment.clone(),
+            slow_mode_ms: slow_mode_ms(&room, role),
+        };
+        let hub = self.joined.as_ref().map(|j| j.hub.clone());
+        let hub = hub.ok_or_else(|| Rejection::new(ErrorCode::NotJoined, "join a room first"))?;
+        let committed = hub.append(pending)?;
+        let node = self.node.clone();
+        let fut = async move {
+            let answer = match committed.await {
+                Ok(a) => a,
+                Err(_) => Err(Rejection::new(
+                    ErrorCode::Unavailable,
+                    "room is restarting, retry",
+                )),
+            };
+            let out = match answer {
+                Ok(a) => answer_comment(&node, &room, role, comment, a).await,
+                Err(r) => Err(r),
+            };
+            (id, out)
+        };
+        self.acks.push(Box::pin(fut));
+        Ok(())
     }
 
     async fn like(&mut self, id: Option<RequestId>, count: u32) -> Result<ServerFrame, Rejection> {
@@ -344,7 +366,7 @@ impl Session {
                 "sign in to like",
             ));
         }
-        let (room, role) = self.authorized(Action::Like).await?;
+        let (room, role) = self.authorized(Action::Like)?;
         check_like(&room)?;
         if let (Role::Viewer, Some(i)) = (role, &self.identity) {
             self.node.lottery_participate(&room, &i.user, None).await;
@@ -353,6 +375,42 @@ impl Session {
             j.hub.add_likes(u64::from(count));
         }
         Ok(ack(id, None))
+    }
+}
+
+/// Most comments of one session waiting for their batch at a time.
+const MAX_PENDING_ACKS: usize = 64;
+
+/// The answer to a comment whose batch committed: the ack with the logged
+/// event, a synthetic one for a shadow-muted sender, or the refusal.
+async fn answer_comment(
+    node: &crate::service::Node,
+    room: &Room,
+    role: Role,
+    comment: Comment,
+    answer: Appended,
+) -> Result<ServerFrame, Rejection> {
+    match answer {
+        Appended::Logged(event) => {
+            // Only viewers take part in lotteries, with what was delivered.
+            if role == Role::Viewer {
+                node.lottery_participate(room, &comment.user, Some(&comment.text))
+                    .await;
+            }
+            Ok(ack(None, Some(event)))
+        }
+        // Shadow mute: the sender sees an ordinary ack; the comment is
+        // neither logged nor published. Offset 0 is never a log offset.
+        Appended::Shadow => Ok(ack(
+            None,
+            Some(protocol::RoomEvent {
+                offset: 0,
+                ts: now_ms(),
+                kind: EventKind::Comment(comment),
+            }),
+        )),
+        Appended::Muted(m) => Err(m.rejection(now_ms())),
+        Appended::SlowMode(wait) => Err(slow_mode_rejection(room.moderation.slow_mode_s, wait)),
     }
 }
 

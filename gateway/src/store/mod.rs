@@ -76,6 +76,34 @@ pub enum Replay {
     NotRecovered,
 }
 
+/// A comment waiting in a node's batch for its room (see `hub::appender`).
+#[derive(Debug, Clone)]
+pub struct PendingComment {
+    /// When the gateway accepted it, unix ms.
+    pub ts: i64,
+    /// The comment as it will be logged.
+    pub comment: protocol::Comment,
+    /// The slow-mode interval to claim for its sender (0: none, or exempt).
+    pub slow_mode_ms: u64,
+}
+
+/// What became of one comment of a batch, decided in the store's atomic
+/// step: the mute list and the slow-mode claims at that instant.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Appended {
+    /// In the log at this offset.
+    Logged(RoomEvent),
+    /// The sender is muted (not shadow).
+    Muted(MuteEntry),
+    /// The sender is shadow-muted: echo to the sender only.
+    Shadow,
+    /// Slow mode: the sender's slot is taken for this many more ms.
+    SlowMode(u64),
+}
+
+/// Most comments one `append_comments` call takes (the caller splits).
+pub const MAX_BATCH: usize = 1000;
+
 /// A read-modify-write of a room, retried by the store until it applies atomically.
 pub type RoomUpdate<'a> = &'a (dyn Fn(&mut Room) -> Result<(), Rejection> + Send + Sync);
 
@@ -95,6 +123,16 @@ pub trait Store: Send + Sync + 'static {
     /// user muted at `ts` is refused (`Rejected(muted)`) in the same atomic
     /// step, so no comment slips in between a mute and its purge.
     async fn append(&self, room: &str, ts: i64, kind: EventKind) -> Result<RoomEvent, StoreError>;
+    /// Appends a batch of comments in one atomic step, in order. Each is
+    /// checked against the mute list at that moment (a muted sender's
+    /// comment is refused, a shadow-muted one's is not logged) and claims
+    /// its sender's slow-mode slot (a comment whose slot is taken is
+    /// refused); a refused comment claims nothing. At most [`MAX_BATCH`].
+    async fn append_comments(
+        &self,
+        room: &str,
+        batch: &[PendingComment],
+    ) -> Result<Vec<Appended>, StoreError>;
     /// Room, log head, totals and the last `recent` comments, read together.
     async fn snapshot(&self, room: &str, recent: usize) -> Result<Snapshot, StoreError>;
     /// The log head.
@@ -118,6 +156,17 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// The room's presence summed over every node whose contribution is live at `now_ms`.
     async fn presence(&self, room: &str, now_ms: i64) -> Result<Presence, StoreError>;
+    /// Marks `node` alive until `expires_ms` (the presence heartbeat): the
+    /// user directory addresses only live nodes.
+    async fn set_node_alive(&self, node: &str, expires_ms: i64) -> Result<(), StoreError>;
+    /// Adds `node` to the directory entry of each of `users` (their first
+    /// session on it), so targeted events for them are sent to it.
+    async fn add_user_node(&self, users: &[String], node: &str) -> Result<(), StoreError>;
+    /// Removes `node` from the user's directory entry (their last session
+    /// on it left).
+    async fn remove_user_node(&self, user: &str, node: &str) -> Result<(), StoreError>;
+    /// The nodes alive at `now_ms` that hold a session of `user`.
+    async fn user_nodes(&self, user: &str, now_ms: i64) -> Result<Vec<String>, StoreError>;
     /// Records when the room's next timer is due (`None`: no timer).
     async fn set_deadline(&self, room: &str, at_ms: Option<i64>) -> Result<(), StoreError>;
     /// Rooms whose timer is due at `now_ms`.

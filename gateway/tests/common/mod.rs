@@ -279,6 +279,43 @@ impl Client {
         reply
     }
 
+    /// Sends every request without waiting, then returns their replies in
+    /// request order (comments are acked when their tick's batch commits, so
+    /// sending one at a time would take a tick each).
+    pub async fn pipeline(&mut self, requests: Vec<Request>) -> Vec<ServerFrame> {
+        let mut ids = vec![];
+        for request in requests {
+            self.next_id += 1;
+            let id = RequestId(format!("r{}", self.next_id));
+            let bytes = self.codec.encode_client(&ClientFrame {
+                id: Some(id.clone()),
+                request,
+            });
+            let msg = match self.codec {
+                Codec::Json => Message::Text(String::from_utf8(bytes.to_vec()).unwrap().into()),
+                Codec::Binary => Message::Binary(bytes),
+            };
+            self.ws.send(msg).await.unwrap();
+            ids.push(id);
+        }
+        let mut replies: std::collections::HashMap<RequestId, ServerFrame> = Default::default();
+        let mut skipped = vec![];
+        while replies.len() < ids.len() {
+            let f = self
+                .recv_wire(WAIT)
+                .await
+                .expect("closed while awaiting replies");
+            match reply_id(&f) {
+                Some(id) if ids.contains(id) => {
+                    replies.insert(id.clone(), f);
+                }
+                _ => skipped.push(f),
+            }
+        }
+        self.backlog.extend(skipped);
+        ids.iter().map(|id| replies.remove(id).unwrap()).collect()
+    }
+
     pub async fn join(&mut self, room: &str) -> Joined {
         match self
             .request(Request::Join(Join {
@@ -367,3 +404,24 @@ pub fn statuses(events: &[RoomEvent]) -> Vec<RoomStatus> {
         .collect()
 }
 pub mod redis;
+
+/// Waits (up to 5 s) until `gw`'s hub of `room` holds a record `ok` accepts:
+/// a change made on another node is in force here once its record event
+/// reached this node's hub.
+pub async fn wait_for_record(
+    gw: &TestGateway,
+    room: &str,
+    ok: impl Fn(&gateway::room::Room) -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        if gw.node().hubs.get(room).is_some_and(|h| ok(&h.room())) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{room}: the hub never saw the change"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}

@@ -62,7 +62,6 @@ impl Node {
 
     async fn abandon_lottery(&self, room: &str, id: &str) {
         let claimed = self
-            .store
             .update_room(room, &|r| {
                 let slot = slot_mut(r, id)?;
                 if slot.state != SlotState::Running {
@@ -108,7 +107,6 @@ impl Node {
         // The claim: only one node moves Running (after the window) or a
         // stale Drawing to Drawing(now).
         let claimed = self
-            .store
             .update_room(room, &|r| {
                 let slot = slot_mut(r, id)?;
                 let end = slot.window_end_ms.unwrap_or(u64::MAX);
@@ -160,18 +158,17 @@ impl Node {
             .put_lottery_doc(room, id, "record", &record.to_json())
             .await
             .map_err(|e| e.rejection())?;
-        self.store
-            .update_room(room, &|r| {
-                let slot = slot_mut(r, id)?;
-                if slot.state != SlotState::Drawing {
-                    return Err(Rejection::new(ErrorCode::InvalidTransition, "not drawing"));
-                }
-                slot.state = SlotState::Drawn;
-                slot.drawing_since = None;
-                Ok(())
-            })
-            .await
-            .map_err(|e| e.rejection())?;
+        self.update_room(room, &|r| {
+            let slot = slot_mut(r, id)?;
+            if slot.state != SlotState::Drawing {
+                return Err(Rejection::new(ErrorCode::InvalidTransition, "not drawing"));
+            }
+            slot.state = SlotState::Drawn;
+            slot.drawing_since = None;
+            Ok(())
+        })
+        .await
+        .map_err(|e| e.rejection())?;
         let winners = winners_of(&record);
         let mut event = LotteryEvent::new(id, LotteryState::Drawn);
         event.commitment = Some(published.clone());

@@ -223,7 +223,6 @@ impl Node {
         check_terms(room, &terms)?;
         let (kind, keyword, duration_s) = (terms.kind, terms.keyword.clone(), terms.duration_s);
         let updated = self
-            .store
             .update_room(room, &|r| {
                 if r.lotteries.len() >= MAX_LOTTERIES {
                     return Err(Rejection::new(
@@ -288,7 +287,6 @@ impl Node {
         let start = now_ms().max(0) as u64;
         let end = start + terms.duration_s * 1000;
         let updated = self
-            .store
             .update_room(room, &|r| {
                 if r.status != RoomStatus::Live {
                     return Err(Rejection::new(

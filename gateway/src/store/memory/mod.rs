@@ -12,7 +12,10 @@ use async_trait::async_trait;
 use dashmap::DashMap;
 use protocol::{EventKind, RoomEvent, Totals, WordEntry};
 
-use super::{LogPosition, Presence, Replay, RoomUpdate, Snapshot, Store, StoreError};
+use super::{
+    Appended, LogPosition, PendingComment, Presence, Replay, RoomUpdate, Snapshot, Store,
+    StoreError,
+};
 use crate::moderation::{AuditEntry, MuteEntry};
 use crate::room::Room;
 
@@ -31,6 +34,10 @@ pub struct MemoryStore {
     lottery_docs: DashMap<(String, String, String), String>,
     /// Lottery participant sets: (room, lottery) → users.
     participants: DashMap<(String, String), HashSet<String>>,
+    /// The user directory: user → nodes with a session of theirs.
+    user_nodes: DashMap<String, HashSet<String>>,
+    /// Node → alive until, unix ms.
+    nodes_alive: DashMap<String, i64>,
     log_capacity: usize,
     recent_capacity: usize,
 }
@@ -68,6 +75,8 @@ impl MemoryStore {
             audit: DashMap::new(),
             lottery_docs: DashMap::new(),
             participants: DashMap::new(),
+            user_nodes: DashMap::new(),
+            nodes_alive: DashMap::new(),
             log_capacity: log_capacity.max(1),
             recent_capacity,
         }
@@ -78,6 +87,39 @@ impl MemoryStore {
             .get(id)
             .map(|r| r.value().clone())
             .ok_or(StoreError::NotFound)
+    }
+}
+
+impl RoomData {
+    /// Logs an event at the next offset; a comment also counts and joins
+    /// the recent comments.
+    fn push(
+        &mut self,
+        ts: i64,
+        kind: EventKind,
+        log_capacity: usize,
+        recent_capacity: usize,
+    ) -> RoomEvent {
+        self.head += 1;
+        let event = RoomEvent {
+            offset: self.head,
+            ts,
+            kind,
+        };
+        if matches!(event.kind, EventKind::Comment(_)) {
+            self.comments += 1;
+            if recent_capacity > 0 {
+                if self.recent.len() == recent_capacity {
+                    self.recent.pop_front();
+                }
+                self.recent.push_back(event.clone());
+            }
+        }
+        if self.log.len() == log_capacity {
+            self.log.pop_front();
+        }
+        self.log.push_back(event.clone());
+        event
     }
 }
 
@@ -134,6 +176,7 @@ impl Store for MemoryStore {
         let mut d = lock(&data);
         let mut next = d.room.clone();
         f(&mut next).map_err(StoreError::Rejected)?;
+        next.version = d.room.version + 1;
         d.room = next.clone();
         Ok(next)
     }
@@ -146,26 +189,45 @@ impl Store for MemoryStore {
         {
             return Err(super::muted());
         }
-        d.head += 1;
-        let event = RoomEvent {
-            offset: d.head,
-            ts,
-            kind,
-        };
-        if matches!(event.kind, EventKind::Comment(_)) {
-            d.comments += 1;
-            if self.recent_capacity > 0 {
-                if d.recent.len() == self.recent_capacity {
-                    d.recent.pop_front();
+        Ok(d.push(ts, kind, self.log_capacity, self.recent_capacity))
+    }
+
+    async fn append_comments(
+        &self,
+        room: &str,
+        batch: &[PendingComment],
+    ) -> Result<Vec<Appended>, StoreError> {
+        let data = self.data(room)?;
+        let mut d = lock(&data);
+        let mut out = Vec::with_capacity(batch.len());
+        for p in batch {
+            match d.mutes.get(&p.comment.user).filter(|m| m.active(p.ts)) {
+                Some(m) if m.shadow => {
+                    out.push(Appended::Shadow);
+                    continue;
                 }
-                d.recent.push_back(event.clone());
+                Some(m) => {
+                    out.push(Appended::Muted(m.clone()));
+                    continue;
+                }
+                None => {}
             }
+            if p.slow_mode_ms > 0
+                && let Some(wait) =
+                    self.claim_slow_mode_impl(room, &p.comment.user, p.ts, p.slow_mode_ms)?
+            {
+                out.push(Appended::SlowMode(wait));
+                continue;
+            }
+            let event = d.push(
+                p.ts,
+                EventKind::Comment(p.comment.clone()),
+                self.log_capacity,
+                self.recent_capacity,
+            );
+            out.push(Appended::Logged(event));
         }
-        if d.log.len() == self.log_capacity {
-            d.log.pop_front();
-        }
-        d.log.push_back(event.clone());
-        Ok(event)
+        Ok(out)
     }
 
     async fn snapshot(&self, room: &str, recent: usize) -> Result<Snapshot, StoreError> {
@@ -263,6 +325,44 @@ impl Store for MemoryStore {
                 online: acc.online + p.online,
                 anchors: acc.anchors + p.anchors,
             }))
+    }
+
+    async fn set_node_alive(&self, node: &str, expires_ms: i64) -> Result<(), StoreError> {
+        self.nodes_alive.insert(node.to_string(), expires_ms);
+        Ok(())
+    }
+
+    async fn add_user_node(&self, users: &[String], node: &str) -> Result<(), StoreError> {
+        for u in users {
+            self.user_nodes
+                .entry(u.clone())
+                .or_default()
+                .insert(node.to_string());
+        }
+        Ok(())
+    }
+
+    async fn remove_user_node(&self, user: &str, node: &str) -> Result<(), StoreError> {
+        if let Some(mut nodes) = self.user_nodes.get_mut(user) {
+            nodes.remove(node);
+        }
+        self.user_nodes.remove_if(user, |_, n| n.is_empty());
+        Ok(())
+    }
+
+    async fn user_nodes(&self, user: &str, now_ms: i64) -> Result<Vec<String>, StoreError> {
+        let Some(nodes) = self.user_nodes.get(user) else {
+            return Ok(vec![]);
+        };
+        Ok(nodes
+            .iter()
+            .filter(|n| {
+                self.nodes_alive
+                    .get(*n)
+                    .is_some_and(|until| *until > now_ms)
+            })
+            .cloned()
+            .collect())
     }
 
     async fn set_deadline(&self, room: &str, at_ms: Option<i64>) -> Result<(), StoreError> {

@@ -13,9 +13,17 @@ use async_trait::async_trait;
 use protocol::{EventKind, RoomEvent, Totals, WordEntry};
 use redis::AsyncCommands;
 
-use super::{LogPosition, Presence, Replay, RoomUpdate, Snapshot, Store, StoreError};
+use super::{
+    Appended, LogPosition, PendingComment, Presence, Replay, RoomUpdate, Snapshot, Store,
+    StoreError,
+};
 use crate::moderation::{AuditEntry, MuteEntry};
 use crate::room::Room;
+
+/// How long a user's directory entry outlives its last change (entries of
+/// nodes that died are dropped when looked up; this bounds what is left of
+/// users who never come back).
+const USER_ENTRY_TTL_MS: i64 = 24 * 3600 * 1000;
 
 /// Redis-backed store.
 pub struct RedisStore {
@@ -78,6 +86,16 @@ impl RedisStore {
         format!("{}:rooms", self.prefix)
     }
 
+    /// A user's directory entry: the nodes with a session of theirs.
+    fn user_key(&self, user: &str) -> String {
+        format!("{}:user:{{{user}}}:nodes", self.prefix)
+    }
+
+    /// Exists while the node is alive (expires with its heartbeat).
+    fn node_key(&self, node: &str) -> String {
+        format!("{}:node:{{{node}}}:alive", self.prefix)
+    }
+
     fn deadlines_key(&self) -> String {
         format!("{}:deadlines", self.prefix)
     }
@@ -136,7 +154,9 @@ impl Store for RedisStore {
             let old: Option<String> = c.get(&k).await.map_err(unavailable)?;
             let old = old.ok_or(StoreError::NotFound)?;
             let mut room = parse_room(&old)?;
+            let version = room.version;
             f(&mut room).map_err(StoreError::Rejected)?;
+            room.version = version + 1;
             let new = serde_json::to_string(&room).map_err(|_| corrupt("room"))?;
             let swapped: i64 = scripts::CAS
                 .key(&k)
@@ -188,6 +208,64 @@ impl Store for RedisStore {
             ts,
             kind,
         })
+    }
+
+    async fn append_comments(
+        &self,
+        room: &str,
+        batch: &[PendingComment],
+    ) -> Result<Vec<Appended>, StoreError> {
+        if batch.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut inv = scripts::APPEND_COMMENTS.key(self.key(room, "meta"));
+        inv.key(self.key(room, "epoch"))
+            .key(self.key(room, "head"))
+            .key(self.key(room, "log"))
+            .key(self.key(room, "counts"))
+            .key(self.key(room, "recent"))
+            .key(self.key(room, "mutes"));
+        inv.arg(batch.len())
+            .arg(self.log_capacity)
+            .arg(self.recent_capacity)
+            .arg(new_epoch());
+        let mut kinds = Vec::with_capacity(batch.len());
+        for p in batch {
+            inv.key(self.key(room, &format!("slow:{}", p.comment.user)));
+            let kind = EventKind::Comment(p.comment.clone());
+            let json = serde_json::to_string(&kind).map_err(|_| corrupt("event"))?;
+            inv.arg(p.ts)
+                .arg(&p.comment.user)
+                .arg(p.slow_mode_ms)
+                .arg(json);
+            kinds.push(kind);
+        }
+        let out: Option<Vec<String>> = inv
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        let out = out.ok_or(StoreError::NotFound)?;
+        if out.len() != batch.len() {
+            return Err(corrupt("batch reply"));
+        }
+        out.iter()
+            .zip(batch.iter().zip(kinds))
+            .map(|(r, (p, kind))| match r.split_once(':') {
+                Some(("o", off)) => Ok(Appended::Logged(RoomEvent {
+                    offset: off.parse().map_err(|_| corrupt("offset"))?,
+                    ts: p.ts,
+                    kind,
+                })),
+                Some(("m", json)) => serde_json::from_str(json)
+                    .map(Appended::Muted)
+                    .map_err(|_| corrupt("mute")),
+                Some(("w", ms)) => Ok(Appended::SlowMode(
+                    ms.parse::<i64>().unwrap_or(1).max(1) as u64
+                )),
+                _ if r == "s" => Ok(Appended::Shadow),
+                _ => Err(corrupt("batch reply")),
+            })
+            .collect()
     }
 
     async fn snapshot(&self, room: &str, recent: usize) -> Result<Snapshot, StoreError> {
@@ -344,6 +422,57 @@ impl Store for RedisStore {
             let _: Result<i64, _> = c.hdel(&k, expired).await;
         }
         Ok(sum)
+    }
+
+    async fn set_node_alive(&self, node: &str, expires_ms: i64) -> Result<(), StoreError> {
+        let ttl = (expires_ms - crate::clock::now_ms()).max(1);
+        let _: () = self
+            .conn()
+            .pset_ex(self.node_key(node), expires_ms, ttl as u64)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn add_user_node(&self, users: &[String], node: &str) -> Result<(), StoreError> {
+        for chunk in users.chunks(500) {
+            let mut pipe = redis::pipe();
+            for u in chunk {
+                let k = self.user_key(u);
+                pipe.sadd(&k, node).ignore();
+                pipe.pexpire(&k, USER_ENTRY_TTL_MS).ignore();
+            }
+            let _: () = pipe
+                .query_async(&mut self.conn())
+                .await
+                .map_err(unavailable)?;
+        }
+        Ok(())
+    }
+
+    async fn remove_user_node(&self, user: &str, node: &str) -> Result<(), StoreError> {
+        let _: i64 = self
+            .conn()
+            .srem(self.user_key(user), node)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn user_nodes(&self, user: &str, _now_ms: i64) -> Result<Vec<String>, StoreError> {
+        let mut c = self.conn();
+        let nodes: Vec<String> = c.smembers(self.user_key(user)).await.map_err(unavailable)?;
+        let mut alive = Vec::with_capacity(nodes.len());
+        let mut dead = vec![];
+        for n in nodes {
+            // Node keys expire with the heartbeat: one that is gone is dead.
+            let live: bool = c.exists(self.node_key(&n)).await.map_err(unavailable)?;
+            if live { alive.push(n) } else { dead.push(n) }
+        }
+        if !dead.is_empty() {
+            let _: Result<i64, _> = c.srem(self.user_key(user), dead).await;
+        }
+        Ok(alive)
     }
 
     async fn set_deadline(&self, room: &str, at_ms: Option<i64>) -> Result<(), StoreError> {

@@ -40,6 +40,65 @@ return off
     )
 });
 
+/// Appends a batch of comments in one step. KEYS: meta, epoch, head, log,
+/// counts, recent, mutes, then one slow-mode key per comment. ARGV: count,
+/// log capacity, recent capacity, epoch candidate, then per comment: ts,
+/// sender, slow-mode ms (0: none), kind JSON. Returns nil when the room does
+/// not exist, else one reply per comment: `o:<offset>` logged, `s` shadow
+/// muted, `m:<mute JSON>` muted, `w:<ms>` slow mode. The mutes of every
+/// sender are read with one HMGET; the counters, the head and the recent
+/// list are written once per batch.
+pub static APPEND_COMMENTS: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local n = tonumber(ARGV[1])
+redis.call('SET', KEYS[2], ARGV[4], 'NX')
+local users = {}
+for i = 1, n do users[i] = ARGV[4 + (i - 1) * 4 + 2] end
+local mutes = redis.call('HMGET', KEYS[7], unpack(users))
+local head = tonumber(redis.call('GET', KEYS[3]) or '0')
+local out, recent = {}, {}
+for i = 1, n do
+  local b = 4 + (i - 1) * 4
+  local ts, slow = ARGV[b + 1], tonumber(ARGV[b + 3])
+  local verdict = nil
+  local m = mutes[i]
+  if m then
+    local ok, e = pcall(cjson.decode, m)
+    if ok and (e.until_ms == nil or e.until_ms == cjson.null or e.until_ms > tonumber(ts)) then
+      if e.shadow then verdict = 's' else verdict = 'm:' .. m end
+    end
+  end
+  if not verdict and slow > 0 then
+    if not redis.call('SET', KEYS[7 + i], '1', 'NX', 'PX', slow) then
+      verdict = 'w:' .. redis.call('PTTL', KEYS[7 + i])
+    end
+  end
+  if verdict then
+    out[i] = verdict
+  else
+    head = head + 1
+    redis.call('XADD', KEYS[4], 'MAXLEN', ARGV[2], head .. '-1', 't', ts, 'k', ARGV[b + 4])
+    recent[#recent + 1] = head .. '|' .. ts .. '|' .. ARGV[b + 4]
+    out[i] = 'o:' .. head
+  end
+end
+if #recent > 0 then
+  redis.call('SET', KEYS[3], head)
+  redis.call('HINCRBY', KEYS[5], 'comments', #recent)
+  local cap = tonumber(ARGV[3])
+  if cap > 0 then
+    local first = math.max(1, #recent - cap + 1)
+    redis.call('LPUSH', KEYS[6], unpack(recent, first, #recent))
+    redis.call('LTRIM', KEYS[6], 0, cap - 1)
+  end
+end
+return out
+",
+    )
+});
+
 /// Reads a join snapshot. KEYS: meta, epoch, head, counts, recent, viewers,
 /// deleted. ARGV: recent count, epoch candidate. Returns nil for a missing
 /// room. Deleted comments are left out.
