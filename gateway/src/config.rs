@@ -67,6 +67,11 @@ settings! {
     node_id: String = String::new(), "GATEWAY_NODE_ID";
     /// Fan-out tick: events of one tick go out as one frame per lane.
     tick_ms: u64 = 100, "GATEWAY_TICK_MS";
+    /// A room's fan-out tick grows by `tick_ms` for every this many viewers
+    /// online in it (cluster-wide), up to `max_tick_ms` (0: never grows).
+    tick_grow_viewers: u64 = 100_000, "GATEWAY_TICK_GROW_VIEWERS";
+    /// The longest tick a growing room gets (about one frame per viewer per second).
+    max_tick_ms: u64 = 1000, "GATEWAY_MAX_TICK_MS";
     /// Comments each viewer receives per second at most (the sender always gets its own).
     comment_cap: u32 = 20, "GATEWAY_COMMENT_CAP";
     /// Recent comments in a join snapshot.
@@ -139,6 +144,10 @@ impl Settings {
 
     fn validate(&self) -> anyhow::Result<()> {
         anyhow::ensure!(self.tick_ms >= 1, "tick_ms must be at least 1");
+        anyhow::ensure!(
+            self.max_tick_ms >= self.tick_ms,
+            "max_tick_ms must be at least tick_ms"
+        );
         anyhow::ensure!(self.log_capacity >= 1, "log_capacity must be at least 1");
         anyhow::ensure!(self.request_rate >= 1, "request_rate must be at least 1");
         anyhow::ensure!(
@@ -186,6 +195,21 @@ impl Settings {
         Duration::from_millis(self.tick_ms)
     }
 
+    /// The fan-out tick of a room with `online` viewers: `tick_ms` plus one
+    /// `tick_ms` for every `tick_grow_viewers` of them, at most
+    /// `max_tick_ms` (never below `tick_ms`). A viewer of a room of 1,000,000
+    /// gets one frame per lane a second at the defaults, not ten: the
+    /// node's cost is viewers × frames, and the frames carry the same events.
+    pub fn room_tick_ms(&self, online: u64) -> u64 {
+        if self.tick_grow_viewers == 0 {
+            return self.tick_ms;
+        }
+        let grown = self
+            .tick_ms
+            .saturating_mul(1 + online / self.tick_grow_viewers);
+        grown.min(self.max_tick_ms).max(self.tick_ms)
+    }
+
     /// Limits applied to client frames.
     pub fn limits(&self) -> Limits {
         Limits {
@@ -205,6 +229,27 @@ fn read_file(path: &Path) -> anyhow::Result<FileSettings> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_room_tick_grows_with_its_viewers_up_to_the_cap() {
+        let s = Settings::default();
+        assert_eq!(
+            (s.tick_ms, s.tick_grow_viewers, s.max_tick_ms),
+            (100, 100_000, 1000)
+        );
+        assert_eq!(s.room_tick_ms(0), 100);
+        assert_eq!(s.room_tick_ms(99_999), 100);
+        assert_eq!(s.room_tick_ms(100_000), 200);
+        assert_eq!(s.room_tick_ms(450_000), 500);
+        assert_eq!(s.room_tick_ms(900_000), 1000);
+        assert_eq!(s.room_tick_ms(1_000_000), 1000);
+        assert_eq!(s.room_tick_ms(u64::MAX), 1000);
+        let off = Settings {
+            tick_grow_viewers: 0,
+            ..Settings::default()
+        };
+        assert_eq!(off.room_tick_ms(5_000_000), 100);
+    }
 
     #[test]
     fn flags_win_over_file_and_file_over_defaults() {

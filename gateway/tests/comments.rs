@@ -122,3 +122,62 @@ async fn the_comment_lane_is_capped_per_viewer_but_the_sender_gets_its_own() {
     assert!(n < 201.0, "sampling dropped nothing");
     assert!(n <= 20.0 * (secs + 1.0) + 1.0, "{n} comments in {secs:.2}s");
 }
+
+#[tokio::test]
+async fn a_rooms_tick_grows_with_its_viewers() {
+    let gw = TestGateway::start_with(|s| {
+        s.tick_ms = 20;
+        s.tick_grow_viewers = 2;
+        s.max_tick_ms = 50;
+    })
+    .await;
+    gw.room("r1", "anchor", true).await;
+    let wait_tick = |want: u64| {
+        let gw = &gw;
+        async move {
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+            loop {
+                let t = gw.node().hubs.get("r1").map(|h| h.tick_ms());
+                if t == Some(want) {
+                    return;
+                }
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "tick {t:?}, want {want}"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        }
+    };
+    let mut sender = gw.connect(Some("alice")).await;
+    sender.join("r1").await;
+    sender.comment("one viewer").await;
+    wait_tick(20).await;
+    // 3 online: 20 ms + one step per 2 viewers.
+    let mut others = vec![];
+    for u in ["b", "c"] {
+        let mut c = gw.connect(Some(u)).await;
+        c.join("r1").await;
+        others.push(c);
+    }
+    sender.comment("three viewers").await;
+    wait_tick(40).await;
+    // 7 online: 80 ms by the rule, capped at 50.
+    for u in ["d", "e", "f", "g"] {
+        let mut c = gw.connect(Some(u)).await;
+        c.join("r1").await;
+        others.push(c);
+    }
+    sender.comment("seven viewers").await;
+    wait_tick(50).await;
+    // Events still flow at the longer tick.
+    let got = others[0]
+        .events_until(|e| comment_texts(e).contains(&"seven viewers".to_string()))
+        .await;
+    assert!(!got.is_empty());
+    // They leave: the tick shrinks back.
+    drop(others);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    sender.comment("alone again").await;
+    wait_tick(20).await;
+}

@@ -37,9 +37,16 @@ pub struct HubHandle {
     record: RwLock<Arc<Room>>,
     /// This node's comment batch for the room.
     appender: appender::Appender,
+    /// The room's current fan-out tick (`Settings::room_tick_ms`).
+    tick_ms: AtomicU64,
 }
 
 impl HubHandle {
+    /// The room's current fan-out tick, ms: it grows with the room.
+    pub fn tick_ms(&self) -> u64 {
+        self.tick_ms.load(Ordering::Relaxed)
+    }
+
     /// Queues a comment for the room's next batch (see [`appender`]).
     pub fn append(
         &self,
@@ -226,6 +233,7 @@ impl HubRegistry {
                     metrics: self.metrics.clone(),
                 },
             ),
+            tick_ms: AtomicU64::new(self.settings.tick_ms),
         });
         let hub = room_hub::RoomHub::new(room.to_string(), head, handle.clone(), self.clone());
         self.metrics.rooms.inc();

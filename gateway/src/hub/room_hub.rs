@@ -107,6 +107,7 @@ impl RoomHub {
     }
 
     pub(super) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<HubCommand>) {
+        let mut tick_ms = self.registry.settings.tick_ms;
         let mut tick = tokio::time::interval(self.registry.settings.tick());
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
@@ -118,6 +119,15 @@ impl RoomHub {
                 _ = tick.tick() => {
                     self.flush(&mut rx).await;
                     self.serve_replays().await;
+                    // The room grew or shrank past a step of the tick rule.
+                    let now_ms = self.handle.tick_ms();
+                    if now_ms != tick_ms {
+                        tick_ms = now_ms;
+                        let every = std::time::Duration::from_millis(tick_ms);
+                        tick = tokio::time::interval_at(Instant::now() + every, every);
+                        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+                        self.sampler = CommentSampler::new(self.registry.settings.comment_cap, tick_ms);
+                    }
                     if self.registry.retire(&self.room, &self.handle) {
                         break;
                     }
@@ -418,6 +428,11 @@ impl RoomHub {
                 return None;
             }
         };
+        let tick = reg.settings.room_tick_ms(presence.online);
+        if tick != self.handle.tick_ms() {
+            tracing::info!(room = %self.room, online = presence.online, tick_ms = tick, "room tick changed");
+            self.handle.tick_ms.store(tick, Ordering::Relaxed);
+        }
         Some(Totals {
             likes: totals.likes.max(self.likes_seen),
             online: presence.online,
