@@ -3,14 +3,22 @@
 
 Reads OUT/SERVER-STEP/report.json (loadtest/src/report.rs) and prints
 Markdown: one row per server and step, then per server the deliveries/s at
-p99 <= 250 ms and the gateway's ratio to it next to the target.
+p99 <= 250 ms (--p99-ms) and the gateway's ratio to it next to the target.
+With --bisect the steps of each server are the probes in
+OUT/SERVER.bisect.json (compare.sh, COMPARE_MODE=bisect), and a last table
+gives each server's largest viewer count under the p99 bound.
+--verdict SERVER-STEP only says whether that one run qualifies (exit 0) or
+not (exit 1); compare.sh's bisection asks it after every probe.
 
     python3 scripts/compare-table.py compare-out --servers "gateway ws ceiling" --steps "2000 5000"
+    python3 scripts/compare-table.py compare-out --servers "gateway ws" --bisect
+    python3 scripts/compare-table.py compare-out --verdict gateway-5000 --p99-ms 250
 """
 import argparse
 import json
 import os
 import platform
+import sys
 import time
 
 P99_MAX_MS = 250.0
@@ -67,8 +75,34 @@ def row_figures(r):
 
 
 def qualifies(f):
-    """A step counts when every viewer joined and p99 <= 250 ms."""
+    """A step counts when every viewer joined and p99 <= the bound."""
     return f["samples"] > 0 and f["joined"] == f["planned"] and f["p99"] <= P99_MAX_MS
+
+
+def verdict(out, name):
+    """(passes, why) for the run in OUT/NAME (SERVER-STEP)."""
+    server, _, step = name.rpartition("-")
+    r, status = load(out, server, step)
+    if r is None:
+        return False, status
+    f = row_figures(r)
+    if status != "ok":
+        return False, status
+    if f["samples"] == 0:
+        return False, "no latency sample"
+    if f["joined"] != f["planned"]:
+        return False, f"{f['joined']} of {f['planned']} viewers joined"
+    if f["p99"] > P99_MAX_MS:
+        return False, f"p99 {f['p99']:.1f} ms > {P99_MAX_MS:g} ms"
+    return True, f"p99 {f['p99']:.1f} ms <= {P99_MAX_MS:g} ms, every viewer joined, {fmt_int(f['deliveries'])} deliveries/s"
+
+
+def load_bisect(out, server):
+    path = os.path.join(out, f"{server}.bisect.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
 
 
 def fmt_int(v):
@@ -87,14 +121,30 @@ def cpu_model():
 
 
 def main():
+    global P99_MAX_MS
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out")
     ap.add_argument("--servers", default="gateway socketio ws ceiling")
     ap.add_argument("--steps", default="2000 5000 10000 19000")
     ap.add_argument("--duration", default="?")
+    ap.add_argument("--p99-ms", type=float, default=P99_MAX_MS, help="p99 bound of a qualifying step")
+    ap.add_argument("--bisect", action="store_true", help="steps per server from OUT/SERVER.bisect.json")
+    ap.add_argument("--verdict", metavar="SERVER-STEP", help="only: does this run qualify (exit 0) or not (1)")
     a = ap.parse_args()
+    P99_MAX_MS = a.p99_ms
+    if a.verdict:
+        ok, why = verdict(a.out, a.verdict)
+        print(f"{a.verdict}: {'pass' if ok else 'fail'}: {why}")
+        sys.exit(0 if ok else 1)
     servers = a.servers.split()
-    steps = [int(s) for s in a.steps.split()]
+    steps = [int(s) for s in a.steps.split()] if not a.bisect else []
+    bisects = {s: load_bisect(a.out, s) for s in servers} if a.bisect else {}
+
+    def steps_of(server):
+        if not a.bisect:
+            return steps
+        b = bisects.get(server)
+        return sorted({p["viewers"] for p in b["probes"]}) if b else []
 
     o = []
     o.append("# Target (c): same scenario, same machine\n")
@@ -118,7 +168,9 @@ def main():
             best[server] = ("skipped", None)
             continue
         best[server] = ("none", None)
-        for step in steps:
+        if a.bisect and bisects.get(server) is None:
+            o.append(f"| {NAMES[server]} | - | - | - | - | - | - | - | - | - | not bisected |")
+        for step in steps_of(server):
             r, status = load(a.out, server, step)
             if r is None:
                 o.append(f"| {NAMES[server]} | {fmt_int(step)} | - | - | - | - | - | - | - | - | {status} |")
@@ -139,10 +191,10 @@ def main():
                 best[server] = (step, f["deliveries"])
 
     o.append(
-        f"\n**Deliveries/s at p99 ≤ {P99_MAX_MS:.0f} ms**: per server, the highest deliveries/s "
-        "among its steps where p99 ≤ 250 ms and every viewer joined.\n"
+        f"\n**Deliveries/s at p99 ≤ {P99_MAX_MS:g} ms**: per server, the highest deliveries/s "
+        f"among its steps where p99 ≤ {P99_MAX_MS:g} ms and every viewer joined.\n"
     )
-    o.append("| server | deliveries/s at p99 ≤ 250 ms | at step | gateway ÷ server | target | met |")
+    o.append(f"| server | deliveries/s at p99 ≤ {P99_MAX_MS:g} ms | at step | gateway ÷ server | target | met |")
     o.append("|---|---|---|---|---|---|")
     g = best.get("gateway", ("none", None))[1]
     for server in servers:
@@ -160,6 +212,27 @@ def main():
             o.append(f"| {NAMES[server]} | {value} | {at} | {ratio:.2f}× | {target} | {met} |")
         else:
             o.append(f"| {NAMES[server]} | {value} | {at} | n/a | {target} | n/a |")
+    if a.bisect:
+        o.append(
+            f"\n**Largest viewer count with p99 ≤ {P99_MAX_MS:g} ms** (and every viewer joined), "
+            "by binary search: each probe a fresh server and one bounded run.\n"
+        )
+        o.append("| server | largest passing | smallest failing | searched | resolution | probes (viewers: pass/fail) |")
+        o.append("|---|---|---|---|---|---|")
+        for server in servers:
+            b = bisects.get(server)
+            if b is None:
+                continue
+            passing = b.get("largest_passing")
+            failing = b.get("smallest_failing")
+            largest = fmt_int(passing) if passing is not None else f"none (fails at {fmt_int(b['low'])})"
+            if passing is not None and failing is None:
+                largest += " (the high bound: raise COMPARE_BISECT_HIGH)"
+            probes = ", ".join(f"{fmt_int(p['viewers'])}: {'pass' if p['pass'] else 'fail'}" for p in b["probes"])
+            o.append(
+                f"| {NAMES[server]} | {largest} | {fmt_int(failing) if failing is not None else '-'} | "
+                f"{fmt_int(b['low'])}–{fmt_int(b['high'])} | {fmt_int(b['resolution'])} | {probes} |"
+            )
     print("\n".join(o))
 
 

@@ -9,19 +9,46 @@
 # comments/s from 200 senders at 1/s, 2 high-lane probes/s, JSON; like
 # loadtest/scenarios/a-hot-room.toml), then the server is stopped.
 #
+# Two modes (COMPARE_MODE):
+#   steps   (default) every viewer count of COMPARE_STEPS, for each server;
+#   bisect  for each server, the largest viewer count whose p99 stays under
+#           COMPARE_P99_MS with every viewer joined, by binary search: probe
+#           COMPARE_BISECT_LOW (fails: "none") and COMPARE_BISECT_HIGH
+#           (passes: the answer is "at least HIGH"), then halve the interval
+#           between the largest passing and the smallest failing count,
+#           probing on a grid of COMPARE_BISECT_RES viewers above LOW, until
+#           they are one grid step apart (2 + log2((HIGH-LOW)/RES) probes).
+#           Each probe is one step as above (fresh server, bounded run, under
+#           `timeout`). It assumes p99 grows with viewers; a probe near the
+#           bound can go either way, so treat the answer as ± RES.
+#           COMPARE_BISECT_LOW=500 COMPARE_BISECT_HIGH=3000 COMPARE_DURATION=5 \
+#             COMPARE_SERVERS=gateway COMPARE_MODE=bisect scripts/compare.sh
+#
 # Environment:
-#   COMPARE_STEPS     viewer counts (default "2000 5000 10000 19000")
+#   COMPARE_MODE      steps (default) or bisect
+#   COMPARE_STEPS     viewer counts (default "2000 5000 10000 19000"; steps mode)
+#   COMPARE_P99_MS    p99 bound of a qualifying step in ms (default 250)
+#   COMPARE_BISECT_LOW, COMPARE_BISECT_HIGH, COMPARE_BISECT_RES
+#                     bisect mode: search range and resolution in viewers
+#                     (default 2000, 20000, 500)
 #   COMPARE_DURATION  traffic seconds per step (default 20)
 #   COMPARE_OUT       output directory (default compare-out); the table is
-#                     COMPARE_OUT/comparison.md, each run COMPARE_OUT/SERVER-STEP/
+#                     COMPARE_OUT/comparison.md, each run COMPARE_OUT/SERVER-STEP/,
+#                     each bisection COMPARE_OUT/SERVER.bisect.json
 #   COMPARE_SERVERS   subset/order of "gateway socketio ws ceiling" (default all)
 #   CARGO_TARGET_DIR  where cargo builds (default target)
-# Needs: cargo, node + npm, redis-server, python3, setsid, timeout.
+# Needs: cargo, redis-server, python3, setsid, timeout; node + npm for the
+# socketio and ws servers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
+MODE=${COMPARE_MODE:-steps}
 STEPS=${COMPARE_STEPS:-"2000 5000 10000 19000"}
+P99_MS=${COMPARE_P99_MS:-250}
+LOW=${COMPARE_BISECT_LOW:-2000}
+HIGH=${COMPARE_BISECT_HIGH:-20000}
+RES=${COMPARE_BISECT_RES:-500}
 DURATION=${COMPARE_DURATION:-20}
 OUT=${COMPARE_OUT:-compare-out}
 SERVERS=${COMPARE_SERVERS:-"gateway socketio ws ceiling"}
@@ -39,10 +66,25 @@ for s in $STEPS; do
   [[ $s =~ ^[0-9]+$ ]] && ((s >= 1 && s <= 100000)) || die "COMPARE_STEPS: '$s' is not 1..100000"
 done
 [ -n "${STEPS// /}" ] || die "COMPARE_STEPS is empty"
+case $MODE in
+  steps) ;;
+  bisect)
+    for v in "$LOW" "$HIGH" "$RES"; do
+      [[ $v =~ ^[0-9]+$ ]] && ((v >= 1 && v <= 100000)) || die "COMPARE_BISECT_*: '$v' is not 1..100000"
+    done
+    ((LOW < HIGH)) || die "COMPARE_BISECT_LOW ($LOW) must be below COMPARE_BISECT_HIGH ($HIGH)"
+    ;;
+  *) die "COMPARE_MODE must be steps or bisect, not '$MODE'" ;;
+esac
+[[ $P99_MS =~ ^[0-9]+([.][0-9]+)?$ ]] || die "COMPARE_P99_MS must be a number of ms, not '$P99_MS'"
 for s in $SERVERS; do
   case $s in gateway | socketio | ws | ceiling) ;; *) die "COMPARE_SERVERS: unknown server '$s'" ;; esac
 done
-for tool in cargo node npm redis-server python3 setsid timeout; do
+NEEDS_NODE=no
+case " $SERVERS " in *" socketio "* | *" ws "*) NEEDS_NODE=yes ;; esac
+tools="cargo redis-server python3 setsid timeout"
+[ "$NEEDS_NODE" = yes ] && tools="$tools node npm"
+for tool in $tools; do
   command -v "$tool" >/dev/null || die "$tool not found"
 done
 mkdir -p "$OUT"
@@ -111,13 +153,17 @@ wait_accepting() {
 }
 
 # 1. Builds.
-log "building gateway, loadtest and the ceiling (release)"
-timeout 3600 cargo build --release -p gateway --bin gateway -p loadtest --bin loadtest --example ceiling >&2
-log "installing the Node peers' packages (benches/peers)"
-if [ -f benches/peers/package-lock.json ]; then
-  (cd benches/peers && timeout 900 npm ci --no-audit --no-fund --loglevel=error) >&2
-else
-  (cd benches/peers && timeout 900 npm install --no-audit --no-fund --loglevel=error) >&2
+build=(-p gateway --bin gateway -p loadtest --bin loadtest)
+case " $SERVERS " in *" ceiling "*) build+=(--example ceiling) ;; esac
+log "building ${build[*]} (release)"
+timeout 3600 cargo build --release "${build[@]}" >&2
+if [ "$NEEDS_NODE" = yes ]; then
+  log "installing the Node peers' packages (benches/peers)"
+  if [ -f benches/peers/package-lock.json ]; then
+    (cd benches/peers && timeout 900 npm ci --no-audit --no-fund --loglevel=error) >&2
+  else
+    (cd benches/peers && timeout 900 npm install --no-audit --no-fund --loglevel=error) >&2
+  fi
 fi
 
 # 2. Our own Redis: loopback, no persistence; an existing one is left alone.
@@ -209,19 +255,62 @@ EOF
   sleep 2 # let the sockets of this step go before the next
 }
 
+# probe SERVER STEP: one step, then whether it qualifies (p99 <= P99_MS,
+# every viewer joined, the run ok); the verdict is compare-table.py's.
+PROBES=()
+probe() {
+  local rc=0
+  run_step "$1" "$2"
+  python3 scripts/compare-table.py "$OUT" --verdict "$1-$2" --p99-ms "$P99_MS" >&2 || rc=$?
+  if ((rc == 0)); then PROBES+=("$2:true"); else PROBES+=("$2:false"); fi
+  return "$rc"
+}
+
+# bisect SERVER: the largest passing viewer count in LOW..HIGH, to RES.
+bisect() {
+  local server=$1 lo=$LOW hi=$HIGH pass=null fail=null n mid
+  PROBES=()
+  log "$server: bisecting $LOW..$HIGH viewers to $RES for p99 <= $P99_MS ms"
+  if ! probe "$server" "$lo"; then
+    fail=$lo
+  elif probe "$server" "$hi"; then
+    pass=$hi
+  else
+    # Invariant: lo passes, hi fails; probe the grid lo + k*RES between them.
+    while ((hi - lo > RES)); do
+      n=$(((hi - lo + RES - 1) / RES))
+      mid=$((lo + (n / 2) * RES))
+      if probe "$server" "$mid"; then lo=$mid; else hi=$mid; fi
+    done
+    pass=$lo
+    fail=$hi
+  fi
+  local probes="" p
+  for p in "${PROBES[@]}"; do probes+="${probes:+, }{\"viewers\": ${p%%:*}, \"pass\": ${p#*:}}"; done
+  printf '{"server": "%s", "low": %d, "high": %d, "resolution": %d, "p99_ms": %s, "duration_s": %d, "largest_passing": %s, "smallest_failing": %s, "probes": [%s]}\n' \
+    "$server" "$LOW" "$HIGH" "$RES" "$P99_MS" "$DURATION" "$pass" "$fail" "$probes" >"$OUT/$server.bisect.json"
+  log "$server: largest passing ${pass/null/none}, smallest failing ${fail/null/-} (probes: ${PROBES[*]})"
+}
+
 for server in $SERVERS; do
-  rm -f "$OUT/$server.skipped"
+  rm -f "$OUT/$server.skipped" "$OUT/$server.bisect.json"
   if [ "$server" = socketio ] && [ ! -f benches/peers/socketio/server.js ]; then
     msg="benches/peers/socketio/server.js does not exist in this checkout"
     log "skipping socketio: $msg"
     echo "$msg" >"$OUT/socketio.skipped"
     continue
   fi
-  for step in $STEPS; do run_step "$server" "$step"; done
+  if [ "$MODE" = bisect ]; then
+    bisect "$server"
+  else
+    for step in $STEPS; do run_step "$server" "$step"; done
+  fi
 done
 
 # 4. The table.
-python3 scripts/compare-table.py "$OUT" --servers "$SERVERS" --steps "$STEPS" \
-  --duration "$DURATION" >"$OUT/comparison.md"
+table_args=(--steps "$STEPS")
+[ "$MODE" = bisect ] && table_args=(--bisect)
+python3 scripts/compare-table.py "$OUT" --servers "$SERVERS" "${table_args[@]}" \
+  --duration "$DURATION" --p99-ms "$P99_MS" >"$OUT/comparison.md"
 cat "$OUT/comparison.md"
 log "table in $OUT/comparison.md"

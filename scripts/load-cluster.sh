@@ -8,8 +8,12 @@
 #     scripts/load-cluster.sh loadtest/scenarios/b-200k.toml --out /tmp/lt-b
 #
 # Environment: NODES (default 2), BASE_PORT (18090), GATEWAY_ARGS (extra
-# gateway flags), CARGO_TARGET_DIR (where the release binaries are built).
-# Arguments after the scenario go to `loadtest run` (e.g. --max-p99-ms).
+# gateway flags), CARGO_TARGET_DIR (where the release binaries are built);
+# every other variable reaches the gateways as well (GATEWAY_COMMENT_RATE=0).
+# Arguments after the scenario go to `loadtest run` (e.g. --max-p99-ms,
+# --set duration_s=10). `loadtest run` and its window hooks see
+# LOAD_CLUSTER_REDIS_PORT and LOAD_CLUSTER_REDIS_PID (scripts/redis-cost.sh
+# uses them). The soft open-file limit is raised to the hard one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scenario=${1:?usage: scripts/load-cluster.sh SCENARIO [loadtest run args...]}
@@ -19,6 +23,7 @@ base=${BASE_PORT:-18090}
 target=${CARGO_TARGET_DIR:-target}
 cargo build --release -p gateway -p loadtest --bin gateway --bin loadtest >&2
 
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 pids=()
 redis_port=
 cleanup() {
@@ -32,6 +37,8 @@ redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0
 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
     --maxclients 10000 --daemonize yes --logfile /tmp/load-cluster-redis.log >/dev/null
 for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+redis_pid=$(redis-cli -p "$redis_port" info server | tr -d '\r' | sed -n 's/^process_id://p')
+export LOAD_CLUSTER_REDIS_PORT=$redis_port LOAD_CLUSTER_REDIS_PID=$redis_pid
 
 gateway_pids=()
 for i in $(seq 0 $((nodes - 1))); do

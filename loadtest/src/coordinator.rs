@@ -35,6 +35,31 @@ pub struct RunOpts {
     pub exe: PathBuf,
     /// Admin key overriding the scenario's.
     pub admin_key: Option<String>,
+    /// Shell command run (`sh -c`) when the traffic phase begins.
+    pub on_window_start: Option<String>,
+    /// Shell command run when the drain after the traffic phase ends (every
+    /// reply to the traffic's requests is in by then).
+    pub on_window_end: Option<String>,
+}
+
+/// Longest a window hook may run before it is killed.
+pub const HOOK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs a window hook with `LOADTEST_WINDOW` = `which` in its environment.
+async fn run_hook(which: &'static str, cmd: String) -> String {
+    let child = Command::new("sh")
+        .arg("-c")
+        .arg(&cmd)
+        .env("LOADTEST_WINDOW", which)
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .status();
+    match tokio::time::timeout(HOOK_TIMEOUT, child).await {
+        Ok(Ok(st)) if st.success() => format!("window {which} hook: ok"),
+        Ok(Ok(st)) => format!("window {which} hook: {st}"),
+        Ok(Err(e)) => format!("window {which} hook: {e}"),
+        Err(_) => format!("window {which} hook: killed after {HOOK_TIMEOUT:?}"),
+    }
 }
 
 /// What the coordinator collected, before it is turned into a report.
@@ -118,6 +143,8 @@ pub fn plans(
                 targets: s.targets.clone(),
                 placement: s.placement,
                 codec: s.codec,
+                binary_percent: s.binary_percent,
+                like_count: s.like_count,
                 wire: s.wire,
                 start_unix_ms,
                 ramp_s: s.ramp_s(),
@@ -270,7 +297,11 @@ pub async fn run(mut s: Scenario, opts: RunOpts) -> anyhow::Result<Collected> {
     let (mut machine0, mut machine_cpu) = (None, None);
     let window_start = tokio::time::sleep_until(traffic_start);
     let window_end = tokio::time::sleep_until(traffic_end);
-    tokio::pin!(window_start, window_end);
+    let drained = tokio::time::sleep_until(traffic_end + Duration::from_secs_f64(DRAIN_S));
+    tokio::pin!(window_start, window_end, drained);
+    let mut hooks = JoinSet::new();
+    let mut start_hook = opts.on_window_start.clone();
+    let mut end_hook = opts.on_window_end.clone();
     loop {
         tokio::select! {
             line = rx.recv() => match line {
@@ -288,6 +319,14 @@ pub async fn run(mut s: Scenario, opts: RunOpts) -> anyhow::Result<Collected> {
                 marked_start = true;
                 procs.iter_mut().for_each(ProcWatch::mark_start);
                 machine0 = crate::procstat::machine_ticks();
+                if let Some(cmd) = start_hook.take() {
+                    hooks.spawn(run_hook("start", cmd));
+                }
+            }
+            _ = &mut drained, if end_hook.is_some() => {
+                if let Some(cmd) = end_hook.take() {
+                    hooks.spawn(run_hook("end", cmd));
+                }
             }
             _ = &mut window_end, if !marked_end => {
                 marked_end = true;
@@ -303,6 +342,16 @@ pub async fn run(mut s: Scenario, opts: RunOpts) -> anyhow::Result<Collected> {
         }
     }
     bar.finish_and_clear();
+    // A run that ended early (or overran) still gets its hooks, in order.
+    if let Some(cmd) = start_hook.take() {
+        log.push(run_hook("start", cmd).await);
+    }
+    while let Some(r) = hooks.join_next().await {
+        log.push(r.unwrap_or_else(|e| format!("window hook: {e}")));
+    }
+    if let Some(cmd) = end_hook.take() {
+        log.push(run_hook("end", cmd).await);
+    }
     for mut c in children {
         let _ = c.start_kill();
         let _ = c.wait().await;
@@ -329,10 +378,20 @@ pub async fn run(mut s: Scenario, opts: RunOpts) -> anyhow::Result<Collected> {
     })
 }
 
+/// Tokens minted at once (thousands of senders would take long one by one).
+const MINT_CONCURRENCY: usize = 32;
+
 async fn mint(a: &Admin, prefix: &str, n: usize) -> anyhow::Result<Vec<String>> {
-    let mut out = Vec::with_capacity(n);
+    let mut out = vec![String::new(); n];
+    let mut set = JoinSet::new();
     for i in 0..n {
-        out.push(a.token(&format!("{prefix}-{i}")).await?);
+        let a = a.clone();
+        let user = format!("{prefix}-{i}");
+        set.spawn(async move { (i, a.token(&user).await) });
+        while set.len() >= MINT_CONCURRENCY || (i + 1 == n && !set.is_empty()) {
+            let (k, token) = set.join_next().await.context("join")??;
+            out[k] = token?;
+        }
     }
     Ok(out)
 }

@@ -26,6 +26,9 @@ enum Cmd {
     Check {
         /// Scenario TOML file.
         scenario: PathBuf,
+        /// Override a scenario key: `--set duration_s=10 --set rooms.count=4`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
     },
     /// Internal: one worker process; reads its plan (JSON) from stdin and
     /// prints JSON lines on stdout.
@@ -36,6 +39,10 @@ enum Cmd {
 struct RunArgs {
     /// Scenario TOML file.
     scenario: PathBuf,
+    /// Override a scenario key (repeatable), value in TOML:
+    /// `--set duration_s=10 --set viewers=500 --set rooms.prefix='"x"'`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
     /// Directory for report.json, report.md and chart.svg.
     #[arg(long, default_value = "loadtest-out")]
     out: PathBuf,
@@ -52,6 +59,17 @@ struct RunArgs {
     /// Fail (exit 2) if the high-lane loss (gaps / high batches) exceeds this fraction.
     #[arg(long)]
     max_loss: Option<f64>,
+    /// Fail (exit 2) unless every comment sent was acked.
+    #[arg(long)]
+    require_all_acked: bool,
+    /// Shell command to run (`sh -c`, `LOADTEST_WINDOW=start`) when the
+    /// traffic phase begins, e.g. to reset a server's counters.
+    #[arg(long, value_name = "CMD")]
+    on_window_start: Option<String>,
+    /// Shell command to run (`LOADTEST_WINDOW=end`) when the drain after the
+    /// traffic phase ends (1.5 s after the last request was sent).
+    #[arg(long, value_name = "CMD")]
+    on_window_end: Option<String>,
     /// Allow targets outside 127.0.0.0/8.
     #[arg(long)]
     allow_remote: bool,
@@ -72,8 +90,8 @@ fn main() -> anyhow::Result<()> {
             let plan: WorkerPlan = serde_json::from_str(&input).context("worker plan")?;
             rt.block_on(loadtest::worker::run(plan))
         }
-        Cmd::Check { scenario } => {
-            let s = load(&scenario)?;
+        Cmd::Check { scenario, set } => {
+            let s = load(&scenario, &set)?;
             let tokens: Vec<String> = (0..s.sender_count()).map(|_| String::new()).collect();
             let likers: Vec<String> = (0..s.liker_count()).map(|_| String::new()).collect();
             for p in coordinator::plans(&s, &tokens, &likers, 0) {
@@ -93,21 +111,41 @@ fn main() -> anyhow::Result<()> {
                 s.duration_s,
                 s.source_ip_count()
             );
+            let (senders, likers) = (s.sender_count(), s.liker_count());
+            if senders > 0 {
+                println!(
+                    "comments: {:.0}/s from {senders} sender users, {:.2}/s each",
+                    s.comment_rate,
+                    s.comment_rate / senders as f64
+                );
+            }
+            if likers > 0 {
+                println!(
+                    "likes: {:.0} requests/s of {} tap(s) = {:.0} taps/s from {likers} liker users, {:.2} requests/s each",
+                    s.like_rate,
+                    s.like_count,
+                    s.like_taps_per_s(),
+                    s.like_rate / likers as f64
+                );
+            }
             Ok(())
         }
         Cmd::Run(args) => {
-            let s = load(&args.scenario)?;
+            let s = load(&args.scenario, &args.set)?;
             let opts = RunOpts {
                 gateway_pids: args.gateway_pid.clone(),
                 allow_remote: args.allow_remote,
                 progress: !args.no_progress,
                 exe: std::env::current_exe().context("own executable")?,
                 admin_key: args.admin_key.clone(),
+                on_window_start: args.on_window_start.clone(),
+                on_window_end: args.on_window_end.clone(),
             };
             let collected = rt.block_on(coordinator::run(s, opts))?;
             let slo = Slo {
                 max_p99_ms: args.max_p99_ms,
                 max_loss: args.max_loss,
+                all_acked: args.require_all_acked,
             };
             let report = Report::build(collected, slo)?;
             print!("{}", report.summary());
@@ -134,8 +172,8 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-fn load(path: &PathBuf) -> anyhow::Result<Scenario> {
+fn load(path: &PathBuf, set: &[String]) -> anyhow::Result<Scenario> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    Scenario::parse(&text)
+    Scenario::parse_with(&text, set).with_context(|| format!("scenario {}", path.display()))
 }

@@ -20,6 +20,12 @@ pub struct WorkerPlan {
     pub placement: Placement,
     /// Viewer codec.
     pub codec: CodecChoice,
+    /// Percent of viewers on postcard instead of `codec` (0: none).
+    #[serde(default)]
+    pub binary_percent: u8,
+    /// Taps per like request.
+    #[serde(default = "one")]
+    pub like_count: u32,
     /// Framing of every connection.
     #[serde(default)]
     pub wire: Wire,
@@ -45,6 +51,10 @@ pub struct WorkerPlan {
     pub senders: Vec<SenderPlan>,
     /// Like senders.
     pub likers: Vec<SenderPlan>,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// Viewers of one room.
@@ -129,6 +139,12 @@ pub struct SendCounts {
     pub per_room: BTreeMap<String, u64>,
     /// Sender reconnects.
     pub reconnects: u64,
+    /// Like taps sent (Σ `count` of the like requests; likes only).
+    #[serde(default)]
+    pub taps_sent: u64,
+    /// Like taps acked.
+    #[serde(default)]
+    pub taps_acked: u64,
 }
 
 /// Counts of one room's viewers in a worker.
@@ -161,6 +177,12 @@ pub struct WorkerReport {
     pub latency_hist: String,
     /// Disconnect → joined again (µs, V2 base64).
     pub rejoin_hist: String,
+    /// Comment request sent → its `ack` received (µs, V2 base64).
+    #[serde(default)]
+    pub comment_ack_hist: String,
+    /// Like request sent → its `ack` received (µs, V2 base64).
+    #[serde(default)]
+    pub like_ack_hist: String,
     /// Reconnects that joined again.
     pub reconnects: u64,
     /// Of those, resumes answered `recovered: true`.

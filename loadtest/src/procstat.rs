@@ -88,6 +88,9 @@ pub struct ProcWatch {
     pub cpu_pct: f64,
     /// CPU used over the traffic window (marked by the coordinator), percent of one core.
     pub cpu_pct_traffic: Option<f64>,
+    /// RSS when the traffic window ended (KiB), before the viewers leave.
+    #[serde(default)]
+    pub rss_traffic_end_kib: Option<u64>,
     /// CPU percent of one core per sampled second.
     pub cpu_series: Vec<f64>,
     /// Whether the process was gone at the last sample.
@@ -121,6 +124,7 @@ impl ProcWatch {
 
     /// Marks the end of the traffic window.
     pub fn mark_end(&mut self) {
+        self.rss_traffic_end_kib = rss_kib(self.pid);
         if let (Some((t0, p0)), Some(t)) = (self.window_start, cpu_ticks(self.pid)) {
             let secs = t0.elapsed().as_secs_f64();
             if secs > 0.0 {

@@ -31,8 +31,17 @@ pub struct Report {
     pub high_lane: HighLane,
     /// Comments sent, acked and received.
     pub low_lane: LowLane,
-    /// Likes sent and acked.
+    /// Likes sent and acked (requests; `taps_*` count the taps they carried).
     pub likes: SendCounts,
+    /// Like request → its `ack`.
+    #[serde(default)]
+    pub like_ack_latency: Percentiles,
+    /// Growth of the gateways' resident memory (Σ RSS at the end of the
+    /// traffic window − first sample, the first taken before any viewer
+    /// connected) per joined viewer, KiB; only for scenarios without senders
+    /// and likers.
+    #[serde(default)]
+    pub gateway_rss_per_viewer_kib: Option<f64>,
     /// Reconnects and resumes.
     pub reconnects: Reconnects,
     /// Receive throughput over the traffic window.
@@ -89,6 +98,12 @@ pub struct HighLane {
 pub struct LowLane {
     /// Sender counts.
     pub comments: SendCounts,
+    /// Comments sent that got neither an `ack` nor an `error`.
+    #[serde(default)]
+    pub unanswered: u64,
+    /// Comment request → its `ack` (the sender's view of the append path).
+    #[serde(default)]
+    pub ack_latency: Percentiles,
     /// Marked comments received by viewers.
     pub received: u64,
     /// Σ over rooms of comments sent to the room × its viewers.
@@ -157,6 +172,8 @@ pub struct Slo {
     pub max_p99_ms: Option<f64>,
     /// High-lane loss ceiling (fraction).
     pub max_loss: Option<f64>,
+    /// Every comment sent must be acked (no refusal, no missing reply).
+    pub all_acked: bool,
 }
 
 impl Report {
@@ -165,6 +182,7 @@ impl Report {
         let s = &c.scenario;
         let mut conn = Connections::default();
         let (mut latency, mut connect, mut rejoin) = (new_hist(), new_hist(), new_hist());
+        let (mut comment_acks, mut like_acks) = (new_hist(), new_hist());
         let mut high = HighLane {
             probes: c.probes,
             ..HighLane::default()
@@ -188,6 +206,13 @@ impl Report {
             hist::merge_encoded(&mut latency, [w.latency_hist.as_str()])?;
             hist::merge_encoded(&mut connect, [w.connect_hist.as_str()])?;
             hist::merge_encoded(&mut rejoin, [w.rejoin_hist.as_str()])?;
+            // Workers of older builds do not send the ack histograms.
+            if !w.comment_ack_hist.is_empty() {
+                hist::merge_encoded(&mut comment_acks, [w.comment_ack_hist.as_str()])?;
+            }
+            if !w.like_ack_hist.is_empty() {
+                hist::merge_encoded(&mut like_acks, [w.like_ack_hist.as_str()])?;
+            }
             high.batches += w.high_batches;
             high.gaps += w.high_gaps;
             high.missing_offsets += w.high_missing;
@@ -229,6 +254,25 @@ impl Report {
             .map(|(room, viewers)| low.comments.per_room.get(room).copied().unwrap_or(0) * viewers)
             .sum();
         low.delivery_ratio = ratio(low.received, low.expected);
+        low.ack_latency = Percentiles::of(&comment_acks);
+        let answered = low.comments.acked + low.comments.refused.values().sum::<u64>();
+        low.unanswered = low.comments.sent.saturating_sub(answered);
+        let gateways: Vec<&ProcWatch> = c.procs.iter().filter(|p| p.role == "gateway").collect();
+        // Senders and likers hold connections too but are not counted in
+        // `connected`: the figure is only given without them.
+        let only_viewers = s.sender_count() == 0 && s.liker_count() == 0;
+        let gateway_rss_per_viewer_kib =
+            (only_viewers && !gateways.is_empty() && conn.connected > 0).then(|| {
+                let growth: u64 = gateways
+                    .iter()
+                    .map(|p| {
+                        p.rss_traffic_end_kib
+                            .unwrap_or(p.rss_peak_kib)
+                            .saturating_sub(p.rss_first_kib)
+                    })
+                    .sum();
+                growth as f64 / conn.connected as f64
+            });
         high.loss = ratio(high.gaps, high.batches + high.gaps);
         conn.connect_time = Percentiles::of(&connect);
         rec.time_to_rejoin = Percentiles::of(&rejoin);
@@ -269,6 +313,15 @@ impl Report {
                 high.loss, high.gaps, high.missing_offsets
             ));
         }
+        if slo.all_acked {
+            let lo = &low.comments;
+            if lo.acked < lo.sent {
+                violations.push(format!(
+                    "every comment acked: {} of {} (refused {:?}, {} unanswered)",
+                    lo.acked, lo.sent, lo.refused, low.unanswered
+                ));
+            }
+        }
         if c.missing_workers > 0 {
             violations.push(format!("{} worker(s) did not report", c.missing_workers));
         }
@@ -282,6 +335,8 @@ impl Report {
             high_lane: high,
             low_lane: low,
             likes,
+            like_ack_latency: Percentiles::of(&like_acks),
+            gateway_rss_per_viewer_kib,
             reconnects: rec,
             throughput: thr,
             processes: c.procs,
@@ -338,11 +393,28 @@ impl Report {
             lo.expected,
             lo.delivery_ratio
         );
-        if self.likes.sent > 0 {
+        if lo.comments.sent > 0 {
+            let a = &lo.ack_latency;
             let _ = writeln!(
                 o,
-                "likes: {} sent, {} acked, refused {:?}",
-                self.likes.sent, self.likes.acked, self.likes.refused
+                "comment ack latency: p50 {:.1} p90 {:.1} p99 {:.1} p99.9 {:.1} max {:.1} ms (n={}); {} unanswered",
+                a.p50_ms, a.p90_ms, a.p99_ms, a.p999_ms, a.max_ms, a.count, lo.unanswered
+            );
+        }
+        if self.likes.sent > 0 {
+            let li = &self.likes;
+            let a = &self.like_ack_latency;
+            let _ = writeln!(
+                o,
+                "likes: {} requests sent, {} acked, refused {:?}; {} taps sent, {} acked; ack p50 {:.1} p99 {:.1} max {:.1} ms",
+                li.sent,
+                li.acked,
+                li.refused,
+                li.taps_sent,
+                li.taps_acked,
+                a.p50_ms,
+                a.p99_ms,
+                a.max_ms
             );
         }
         let r = &self.reconnects;
@@ -380,6 +452,12 @@ impl Report {
                 p.cpu_pct_traffic
                     .map_or("-".to_string(), |c| format!("{c:.0}%")),
                 if p.exited { " (exited)" } else { "" }
+            );
+        }
+        if let Some(r) = self.gateway_rss_per_viewer_kib {
+            let _ = writeln!(
+                o,
+                "gateway RSS growth (end of traffic − first sample) per joined viewer: {r:.2} KiB"
             );
         }
         if let Some(m) = &self.machine_cpu {

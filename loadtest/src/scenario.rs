@@ -49,12 +49,26 @@ pub struct Scenario {
     /// Like requests per second in total.
     #[serde(default)]
     pub like_rate: f64,
+    /// Taps per like request (`{"type":"like","count":N}`, 1..=100, the
+    /// protocol's `max_like_count`): like taps per second are
+    /// `like_rate` × `like_count`.
+    #[serde(default = "one_tap")]
+    pub like_count: u32,
+    /// Like connections (each its own user); 0: one per 10 like requests/s.
+    /// The gateway allows 20 requests/s per connection by default.
+    #[serde(default)]
+    pub likers: usize,
     /// Viewers per second that drop their connection and reconnect with resume.
     #[serde(default)]
     pub churn_per_s: f64,
     /// Codec of the viewers.
     #[serde(default)]
     pub codec: CodecChoice,
+    /// Percent of the viewers (every `100 / p`-th by index) that speak
+    /// postcard while the rest speak `codec` (which must then be `json`);
+    /// 0: all speak `codec`.
+    #[serde(default)]
+    pub binary_percent: u8,
     /// Framing of every connection: `gateway` (default, the gateway's own
     /// WebSocket protocol) or `socketio` (the comparison peer in
     /// `benches/peers/socketio`: the same JSON frames as Socket.IO v4 `frame`
@@ -87,6 +101,9 @@ pub struct Scenario {
     pub gateway_pids: Vec<u32>,
 }
 
+fn one_tap() -> u32 {
+    1
+}
 fn default_name() -> String {
     "scenario".into()
 }
@@ -240,6 +257,17 @@ impl Scenario {
             self.like_rate >= 0.0 && self.like_rate <= 100_000.0,
             "like_rate: 0..=100000"
         );
+        let max_taps = protocol::Limits::default().max_like_count;
+        ensure!(
+            (1..=max_taps).contains(&self.like_count),
+            "like_count: 1..={max_taps} taps per like request"
+        );
+        ensure!(self.binary_percent <= 100, "binary_percent: 0..=100");
+        ensure!(
+            self.binary_percent == 0
+                || (self.codec == CodecChoice::Json && self.wire == Wire::Gateway),
+            "binary_percent mixes postcard into JSON viewers: needs codec = \"json\" and wire = \"gateway\""
+        );
         ensure!(self.churn_per_s >= 0.0, "churn_per_s must not be negative");
         ensure!(
             (1..=19_000).contains(&self.per_worker),
@@ -283,13 +311,51 @@ impl Scenario {
         }
     }
 
-    /// Liker connections used (each at most 10 likes/s).
+    /// Liker connections used (default: each at most 10 like requests/s).
     pub fn liker_count(&self) -> usize {
         if self.like_rate <= 0.0 {
             0
+        } else if self.likers > 0 {
+            self.likers
         } else {
             (self.like_rate / 10.0).ceil().max(1.0) as usize
         }
+    }
+
+    /// Like taps per second in total.
+    pub fn like_taps_per_s(&self) -> f64 {
+        self.like_rate * f64::from(self.like_count)
+    }
+
+    /// Parses a scenario with `key=value` overrides applied first (`--set`):
+    /// `key` is a top-level key or a dotted path (`rooms.count`), `value` is
+    /// TOML (`10`, `1.5`, `"x"`, `["ws://…"]`), or else taken as a string.
+    pub fn parse_with(text: &str, overrides: &[String]) -> anyhow::Result<Scenario> {
+        let mut table: toml::Table = toml::from_str(text).context("scenario TOML")?;
+        for o in overrides {
+            let (key, value) = o
+                .split_once('=')
+                .with_context(|| format!("--set {o}: expected KEY=VALUE"))?;
+            let value: toml::Value = toml::from_str::<toml::Table>(&format!("v = {value}"))
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .unwrap_or_else(|| toml::Value::String(value.to_string()));
+            let mut path: Vec<&str> = key.trim().split('.').collect();
+            let last = path.pop().filter(|k| !k.is_empty());
+            let last = last.with_context(|| format!("--set {o}: empty key"))?;
+            let mut at = &mut table;
+            for part in path {
+                at = at
+                    .entry(part)
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+                    .as_table_mut()
+                    .with_context(|| format!("--set {o}: {part} is not a table"))?;
+            }
+            at.insert(last.to_string(), value);
+        }
+        let s: Scenario = table.try_into().context("scenario")?;
+        s.validate()?;
+        Ok(s)
     }
 
     /// Admin API base URL.
@@ -471,6 +537,54 @@ mod tests {
         for b in bad {
             assert!(Scenario::parse(b).is_err(), "accepted: {b}");
         }
+    }
+
+    #[test]
+    fn like_taps_and_likers() {
+        let s = Scenario::parse(&format!(
+            "{MINIMAL}\nadmin_key = \"k\"\nlike_rate = 1000\nlike_count = 100\nlikers = 200"
+        ))
+        .unwrap();
+        assert_eq!(s.liker_count(), 200);
+        assert!((s.like_taps_per_s() - 100_000.0).abs() < 1e-9);
+        let d = Scenario::parse(&format!("{MINIMAL}\nadmin_key = \"k\"\nlike_rate = 50")).unwrap();
+        assert_eq!((d.like_count, d.liker_count()), (1, 5));
+        for bad in ["like_count = 0", "like_count = 101", "binary_percent = 101"] {
+            assert!(
+                Scenario::parse(&format!("{MINIMAL}\n{bad}")).is_err(),
+                "{bad}"
+            );
+        }
+        let mixed = Scenario::parse(&format!("{MINIMAL}\nbinary_percent = 10")).unwrap();
+        assert_eq!(mixed.binary_percent, 10);
+        let e = Scenario::parse(&format!(
+            "{MINIMAL}\nbinary_percent = 10\ncodec = \"binary\""
+        ));
+        assert!(e.is_err());
+    }
+
+    #[test]
+    fn overrides_apply_before_validation() {
+        let set = |kv: &[&str]| kv.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let s = Scenario::parse_with(
+            MINIMAL,
+            &set(&[
+                "duration_s=10",
+                "viewers = 7",
+                "rooms.count=3",
+                "rooms.prefix=hot",
+                "name=\"x y\"",
+                "targets=[\"ws://127.0.0.1:9/ws\"]",
+            ]),
+        )
+        .unwrap();
+        assert_eq!((s.duration_s, s.viewers, s.rooms.count), (10, 7, 3));
+        assert_eq!((s.rooms.prefix.as_str(), s.name.as_str()), ("hot", "x y"));
+        assert_eq!(s.targets, vec!["ws://127.0.0.1:9/ws".to_string()]);
+        assert!(Scenario::parse_with(MINIMAL, &set(&["duration_s=0"])).is_err());
+        assert!(Scenario::parse_with(MINIMAL, &set(&["bogus=1"])).is_err());
+        assert!(Scenario::parse_with(MINIMAL, &set(&["novalue"])).is_err());
+        assert!(Scenario::parse_with(MINIMAL, &set(&["viewers.x=1"])).is_err());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Signed-in connections that post marked comments or likes at a fixed
-//! rate during the traffic phase, counting acks and refusals.
+//! rate during the traffic phase, counting acks, refusals and the time from
+//! each request to its `ack`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -10,6 +11,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use protocol::{ClientFrame, Codec, Like, PostComment, Request, RequestId, ServerFrame};
 use tokio::time::{Instant, MissedTickBehavior};
+use tokio_tungstenite::tungstenite::Message;
 
 use crate::conn::{self, Dial};
 use crate::plan::{SendCounts, SenderPlan};
@@ -20,8 +22,74 @@ use crate::worker::Ctx;
 pub enum Kind {
     /// Marked comments.
     Comment,
-    /// Single likes.
+    /// Likes of `like_count` taps each.
     Like,
+}
+
+/// Requests of one connection waiting for their reply, and what replies do
+/// to the counts.
+struct Pending<'a> {
+    ctx: &'a Ctx,
+    kind: Kind,
+    shard: usize,
+    taps: u64,
+    sent: HashMap<u64, Instant>,
+}
+
+impl Pending<'_> {
+    /// Takes one received message: acks and refusals of our requests are
+    /// counted (and timed), room frames are skipped without decoding them.
+    async fn on_message(&mut self, counts: &mut SendCounts, ws: &mut conn::Ws, m: &Message) {
+        if is_room_frame(m) {
+            return;
+        }
+        let reply = self.ctx.plan.wire.decode(Codec::Json, ws, m).await;
+        match reply {
+            Some(ServerFrame::Ack(a)) => {
+                counts.acked += 1;
+                if self.kind == Kind::Comment {
+                    self.ctx.acked.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    counts.taps_acked += self.taps;
+                }
+                self.answered(a.id.as_ref(), true);
+            }
+            Some(ServerFrame::Error(e)) => {
+                *counts.refused.entry(code_name(e.code)).or_default() += 1;
+                self.answered(e.id.as_ref(), false);
+            }
+            _ => {}
+        }
+    }
+
+    fn answered(&mut self, id: Option<&RequestId>, acked: bool) {
+        let Some(at) = id
+            .and_then(|id| id.0.parse::<u64>().ok())
+            .and_then(|n| self.sent.remove(&n))
+        else {
+            return;
+        };
+        if !acked {
+            return;
+        }
+        let hists = match self.kind {
+            Kind::Comment => &self.ctx.comment_acks,
+            Kind::Like => &self.ctx.like_acks,
+        };
+        if let Ok(mut h) = hists[self.shard % hists.len()].lock() {
+            h.saturating_record((at.elapsed().as_micros() as u64).max(1));
+        }
+    }
+}
+
+/// Whether a message is a room frame (`events`), which a sender ignores:
+/// JSON frames start with their `type`, so the head tells (it still holds
+/// for a Socket.IO-wrapped frame). Decoding every batch of a hot room in
+/// thousands of senders would cost the load client more than the gateway.
+fn is_room_frame(m: &Message) -> bool {
+    let Message::Text(t) = m else { return false };
+    let head = &t.as_bytes()[..t.len().min(48)];
+    head.windows(15).any(|w| w == b"\"type\":\"events\"")
 }
 
 /// Runs one sender from the traffic start to the traffic end; `k` spreads
@@ -39,6 +107,14 @@ pub async fn run(ctx: Arc<Ctx>, k: usize, plan: SenderPlan, kind: Kind) -> SendC
         0,
         2 + (k % usize::from(ctx.plan.source_ips.max(1))) as u8,
     );
+    let taps = ctx.plan.like_count.max(1);
+    let mut pending = Pending {
+        ctx: &ctx,
+        kind,
+        shard: k,
+        taps: u64::from(taps),
+        sent: HashMap::new(),
+    };
     let (start, end) = (ctx.traffic_start(), ctx.traffic_end());
     let period = Duration::from_secs_f64(1.0 / plan.rate.max(0.001));
     let phase = period.mul_f64((k as f64 * 0.618_034) % 1.0);
@@ -53,7 +129,12 @@ pub async fn run(ctx: Arc<Ctx>, k: usize, plan: SenderPlan, kind: Kind) -> SendC
             token: Some(&plan.token),
             wire: ctx.plan.wire,
         };
-        let mut ws = match conn::connect_and_join(&dial, &plan.room, None).await {
+        // Thousands of senders share the viewers' handshake budget rather
+        // than all dialing in the same instant.
+        let permit = ctx.handshakes.acquire().await;
+        let joined = conn::connect_and_join(&dial, &plan.room, None).await;
+        drop(permit);
+        let mut ws = match joined {
             Ok((ws, _)) => ws,
             Err(e) => {
                 *counts.refused.entry(format!("connect: {e:#}")).or_default() += 1;
@@ -66,6 +147,8 @@ pub async fn run(ctx: Arc<Ctx>, k: usize, plan: SenderPlan, kind: Kind) -> SendC
             counts.reconnects += 1;
         }
         connected_once = true;
+        // Requests sent on a lost connection get no reply: not timed.
+        pending.sent.clear();
         // Back after a reconnect: keep this sender's phase, or every sender
         // that came back together would send in the same instant.
         let first = next_on_phase(start + phase, period, Instant::now());
@@ -80,31 +163,25 @@ pub async fn run(ctx: Arc<Ctx>, k: usize, plan: SenderPlan, kind: Kind) -> SendC
                     n += 1;
                     let request = match kind {
                         Kind::Comment => Request::Comment(PostComment { text: conn::marked_text(n) }),
-                        Kind::Like => Request::Like(Like { count: 1 }),
+                        Kind::Like => Request::Like(Like { count: taps }),
                     };
                     let frame = ClientFrame { id: Some(RequestId(n.to_string())), request };
                     let Ok(msg) = conn::encode(Codec::Json, &frame) else { break false };
+                    let at = Instant::now();
                     if ws.send(ctx.plan.wire.wrap(msg)).await.is_err() {
                         break true;
                     }
+                    pending.sent.insert(n, at);
                     counts.sent += 1;
-                    if kind == Kind::Comment {
-                        *counts.per_room.entry(plan.room.clone()).or_default() += 1;
+                    match kind {
+                        Kind::Comment => {
+                            *counts.per_room.entry(plan.room.clone()).or_default() += 1;
+                        }
+                        Kind::Like => counts.taps_sent += u64::from(taps),
                     }
                 }
                 msg = ws.next() => match msg {
-                    Some(Ok(m)) => match ctx.plan.wire.decode(Codec::Json, &mut ws, &m).await {
-                        Some(ServerFrame::Ack(_)) => {
-                            counts.acked += 1;
-                            if kind == Kind::Comment {
-                                ctx.acked.fetch_add(1, Ordering::Relaxed);
-                            }
-                        }
-                        Some(ServerFrame::Error(e)) => {
-                            *counts.refused.entry(code_name(e.code)).or_default() += 1;
-                        }
-                        _ => {}
-                    },
+                    Some(Ok(m)) => pending.on_message(&mut counts, &mut ws, &m).await,
                     _ => break true,
                 }
             }
@@ -117,13 +194,7 @@ pub async fn run(ctx: Arc<Ctx>, k: usize, plan: SenderPlan, kind: Kind) -> SendC
                 tokio::select! {
                     _ = &mut drain => break,
                     msg = ws.next() => match msg {
-                        Some(Ok(m)) => match ctx.plan.wire.decode(Codec::Json, &mut ws, &m).await {
-                            Some(ServerFrame::Ack(_)) => counts.acked += 1,
-                            Some(ServerFrame::Error(e)) => {
-                                *counts.refused.entry(code_name(e.code)).or_default() += 1;
-                            }
-                            _ => {}
-                        },
+                        Some(Ok(m)) => pending.on_message(&mut counts, &mut ws, &m).await,
                         _ => break,
                     }
                 }
@@ -149,6 +220,8 @@ pub fn add_counts(a: &mut SendCounts, b: &SendCounts) {
     a.sent += b.sent;
     a.acked += b.acked;
     a.reconnects += b.reconnects;
+    a.taps_sent += b.taps_sent;
+    a.taps_acked += b.taps_acked;
     merge_map(&mut a.refused, &b.refused);
     merge_map(&mut a.per_room, &b.per_room);
 }
@@ -172,6 +245,20 @@ fn next_on_phase(base: Instant, period: Duration, now: Instant) -> Instant {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn room_frames_are_told_from_replies() {
+        let events = Message::text(
+            r#"{"type":"events","room":"r","epoch":"e","lane":"low","since":1,"upto":2,"events":[]}"#,
+        );
+        assert!(is_room_frame(&events));
+        let wrapped = Message::text(r#"42["frame",{"type":"events","room":"r"}]"#);
+        assert!(is_room_frame(&wrapped));
+        let ack = Message::text(r#"{"type":"ack","id":"7","event":null,"status":null}"#);
+        assert!(!is_room_frame(&ack));
+        assert!(!is_room_frame(&Message::text("2")));
+        assert!(!is_room_frame(&Message::Binary(vec![1, 2, 3].into())));
+    }
 
     #[test]
     fn a_reconnected_sender_keeps_its_phase() {

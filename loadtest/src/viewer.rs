@@ -83,7 +83,11 @@ pub async fn run(
         0,
         2 + (g % usize::from(plan.source_ips.max(1))) as u8,
     );
-    let codec = plan.codec.codec();
+    let codec = if g % 100 < usize::from(plan.binary_percent) {
+        Codec::Binary
+    } else {
+        plan.codec.codec()
+    };
     let sampled = g.is_multiple_of(16);
     let mut rng = Rng((g as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let mut lost_at: Option<Instant> = None;

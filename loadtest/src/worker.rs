@@ -23,6 +23,9 @@ pub const DRAIN_S: f64 = 1.5;
 /// Latency histograms per worker.
 const LATENCY_SHARDS: usize = 32;
 
+/// Ack latency histograms per worker and kind (comments, likes).
+const ACK_SHARDS: usize = 8;
+
 /// State shared by a worker's tasks.
 pub struct Ctx {
     /// The plan.
@@ -54,6 +57,10 @@ pub struct Ctx {
     /// Comment latency, sharded by viewer to keep lock contention low (a
     /// histogram per viewer would cost ~180 KiB each).
     pub latency: Vec<std::sync::Mutex<hist::Hist>>,
+    /// Comment request → `ack` time, sharded by sender.
+    pub comment_acks: Vec<std::sync::Mutex<hist::Hist>>,
+    /// Like request → `ack` time, sharded by liker.
+    pub like_acks: Vec<std::sync::Mutex<hist::Hist>>,
 }
 
 impl Ctx {
@@ -136,9 +143,9 @@ pub async fn run(plan: WorkerPlan) -> anyhow::Result<()> {
         comments: AtomicU64::new(0),
         reconnects: AtomicU64::new(0),
         acked: AtomicU64::new(0),
-        latency: (0..LATENCY_SHARDS)
-            .map(|_| std::sync::Mutex::new(new_hist()))
-            .collect(),
+        latency: shards(LATENCY_SHARDS),
+        comment_acks: shards(ACK_SHARDS),
+        like_acks: shards(ACK_SHARDS),
     });
     tokio::time::sleep_until(ctx.start).await;
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -229,6 +236,8 @@ pub async fn run(plan: WorkerPlan) -> anyhow::Result<()> {
             latency.add(&*h).context("merge latency")?;
         }
     }
+    report.comment_ack_hist = hist::encode(&merge_shards(&ctx.comment_acks)?)?;
+    report.like_ack_hist = hist::encode(&merge_shards(&ctx.like_acks)?)?;
     let mut series = series_task.await.context("series task")?;
     for s in &mut series {
         if let Some(h) = per_second.get(&s.t) {
@@ -243,6 +252,20 @@ pub async fn run(plan: WorkerPlan) -> anyhow::Result<()> {
     report.bytes = ctx.bytes.load(Ordering::Relaxed);
     emit(&WorkerLine::Report(Box::new(report)));
     Ok(())
+}
+
+fn shards(n: usize) -> Vec<std::sync::Mutex<hist::Hist>> {
+    (0..n).map(|_| std::sync::Mutex::new(new_hist())).collect()
+}
+
+fn merge_shards(shards: &[std::sync::Mutex<hist::Hist>]) -> anyhow::Result<hist::Hist> {
+    let mut all = new_hist();
+    for shard in shards {
+        if let Ok(h) = shard.lock() {
+            all.add(&*h).context("merge histograms")?;
+        }
+    }
+    Ok(all)
 }
 
 fn fold_viewer(r: &mut WorkerReport, st: &ViewerStats, room: &str) {

@@ -42,6 +42,8 @@ viewers = 150
 ramp_per_s = 1000
 duration_s = 3
 comment_rate = 20
+like_rate = 10
+like_count = 5
 high_probe_per_s = 5
 per_worker = 100
 [rooms]
@@ -53,9 +55,19 @@ count = 2
     .unwrap();
     let out = dir.join("out");
     let bin = env!("CARGO_BIN_EXE_loadtest");
+    let hook = |name: &str| format!("echo $LOADTEST_WINDOW > '{}'", dir.join(name).display());
+    let (on_start, on_end) = (hook("window-start"), hook("window-end"));
     let child = tokio::task::spawn_blocking(move || {
         Command::new(bin)
-            .args(["run", "--no-progress", "--max-loss", "0", "--out"])
+            .args([
+                "run",
+                "--no-progress",
+                "--max-loss",
+                "0",
+                "--require-all-acked",
+            ])
+            .args(["--on-window-start", &on_start, "--on-window-end", &on_end])
+            .args(["--set", "duration_s=3", "--out"])
             .arg(&out)
             .arg(&scenario)
             .output()
@@ -76,10 +88,13 @@ count = 2
         serde_json::from_slice(&std::fs::read(dir.join("out/report.json")).unwrap()).unwrap();
     assert!(dir.join("out/report.md").exists());
     assert!(dir.join("out/chart.svg").exists());
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_default();
+    assert_eq!(read("window-start").trim(), "start");
+    assert_eq!(read("window-end").trim(), "end");
     running.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 
-    // Two worker processes (per_worker = 100 for 150 viewers + 20 senders).
+    // Two worker processes (per_worker = 100 for 150 viewers + 20 senders + 1 liker).
     assert_eq!(report["workers"], 2);
     assert_eq!(report["connections"]["planned"], 150);
     assert_eq!(report["connections"]["connected"], 150);
@@ -90,6 +105,16 @@ count = 2
         report["low_lane"]["comments"]["acked"].as_u64().unwrap(),
         sent
     );
+    assert_eq!(report["low_lane"]["unanswered"], 0);
+    assert_eq!(report["low_lane"]["ack_latency"]["count"], sent);
+    // Likes of 5 taps each: every request acked, taps counted.
+    let likes = &report["likes"];
+    let acked = likes["acked"].as_u64().unwrap();
+    assert!(acked >= 20, "only {acked} likes acked");
+    assert_eq!(likes["sent"].as_u64().unwrap(), acked);
+    assert_eq!(likes["taps_sent"].as_u64().unwrap(), 5 * acked);
+    assert_eq!(likes["taps_acked"].as_u64().unwrap(), 5 * acked);
+    assert_eq!(report["like_ack_latency"]["count"].as_u64().unwrap(), acked);
     // No cap in these settings: every viewer gets every comment.
     let ratio = report["low_lane"]["delivery_ratio"].as_f64().unwrap();
     assert!(ratio > 0.99, "delivery ratio {ratio}");
