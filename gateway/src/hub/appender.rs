@@ -72,9 +72,14 @@ impl Appender {
 }
 
 async fn run(room: String, tick: Duration, mut rx: mpsc::Receiver<Job>, backend: Backend) {
-    let mut interval = tokio::time::interval(tick);
-    // After a quiet spell the first comment commits at once; under load the
-    // batches follow the tick.
+    // Commit a tenth of a tick before the hubs tick (they tick on multiples
+    // of the tick in unix time), so a batch is on every node in time for the
+    // next frame: a comment waits for its batch and its frame about as long
+    // together as it waited for the frame alone without batching. After a quiet spell the first comment commits at once;
+    // under load the batches follow the tick.
+    let ms = tick.as_millis() as u64;
+    let mut interval =
+        tokio::time::interval_at(crate::clock::aligned_start(ms, (ms / 10).max(2)), tick);
     interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut skip_tick = false;
     loop {

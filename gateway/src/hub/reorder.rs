@@ -15,6 +15,9 @@ pub struct Reorder {
     held: BTreeMap<u64, RoomEvent>,
     gap_since: Option<Instant>,
     hold: Duration,
+    /// The log head as last read, and when: offsets up to it exist even if
+    /// no later event has arrived to show the gap.
+    expected: Option<(u64, Instant)>,
 }
 
 impl Reorder {
@@ -25,6 +28,17 @@ impl Reorder {
             held: BTreeMap::new(),
             gap_since: None,
             hold,
+            expected: None,
+        }
+    }
+
+    /// Notes that the log holds every offset up to `head` (read at `now`).
+    /// Offsets below it that have not arrived by `now + hold` become an
+    /// overdue gap: a batch committed just before the read is usually still
+    /// on the bus, so the hub does not fetch it at once.
+    pub fn expect_upto(&mut self, head: u64, now: Instant) {
+        if head >= self.next && self.expected.is_none_or(|(h, _)| h < head) {
+            self.expected = Some((head, self.expected.map_or(now, |(_, at)| at)));
         }
     }
 
@@ -57,6 +71,9 @@ impl Reorder {
             out.push(entry.remove());
             self.next += 1;
         }
+        if self.expected.is_some_and(|(h, _)| h < self.next) {
+            self.expected = None;
+        }
         self.gap_since = if self.held.is_empty() {
             None
         } else {
@@ -66,9 +83,17 @@ impl Reorder {
 
     /// The missing offsets `[next, first held)` when the gap outlived the hold.
     pub fn overdue_gap(&self, now: Instant) -> Option<(u64, u64)> {
-        let since = self.gap_since?;
-        let first = self.first_held()?;
-        (now.duration_since(since) >= self.hold && first > self.next).then_some((self.next, first))
+        let held = self.gap_since.zip(self.first_held());
+        if let Some((since, first)) = held
+            && now.duration_since(since) >= self.hold
+            && first > self.next
+        {
+            return Some((self.next, first));
+        }
+        // Nothing held, but the log head said more exists.
+        let (head, since) = self.expected?;
+        let upto = held.map_or(head + 1, |(_, first)| first.min(head + 1));
+        (now.duration_since(since) >= self.hold && upto > self.next).then_some((self.next, upto))
     }
 
     /// Gives up on offsets below `offset` (the log no longer holds them).
@@ -76,6 +101,9 @@ impl Reorder {
         if offset > self.next {
             self.next = offset;
             self.gap_since = None;
+        }
+        if self.expected.is_some_and(|(h, _)| h < self.next) {
+            self.expected = None;
         }
     }
 }
@@ -112,6 +140,29 @@ mod tests {
         r.push(ev(2), now);
         r.take_ready(&mut out);
         assert_eq!(offsets(&out), [1, 2], "duplicates are ignored");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_head_read_makes_missing_offsets_overdue_only_after_the_hold() {
+        let mut r = Reorder::new(1, Duration::from_millis(100));
+        let now = Instant::now();
+        r.expect_upto(3, now);
+        assert_eq!(r.overdue_gap(now), None);
+        // 1 arrives meanwhile (it was on the bus); 2 and 3 never do.
+        r.push(ev(1), now);
+        let mut out = vec![];
+        r.take_ready(&mut out);
+        assert_eq!(offsets(&out), [1]);
+        assert_eq!(r.overdue_gap(now + Duration::from_millis(99)), None);
+        assert_eq!(
+            r.overdue_gap(now + Duration::from_millis(100)),
+            Some((2, 4))
+        );
+        // Once they arrive nothing is expected any more.
+        r.push(ev(2), now);
+        r.push(ev(3), now);
+        r.take_ready(&mut out);
+        assert_eq!(r.overdue_gap(now + Duration::from_secs(5)), None);
     }
 
     #[tokio::test(start_paused = true)]
