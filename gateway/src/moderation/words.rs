@@ -125,11 +125,30 @@ impl WordFilters {
                 .clone()
         });
         let c = cached.as_deref().unwrap_or(&self.global);
+        let at = c.checked_ms.load(Ordering::Acquire);
         if !c.due(self.recheck_ms) {
             return Ok(c.handle.load());
         }
         let checked = elapsed_ms();
-        let stored = store.word_version(room).await.map_err(|e| e.rejection())?;
+        // One comparison at a time: under load many comments arrive while a
+        // read is in flight, and they use the dictionary held (once one has
+        // been built; before that everyone waits for the first build).
+        let loaded = c.version.load(Ordering::Acquire) != u64::MAX;
+        let claimed = c
+            .checked_ms
+            .compare_exchange(at, checked, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok();
+        if loaded && !claimed {
+            return Ok(c.handle.load());
+        }
+        let stored = match store.word_version(room).await {
+            Ok(v) => v,
+            Err(e) => {
+                // Let the next comment try again.
+                c.checked_ms.store(0, Ordering::Release);
+                return Err(e.rejection());
+            }
+        };
         if c.version.load(Ordering::Acquire) != stored {
             let _one = c.reload.lock().await;
             if c.version.load(Ordering::Acquire) != stored {
