@@ -9,6 +9,7 @@ pub mod bus;
 pub mod clock;
 pub mod config;
 pub mod hub;
+pub mod lotteries;
 pub mod metrics;
 pub mod moderation;
 pub mod room;
@@ -107,7 +108,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
     let admin_key = settings.admin_key.clone();
     let lottery_key =
-        service::Lotteries::parse_key(&settings.lottery_key).map_err(anyhow::Error::msg)?;
+        lotteries::Lotteries::parse_key(&settings.lottery_key).map_err(anyhow::Error::msg)?;
     let node = Node::new(settings, stores, bus, keys, metrics, lottery_key);
     // Targeted events for this node's users arrive on its own channel.
     node.bus

@@ -1,6 +1,7 @@
 //! The admin API under `/api`, behind a bearer key: rooms (create, list,
 //! read, patch, lifecycle actions), per-room stats, and token minting for
-//! development. Errors are `{"code", "message"}` with the same stable codes
+//! development; the slices' routes (`moderation::http`, `lotteries::http`)
+//! are merged in here, behind the same key. Errors are `{"code", "message"}` with the same stable codes
 //! as WebSocket rejections.
 
 use axum::extract::{Path, Request, State};
@@ -25,7 +26,7 @@ pub(super) fn routes(state: AppState) -> Router<AppState> {
         .route("/rooms/{id}/stats", get(stats))
         .route("/tokens", post(mint_token))
         .merge(crate::moderation::http::routes())
-        .merge(super::lottery::routes())
+        .merge(crate::lotteries::http::routes())
         .layer(middleware::from_fn_with_state(state, require_key))
 }
 

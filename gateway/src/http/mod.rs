@@ -4,7 +4,6 @@
 //! and the lottery public key at `/lottery/key`.
 
 mod admin;
-mod lottery;
 mod ws;
 
 pub(crate) use admin::{ApiResult, bad_body, json_body};
@@ -35,7 +34,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
-        .route("/lottery/key", get(lottery::public_key))
+        .route("/lottery/key", get(crate::lotteries::http::public_key))
         .nest("/api", admin::routes(state.clone()))
         .with_state(state)
 }

@@ -1,13 +1,14 @@
-//! The node: everything a request needs (settings, store, bus, hubs, keys,
-//! metrics, lottery key), and the steps of the single request path that come after the
-//! session: authorize → rate limit → moderation → store → bus.
+//! The node: everything a request needs (settings, one handle per store
+//! trait, bus, hubs, keys, metrics, the slices' node state), and the core
+//! steps of the single request path that come after the session: publish
+//! (store append → bus), room record changes (`record.rs`), lifecycle
+//! transitions and the room's next timer (`live.rs`), targeted events
+//! (`users.rs`). The slices (`moderation`, `lotteries`) add their actions
+//! over the node in their own folders.
 
 mod live;
-pub mod lottery;
 mod record;
 mod users;
-
-pub use lottery::Lotteries;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,6 +21,7 @@ use crate::bus::{Bus, BusMessage};
 use crate::clock::now_ms;
 use crate::config::Settings;
 use crate::hub::HubRegistry;
+use crate::lotteries::{Lotteries, LotteryStore};
 use crate::metrics::Metrics;
 use crate::moderation::{ConnLimits, ModerationStore, WordFilters};
 use crate::room::Timing;
@@ -33,14 +35,17 @@ pub struct Stores {
     pub core: Arc<dyn Store>,
     /// The moderation slice's state.
     pub moderation: Arc<dyn ModerationStore>,
+    /// The lottery slice's state.
+    pub lottery: Arc<dyn LotteryStore>,
 }
 
 impl Stores {
     /// Every handle on one store.
-    pub fn of<S: Store + ModerationStore>(store: Arc<S>) -> Stores {
+    pub fn of<S: Store + ModerationStore + LotteryStore>(store: Arc<S>) -> Stores {
         Stores {
             core: store.clone(),
-            moderation: store,
+            moderation: store.clone(),
+            lottery: store,
         }
     }
 }
@@ -56,6 +61,8 @@ pub struct Node {
     /// Mutes, deleted comments, word lists, slow mode, audit logs (the
     /// same store as `store`).
     pub moderation_store: Arc<dyn ModerationStore>,
+    /// Lottery documents and participant sets (the same store as `store`).
+    pub lottery_store: Arc<dyn LotteryStore>,
     /// Pub/sub between nodes.
     pub bus: Arc<dyn Bus>,
     /// Local room hubs.
@@ -106,6 +113,7 @@ impl Node {
             settings,
             store: stores.core,
             moderation_store: stores.moderation,
+            lottery_store: stores.lottery,
             bus,
             hubs,
             keys,

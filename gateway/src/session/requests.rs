@@ -16,6 +16,7 @@ use crate::auth::{Action, authorize};
 use crate::clock::now_ms;
 use crate::hub::Member;
 use crate::hub::recent::newest_comments;
+use crate::lotteries;
 use crate::moderation::limits::slow_mode_rejection;
 use crate::moderation::{self, Actor, check_comment, check_like, slow_mode_ms};
 use crate::room::{Room, Transition};
@@ -119,13 +120,11 @@ impl Session {
             }
             Request::LotteryCreate(terms) => {
                 let (room, _) = self.authorized(Action::Lottery)?;
-                let event = self.node.create_lottery(&room.id, terms).await?;
-                Ok(ack(id, Some(event)))
+                lotteries::ws::create(&self.node, &room, id, terms).await
             }
             Request::LotteryStart(s) => {
                 let (room, _) = self.authorized(Action::Lottery)?;
-                let event = self.node.start_lottery(&room.id, &s.lottery).await?;
-                Ok(ack(id, Some(event)))
+                lotteries::ws::start(&self.node, &room, id, s).await
             }
             r @ (Request::DeleteComment(_)
             | Request::Mute(_)

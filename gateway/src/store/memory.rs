@@ -1,7 +1,7 @@
 //! In-process `Store` for the embedded single node: one mutex per room, the
 //! event log as a ring buffer. The slices' tables live beside the rooms
-//! (`moderation::memory`, ...); what of theirs must change under a room's
-//! mutex (mutes, deleted offsets) lives in the room's data.
+//! (`moderation::memory`, `lotteries::memory`); what of theirs must change
+//! under a room's mutex (mutes, deleted offsets) lives in the room's data.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -14,6 +14,7 @@ use super::{
     Appended, LogPosition, PendingComment, Presence, Replay, RoomUpdate, Snapshot, Store,
     StoreError,
 };
+use crate::lotteries::memory::MemoryLotteries;
 use crate::moderation::MuteEntry;
 use crate::moderation::memory::MemoryModeration;
 use crate::room::Room;
@@ -25,10 +26,8 @@ pub struct MemoryStore {
     leases: Mutex<HashMap<String, Lease>>,
     /// Word lists, slow-mode claims and audit logs.
     moderation: MemoryModeration,
-    /// Lottery documents: (room, lottery, what) → JSON.
-    lottery_docs: DashMap<(String, String, String), String>,
-    /// Lottery participant sets: (room, lottery) → users.
-    participants: DashMap<(String, String), HashSet<String>>,
+    /// Lottery documents and participant sets.
+    lotteries: MemoryLotteries,
     /// The user directory: user → nodes with a session of theirs.
     user_nodes: DashMap<String, HashSet<String>>,
     /// Node → alive until, unix ms.
@@ -70,8 +69,7 @@ impl MemoryStore {
             deadlines: DashMap::new(),
             leases: Mutex::new(HashMap::new()),
             moderation: MemoryModeration::default(),
-            lottery_docs: DashMap::new(),
-            participants: DashMap::new(),
+            lotteries: MemoryLotteries::default(),
             user_nodes: DashMap::new(),
             nodes_alive: DashMap::new(),
             log_capacity: log_capacity.max(1),
@@ -106,6 +104,11 @@ impl MemoryStore {
     /// The moderation slice's tables.
     pub(crate) fn moderation(&self) -> &MemoryModeration {
         &self.moderation
+    }
+
+    /// The lottery slice's tables.
+    pub(crate) fn lotteries(&self) -> &MemoryLotteries {
+        &self.lotteries
     }
 }
 
@@ -438,51 +441,6 @@ impl Store for MemoryStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
-    }
-
-    async fn put_lottery_doc(
-        &self,
-        room: &str,
-        lottery: &str,
-        what: &str,
-        json: &str,
-    ) -> Result<(), StoreError> {
-        let key = (room.to_string(), lottery.to_string(), what.to_string());
-        self.lottery_docs.insert(key, json.to_string());
-        Ok(())
-    }
-
-    async fn lottery_doc(
-        &self,
-        room: &str,
-        lottery: &str,
-        what: &str,
-    ) -> Result<Option<String>, StoreError> {
-        let key = (room.to_string(), lottery.to_string(), what.to_string());
-        Ok(self.lottery_docs.get(&key).map(|v| v.value().clone()))
-    }
-
-    async fn add_participants(
-        &self,
-        room: &str,
-        lottery: &str,
-        users: &[String],
-    ) -> Result<(), StoreError> {
-        let mut set = self
-            .participants
-            .entry((room.to_string(), lottery.to_string()))
-            .or_default();
-        set.extend(users.iter().cloned());
-        Ok(())
-    }
-
-    async fn participants(&self, room: &str, lottery: &str) -> Result<Vec<String>, StoreError> {
-        let key = (room.to_string(), lottery.to_string());
-        Ok(self
-            .participants
-            .get(&key)
-            .map(|s| s.iter().cloned().collect())
-            .unwrap_or_default())
     }
 }
 

@@ -189,32 +189,6 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<u64>, StoreError>;
     /// Whether the backend answers (readiness).
     async fn ping(&self) -> Result<(), StoreError>;
-
-    /// Writes a document of a lottery (`what`: `terms`, `announcement`,
-    /// `record`), JSON, replacing an earlier one.
-    async fn put_lottery_doc(
-        &self,
-        room: &str,
-        lottery: &str,
-        what: &str,
-        json: &str,
-    ) -> Result<(), StoreError>;
-    /// Reads a document of a lottery.
-    async fn lottery_doc(
-        &self,
-        room: &str,
-        lottery: &str,
-        what: &str,
-    ) -> Result<Option<String>, StoreError>;
-    /// Adds users to a lottery's participant set (a set: repeats count once).
-    async fn add_participants(
-        &self,
-        room: &str,
-        lottery: &str,
-        users: &[String],
-    ) -> Result<(), StoreError>;
-    /// A lottery's distinct participants, in no particular order.
-    async fn participants(&self, room: &str, lottery: &str) -> Result<Vec<String>, StoreError>;
 }
 
 /// The error of a comment appended for a muted user.
