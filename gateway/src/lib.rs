@@ -9,6 +9,7 @@ pub mod bus;
 pub mod clock;
 pub mod config;
 pub mod hub;
+pub mod lotteries;
 pub mod metrics;
 pub mod moderation;
 pub mod room;
@@ -33,8 +34,9 @@ pub use service::Node;
 use auth::TokenKeys;
 use bus::{Bus, MemoryBus, RedisBus};
 use metrics::Metrics;
+use service::Stores;
 use store::redis::RedisConn;
-use store::{MemoryStore, RedisStore, Store};
+use store::{MemoryStore, RedisStore};
 
 /// A running node.
 pub struct Running {
@@ -75,11 +77,11 @@ pub fn fill_generated(settings: &mut Settings) -> Vec<&'static str> {
 async fn backend(
     settings: &Settings,
     metrics: &Arc<Metrics>,
-) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn Bus>)> {
+) -> anyhow::Result<(Stores, Arc<dyn Bus>)> {
     let (log, recent) = (settings.log_capacity, settings.recent_comments);
     Ok(match settings.topology() {
         None => (
-            Arc::new(MemoryStore::new(log, recent)),
+            Stores::of(Arc::new(MemoryStore::new(log, recent))),
             Arc::new(MemoryBus::new()),
         ),
         Some(t) => {
@@ -88,7 +90,7 @@ async fn backend(
             let bus = RedisBus::connect(&t, prefix, metrics.clone()).await?;
             tracing::info!(topology = ?t, "Redis backend");
             (
-                Arc::new(RedisStore::new(conn, prefix, log, recent)),
+                Stores::of(Arc::new(RedisStore::new(conn, prefix, log, recent))),
                 Arc::new(bus),
             )
         }
@@ -100,14 +102,14 @@ async fn backend(
 pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
     fill_generated(&mut settings);
     let metrics = Arc::new(Metrics::new());
-    let (store, bus) = backend(&settings, &metrics).await?;
+    let (stores, bus) = backend(&settings, &metrics).await?;
     let keys = TokenKeys::new(settings.token_secret.as_bytes());
     let listener = TcpListener::bind(settings.listen).await?;
     let addr = listener.local_addr()?;
     let admin_key = settings.admin_key.clone();
     let lottery_key =
-        service::Lotteries::parse_key(&settings.lottery_key).map_err(anyhow::Error::msg)?;
-    let node = Node::new(settings, store, bus, keys, metrics, lottery_key);
+        lotteries::Lotteries::parse_key(&settings.lottery_key).map_err(anyhow::Error::msg)?;
+    let node = Node::new(settings, stores, bus, keys, metrics, lottery_key);
     // Targeted events for this node's users arrive on its own channel.
     node.bus
         .subscribe_node(&node.settings.node_id)

@@ -476,7 +476,8 @@ async fn a_hub_filling_a_gap_skips_a_deleted_comment_it_never_received() {
     let mut v = gw.connect(Some("vic")).await;
     v.join("r1").await;
     // A comment the bus never carried, deleted before the hub asks the log.
-    let store = &gw.node().store;
+    let node = gw.node();
+    let store = &node.store;
     let lost = EventKind::Comment(Comment {
         user: "ghost".into(),
         nick: "g".into(),
@@ -487,7 +488,12 @@ async fn a_hub_filling_a_gap_skips_a_deleted_comment_it_never_received() {
         .append("r1", gateway::clock::now_ms(), lost)
         .await
         .unwrap();
-    assert!(store.delete_comment("r1", ev.offset).await.unwrap());
+    assert!(
+        node.moderation_store
+            .delete_comment("r1", ev.offset)
+            .await
+            .unwrap()
+    );
     let mut w = gw.connect(Some("wendy")).await;
     w.join("r1").await;
     w.comment("after the gap").await;

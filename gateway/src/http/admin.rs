@@ -1,6 +1,7 @@
 //! The admin API under `/api`, behind a bearer key: rooms (create, list,
 //! read, patch, lifecycle actions), per-room stats, and token minting for
-//! development. Errors are `{"code", "message"}` with the same stable codes
+//! development; the slices' routes (`moderation::http`, `lotteries::http`)
+//! are merged in here, behind the same key. Errors are `{"code", "message"}` with the same stable codes
 //! as WebSocket rejections.
 
 use axum::extract::{Path, Request, State};
@@ -24,13 +25,13 @@ pub(super) fn routes(state: AppState) -> Router<AppState> {
         .route("/rooms/{id}/live", post(live_action))
         .route("/rooms/{id}/stats", get(stats))
         .route("/tokens", post(mint_token))
-        .merge(super::moderation::routes())
-        .merge(super::lottery::routes())
+        .merge(crate::moderation::http::routes())
+        .merge(crate::lotteries::http::routes())
         .layer(middleware::from_fn_with_state(state, require_key))
 }
 
 /// A rejection as an HTTP response.
-pub(super) struct ApiError(Rejection);
+pub(crate) struct ApiError(Rejection);
 
 impl From<Rejection> for ApiError {
     fn from(r: Rejection) -> Self {
@@ -59,7 +60,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-pub(super) type ApiResult = Result<Response, ApiError>;
+pub(crate) type ApiResult = Result<Response, ApiError>;
 
 async fn require_key(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let presented = req
@@ -82,11 +83,11 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-pub(super) fn json_body<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
+pub(crate) fn json_body<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
     (status, Json(value)).into_response()
 }
 
-pub(super) fn bad_body(e: impl std::fmt::Display) -> ApiError {
+pub(crate) fn bad_body(e: impl std::fmt::Display) -> ApiError {
     ApiError(Rejection::new(ErrorCode::Invalid, e.to_string()))
 }
 

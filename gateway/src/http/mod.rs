@@ -1,11 +1,12 @@
 //! The node's HTTP face on one listener: WebSocket upgrade at `/ws`, the
-//! admin API under `/api`, Prometheus text at `/metrics`, `/healthz`,
-//! `/readyz` and the lottery public key at `/lottery/key`.
+//! admin API under `/api` (the core's routes in `admin.rs`, each slice's in
+//! its own `http.rs`), Prometheus text at `/metrics`, `/healthz`, `/readyz`
+//! and the lottery public key at `/lottery/key`.
 
 mod admin;
-mod lottery;
-mod moderation;
 mod ws;
+
+pub(crate) use admin::{ApiResult, bad_body, json_body};
 
 use std::sync::Arc;
 
@@ -33,7 +34,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
-        .route("/lottery/key", get(lottery::public_key))
+        .route("/lottery/key", get(crate::lotteries::http::public_key))
         .nest("/api", admin::routes(state.clone()))
         .with_state(state)
 }

@@ -73,7 +73,7 @@ pub async fn record(
     );
     let scope = (room != GLOBAL).then_some(room);
     if let Err(e) = node
-        .store
+        .moderation_store
         .audit(scope, &entry, node.settings.audit_capacity)
         .await
     {
@@ -90,7 +90,7 @@ pub async fn page(
 ) -> Result<AuditPage, protocol::Rejection> {
     let limit = limit.clamp(1, 500);
     let (total, entries) = node
-        .store
+        .moderation_store
         .audit_log(room, offset, limit)
         .await
         .map_err(|e| e.rejection())?;

@@ -1,19 +1,31 @@
-//! Moderation: room roles (assistants, sub-anchor), deleting comments,
-//! mutes with purge, the sensitive-word filter, comment rate limits and slow
-//! mode, and the audit log. The request path reaches it through
-//! `service::check_comment` (may this comment enter the room?) and the
-//! actions below, shared by WebSocket requests and the admin API.
+//! The moderation slice: room roles (assistants, sub-anchor), deleting
+//! comments, mutes with purge, the sensitive-word filter, comment rate
+//! limits and slow mode, and the audit log. The request path reaches it
+//! through [`check_comment`] (may this comment enter the room?) and the
+//! actions below, shared by the WebSocket requests (`ws.rs`) and the admin
+//! API (`http.rs`). Its state lives behind [`ModerationStore`] (`store.rs`),
+//! implemented in process (`memory.rs`) and on Redis (`redis.rs`,
+//! `scripts.rs`).
 
 pub mod audit;
+mod check;
+pub(crate) mod http;
 pub mod limits;
+pub(crate) mod memory;
 pub mod mute;
+mod redis;
 pub mod roles;
+mod scripts;
+pub mod store;
 pub mod words;
+pub(crate) mod ws;
 
 pub use audit::AuditEntry;
+pub use check::{check_comment, check_like, check_room, slow_mode_ms};
 pub use limits::ConnLimits;
 pub use mute::MuteEntry;
 pub use roles::{Assistant, RoomModeration, WordPolicy};
+pub use store::ModerationStore;
 pub use words::WordFilters;
 
 use protocol::Role;

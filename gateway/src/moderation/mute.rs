@@ -55,7 +55,7 @@ pub async fn delete_comment(
 ) -> Result<(), Rejection> {
     authorize(actor.role, Action::DeleteComment)?;
     let found = node
-        .store
+        .moderation_store
         .delete_comment(room, offset)
         .await
         .map_err(|e| e.rejection())?;
@@ -113,12 +113,12 @@ pub async fn mute(
         by: actor.user.clone(),
         at_ms: now,
     };
-    node.store
+    node.moderation_store
         .mute(room, &entry)
         .await
         .map_err(|e| e.rejection())?;
     let offsets = node
-        .store
+        .moderation_store
         .purge_user(room, user)
         .await
         .map_err(|e| e.rejection())?;
@@ -139,7 +139,7 @@ pub async fn mute(
 pub async fn unmute(node: &Node, actor: &Actor, room: &str, user: &str) -> Result<(), Rejection> {
     authorize(actor.role, Action::Mute)?;
     let was = node
-        .store
+        .moderation_store
         .unmute(room, user)
         .await
         .map_err(|e| e.rejection())?;
@@ -156,7 +156,7 @@ pub async fn unmute(node: &Node, actor: &Actor, room: &str, user: &str) -> Resul
 /// The room's active mutes, by user id.
 pub async fn list(node: &Node, room: &str) -> Result<Vec<MuteEntry>, Rejection> {
     let mut all = node
-        .store
+        .moderation_store
         .mutes(room, now_ms())
         .await
         .map_err(|e| e.rejection())?;

@@ -17,10 +17,10 @@ use dashmap::DashMap;
 use protocol::{ErrorCode, Rejection, WordEntry};
 use wordfilter::{Dictionary, FilterHandle, Policy, Scanner, Verdict};
 
+use super::ModerationStore;
 use super::{Actor, WordPolicy, audit};
 use crate::auth::{Action, authorize};
 use crate::service::Node;
-use crate::store::Store;
 
 /// Most words per list.
 pub const MAX_WORDS: usize = 10_000;
@@ -115,7 +115,7 @@ impl WordFilters {
     /// newer version.
     async fn current(
         &self,
-        store: &dyn Store,
+        store: &dyn ModerationStore,
         room: Option<&str>,
     ) -> Result<Arc<Dictionary>, Rejection> {
         let cached = room.map(|r| {
@@ -172,7 +172,7 @@ impl WordFilters {
     /// delivers the masked text, `Err(filtered)` names the category.
     pub async fn check(
         &self,
-        store: &dyn Store,
+        store: &dyn ModerationStore,
         room: &str,
         policy: WordPolicy,
         text: &str,
@@ -236,7 +236,7 @@ pub async fn change(
     b.build()
         .map_err(|e| Rejection::new(ErrorCode::Invalid, e.to_string()))?;
     let version = node
-        .store
+        .moderation_store
         .change_words(room, add, remove, MAX_WORDS)
         .await
         .map_err(|e| e.rejection())?;
@@ -249,7 +249,11 @@ pub async fn change(
 
 /// A list as stored, sorted by word.
 pub async fn list(node: &Node, room: Option<&str>) -> Result<(u64, Vec<WordEntry>), Rejection> {
-    let (v, mut words) = node.store.words(room).await.map_err(|e| e.rejection())?;
+    let (v, mut words) = node
+        .moderation_store
+        .words(room)
+        .await
+        .map_err(|e| e.rejection())?;
     words.sort_by(|a, b| a.word.cmp(&b.word));
     Ok((v, words))
 }

@@ -4,8 +4,8 @@
 use protocol::{ErrorCode, Limits, Rejection, Role, RoomInfo, RoomStatus, Switches};
 use serde::{Deserialize, Serialize};
 
+pub use crate::lotteries::LotterySlot;
 use crate::moderation::{RoomModeration, WordPolicy};
-pub use crate::service::lottery::LotterySlot;
 
 /// A room as the store keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

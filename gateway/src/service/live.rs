@@ -1,13 +1,23 @@
 //! Lifecycle transitions through the request path, shared by anchors over
 //! WebSocket, admins over HTTP and the node's timers: apply atomically in
-//! the store, then publish the status event.
+//! the store, then publish the status event. Also the room's next timer
+//! (its lifecycle deadline or a lottery's draw time).
 
 use protocol::{ErrorCode, EventKind, Rejection, RoomStatus, StatusChanged};
 
 use super::Node;
 use crate::clock::now_ms;
 use crate::hub::HubHandle;
-use crate::room::{Room, Transition, lifecycle};
+use crate::room::{Room, Timing, Transition, lifecycle};
+
+/// The room's next timer: the lifecycle deadline or a lottery's draw time.
+fn room_deadline(room: &Room, timing: Timing) -> Option<i64> {
+    let life = lifecycle::next_deadline(room, timing).map(|(at, _)| at);
+    crate::lotteries::next_deadline(room)
+        .into_iter()
+        .chain(life)
+        .min()
+}
 
 impl Node {
     /// Applies a transition and announces the new status to the room.
@@ -45,6 +55,14 @@ impl Node {
             ));
         }
         Ok(updated)
+    }
+
+    /// Records the room's next timer (lifecycle or lottery draw).
+    pub(crate) async fn set_room_deadline(&self, room: &Room) {
+        let at = room_deadline(room, self.timing);
+        if let Err(e) = self.store.set_deadline(&room.id, at).await {
+            tracing::warn!(room = %room.id, error = %e, "deadline not recorded");
+        }
     }
 
     /// The anchor's connection to `room` went away: when no node holds an

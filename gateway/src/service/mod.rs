@@ -1,15 +1,14 @@
-//! The node: everything a request needs (settings, store, bus, hubs, keys,
-//! metrics, lottery key), and the steps of the single request path that come after the
-//! session: authorize → rate limit → moderation → store → bus.
+//! The node: everything a request needs (settings, one handle per store
+//! trait, bus, hubs, keys, metrics, the slices' node state), and the core
+//! steps of the single request path that come after the session: publish
+//! (store append → bus), room record changes (`record.rs`), lifecycle
+//! transitions and the room's next timer (`live.rs`), targeted events
+//! (`users.rs`). The slices (`moderation`, `lotteries`) add their actions
+//! over the node in their own folders.
 
 mod live;
-pub mod lottery;
-mod moderation;
 mod record;
 mod users;
-
-pub use lottery::Lotteries;
-pub use moderation::{check_comment, check_like, check_room, slow_mode_ms};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,10 +21,34 @@ use crate::bus::{Bus, BusMessage};
 use crate::clock::now_ms;
 use crate::config::Settings;
 use crate::hub::HubRegistry;
+use crate::lotteries::{Lotteries, LotteryStore};
 use crate::metrics::Metrics;
-use crate::moderation::{ConnLimits, WordFilters};
+use crate::moderation::{ConnLimits, ModerationStore, WordFilters};
 use crate::room::Timing;
 use crate::store::Store;
+
+/// The store behind each trait the node uses: one object underneath
+/// (`MemoryStore` or `RedisStore`), one handle per trait.
+#[derive(Clone)]
+pub struct Stores {
+    /// The core: rooms, log, totals, presence, directory, deadlines, leases.
+    pub core: Arc<dyn Store>,
+    /// The moderation slice's state.
+    pub moderation: Arc<dyn ModerationStore>,
+    /// The lottery slice's state.
+    pub lottery: Arc<dyn LotteryStore>,
+}
+
+impl Stores {
+    /// Every handle on one store.
+    pub fn of<S: Store + ModerationStore + LotteryStore>(store: Arc<S>) -> Stores {
+        Stores {
+            core: store.clone(),
+            moderation: store.clone(),
+            lottery: store,
+        }
+    }
+}
 
 /// One gateway node's shared state.
 pub struct Node {
@@ -33,8 +56,13 @@ pub struct Node {
     pub settings: Settings,
     /// Client frame limits.
     pub limits: Limits,
-    /// Room state.
+    /// Room state (the core's store).
     pub store: Arc<dyn Store>,
+    /// Mutes, deleted comments, word lists, slow mode, audit logs (the
+    /// same store as `store`).
+    pub moderation_store: Arc<dyn ModerationStore>,
+    /// Lottery documents and participant sets (the same store as `store`).
+    pub lottery_store: Arc<dyn LotteryStore>,
     /// Pub/sub between nodes.
     pub bus: Arc<dyn Bus>,
     /// Local room hubs.
@@ -59,7 +87,7 @@ impl Node {
     /// Wires a node over a store and a bus.
     pub fn new(
         settings: Settings,
-        store: Arc<dyn Store>,
+        stores: Stores,
         bus: Arc<dyn Bus>,
         keys: TokenKeys,
         metrics: Arc<Metrics>,
@@ -67,7 +95,7 @@ impl Node {
     ) -> Arc<Node> {
         let hubs = HubRegistry::new(
             settings.clone(),
-            store.clone(),
+            stores.core.clone(),
             bus.clone(),
             metrics.clone(),
         );
@@ -83,7 +111,9 @@ impl Node {
             conn_limits: ConnLimits::new(&settings),
             lotteries: Lotteries::new(lottery_key),
             settings,
-            store,
+            store: stores.core,
+            moderation_store: stores.moderation,
+            lottery_store: stores.lottery,
             bus,
             hubs,
             keys,

@@ -3,8 +3,9 @@
 //! closes with a documented code. Generic over `Sink`/`Stream`, so the same
 //! loop runs over a socket in production and over channels in tests.
 
-mod moderate;
 mod requests;
+
+pub(crate) use requests::ack;
 
 use std::future::Future;
 use std::num::NonZeroU32;

@@ -16,9 +16,10 @@ use crate::auth::{Action, authorize};
 use crate::clock::now_ms;
 use crate::hub::Member;
 use crate::hub::recent::newest_comments;
+use crate::lotteries;
 use crate::moderation::limits::slow_mode_rejection;
+use crate::moderation::{self, Actor, check_comment, check_like, slow_mode_ms};
 use crate::room::{Room, Transition};
-use crate::service::{check_comment, check_like, slow_mode_ms};
 use crate::store::{Appended, LogPosition, PendingComment, Replay};
 
 /// How long a resume waits for the room hub's answer before it reads the
@@ -119,17 +120,38 @@ impl Session {
             }
             Request::LotteryCreate(terms) => {
                 let (room, _) = self.authorized(Action::Lottery)?;
-                let event = self.node.create_lottery(&room.id, terms).await?;
-                Ok(ack(id, Some(event)))
+                lotteries::ws::create(&self.node, &room, id, terms).await
             }
             Request::LotteryStart(s) => {
                 let (room, _) = self.authorized(Action::Lottery)?;
-                let event = self.node.start_lottery(&room.id, &s.lottery).await?;
-                Ok(ack(id, Some(event)))
+                lotteries::ws::start(&self.node, &room, id, s).await
             }
-            other => self.moderate(id, other).await,
+            r @ (Request::DeleteComment(_)
+            | Request::Mute(_)
+            | Request::Unmute(_)
+            | Request::SetRole(_)
+            | Request::Switch(_)
+            | Request::Words(_)) => self.moderate(id, r).await,
         };
         reply.map(Some)
+    }
+
+    /// A moderation request: authorized here against the caller's current
+    /// role, then run by the moderation slice.
+    async fn moderate(
+        &mut self,
+        id: Option<RequestId>,
+        request: Request,
+    ) -> Result<ServerFrame, Rejection> {
+        let (room, role) = self.authorized(moderation::ws::action(&request))?;
+        let actor = Actor {
+            user: self
+                .identity
+                .as_ref()
+                .map_or_else(String::new, |i| i.user.clone()),
+            role,
+        };
+        moderation::ws::handle(&self.node, &actor, &room, id, request).await
     }
 
     fn rate_limit(&mut self) -> Result<(), Rejection> {
@@ -414,7 +436,8 @@ async fn answer_comment(
     }
 }
 
-pub(super) fn ack(id: Option<RequestId>, event: Option<protocol::RoomEvent>) -> ServerFrame {
+/// An `ack` reply, with the logged event when there is one.
+pub(crate) fn ack(id: Option<RequestId>, event: Option<protocol::RoomEvent>) -> ServerFrame {
     ServerFrame::Ack(Ack {
         id,
         event,

@@ -1,17 +1,23 @@
-//! `Store`: room state and the atomic operations on it. Two implementations
-//! share one behaviour: in-process (the embedded single node) and Redis
-//! (a cluster of nodes). Multi-step invariants are atomic inside the store.
+//! `Store`: the core's room state and the atomic operations on it (rooms,
+//! the event log and its appends, snapshots, replays, likes, viewers,
+//! totals, presence, the user directory, deadlines, leases). Two
+//! implementations share one behaviour: in-process (the embedded single
+//! node) and Redis (a cluster of nodes). Multi-step invariants are atomic
+//! inside the store. Each domain slice declares its own store trait
+//! (`moderation::ModerationStore`, `lotteries::LotteryStore`), which the
+//! same two stores implement beside the slice; the accessors they need
+//! (room data, keys, connections) are `pub(crate)` here.
 
-mod memory;
+pub(crate) mod memory;
 pub mod redis;
 
 pub use memory::MemoryStore;
 pub use redis::RedisStore;
 
 use async_trait::async_trait;
-use protocol::{ErrorCode, EventKind, Rejection, RoomEvent, Totals, WordEntry};
+use protocol::{ErrorCode, EventKind, Rejection, RoomEvent, Totals};
 
-use crate::moderation::{AuditEntry, MuteEntry};
+use crate::moderation::MuteEntry;
 use crate::room::Room;
 
 /// Why a store operation failed.
@@ -183,89 +189,6 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<u64>, StoreError>;
     /// Whether the backend answers (readiness).
     async fn ping(&self) -> Result<(), StoreError>;
-
-    /// Writes a document of a lottery (`what`: `terms`, `announcement`,
-    /// `record`), JSON, replacing an earlier one.
-    async fn put_lottery_doc(
-        &self,
-        room: &str,
-        lottery: &str,
-        what: &str,
-        json: &str,
-    ) -> Result<(), StoreError>;
-    /// Reads a document of a lottery.
-    async fn lottery_doc(
-        &self,
-        room: &str,
-        lottery: &str,
-        what: &str,
-    ) -> Result<Option<String>, StoreError>;
-    /// Adds users to a lottery's participant set (a set: repeats count once).
-    async fn add_participants(
-        &self,
-        room: &str,
-        lottery: &str,
-        users: &[String],
-    ) -> Result<(), StoreError>;
-    /// A lottery's distinct participants, in no particular order.
-    async fn participants(&self, room: &str, lottery: &str) -> Result<Vec<String>, StoreError>;
-
-    /// Marks the comment at `offset` deleted: snapshots and replays skip it.
-    /// `false` when the log holds no comment there.
-    async fn delete_comment(&self, room: &str, offset: u64) -> Result<bool, StoreError>;
-    /// Marks every comment of `user` the room still holds (log and recent
-    /// comments) deleted, atomically; returns their offsets, oldest first.
-    async fn purge_user(&self, room: &str, user: &str) -> Result<Vec<u64>, StoreError>;
-    /// Mutes a user (replacing an earlier mute of theirs).
-    async fn mute(&self, room: &str, entry: &MuteEntry) -> Result<(), StoreError>;
-    /// Lifts a mute; whether there was one.
-    async fn unmute(&self, room: &str, user: &str) -> Result<bool, StoreError>;
-    /// The mutes active at `now_ms`.
-    async fn mutes(&self, room: &str, now_ms: i64) -> Result<Vec<MuteEntry>, StoreError>;
-    /// The user's mute if active at `now_ms`.
-    async fn mute_of(
-        &self,
-        room: &str,
-        user: &str,
-        now_ms: i64,
-    ) -> Result<Option<MuteEntry>, StoreError>;
-    /// A word list (`None`: global) and its version, read together.
-    async fn words(&self, room: Option<&str>) -> Result<(u64, Vec<WordEntry>), StoreError>;
-    /// The version of a word list (0: never changed).
-    async fn word_version(&self, room: Option<&str>) -> Result<u64, StoreError>;
-    /// Adds and removes words atomically and bumps the list's version;
-    /// refuses (`Rejected`) to grow the list past `max` words.
-    async fn change_words(
-        &self,
-        room: Option<&str>,
-        add: &[WordEntry],
-        remove: &[String],
-        max: usize,
-    ) -> Result<u64, StoreError>;
-    /// Slow mode: claims the user's comment slot for `interval_ms`. `None`
-    /// when claimed, else the milliseconds until the current claim ends.
-    async fn claim_slow_mode(
-        &self,
-        room: &str,
-        user: &str,
-        now_ms: i64,
-        interval_ms: u64,
-    ) -> Result<Option<u64>, StoreError>;
-    /// Appends to an audit log (`None`: global), keeping the newest `cap`.
-    async fn audit(
-        &self,
-        room: Option<&str>,
-        entry: &AuditEntry,
-        cap: usize,
-    ) -> Result<(), StoreError>;
-    /// `limit` audit entries from index `offset` (0: newest), and how many
-    /// the log holds.
-    async fn audit_log(
-        &self,
-        room: Option<&str>,
-        offset: u64,
-        limit: u64,
-    ) -> Result<(u64, Vec<AuditEntry>), StoreError>;
 }
 
 /// The error of a comment appended for a muted user.
@@ -273,14 +196,6 @@ pub fn muted() -> StoreError {
     StoreError::Rejected(Rejection::new(
         ErrorCode::Muted,
         "you are muted in this room",
-    ))
-}
-
-/// The error of a word list grown past its limit.
-pub fn too_many_words(max: usize) -> StoreError {
-    StoreError::Rejected(Rejection::new(
-        ErrorCode::Invalid,
-        format!("a word list holds at most {max} words"),
     ))
 }
 

@@ -1,23 +1,22 @@
 //! Redis `Store` for a cluster of gateway nodes. Room keys share the hash tag
 //! `{room}` so one room lives on one Cluster shard and its multi-step
 //! operations run as one Lua script. The event log is a capped Stream whose
-//! entry ids are the offsets.
+//! entry ids are the offsets. The slices' Redis implementations build their
+//! keys and connections with the `pub(crate)` helpers here.
 
 mod conn;
-mod moderation;
 mod scripts;
 
 pub use conn::{RedisConn, Topology};
 
 use async_trait::async_trait;
-use protocol::{EventKind, RoomEvent, Totals, WordEntry};
+use protocol::{EventKind, RoomEvent, Totals};
 use redis::AsyncCommands;
 
 use super::{
     Appended, LogPosition, PendingComment, Presence, Replay, RoomUpdate, Snapshot, Store,
     StoreError,
 };
-use crate::moderation::{AuditEntry, MuteEntry};
 use crate::room::Room;
 
 /// How long a user's directory entry outlives its last change (entries of
@@ -33,11 +32,13 @@ pub struct RedisStore {
     recent_capacity: usize,
 }
 
-fn unavailable(e: redis::RedisError) -> StoreError {
+/// A Redis error as the store reports it.
+pub(crate) fn unavailable(e: redis::RedisError) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
-fn corrupt(what: &str) -> StoreError {
+/// A value Redis holds that does not parse.
+pub(crate) fn corrupt(what: &str) -> StoreError {
     StoreError::Unavailable(format!("unreadable {what} in Redis"))
 }
 
@@ -73,12 +74,18 @@ impl RedisStore {
         }
     }
 
-    fn conn(&self) -> RedisConn {
+    /// A connection (a cheap handle on the shared one).
+    pub(crate) fn conn(&self) -> RedisConn {
         self.conn.clone()
     }
 
+    /// The prefix of every key.
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     /// A room key; `{room}` is the Cluster hash tag.
-    fn key(&self, room: &str, what: &str) -> String {
+    pub(crate) fn key(&self, room: &str, what: &str) -> String {
         format!("{}:{{{room}}}:{what}", self.prefix)
     }
 
@@ -516,121 +523,5 @@ impl Store for RedisStore {
             .await
             .map_err(unavailable)?;
         Ok(())
-    }
-
-    async fn put_lottery_doc(
-        &self,
-        room: &str,
-        lottery: &str,
-        what: &str,
-        json: &str,
-    ) -> Result<(), StoreError> {
-        let key = self.key(room, &format!("lottery:{lottery}:{what}"));
-        let _: () = self.conn().set(key, json).await.map_err(unavailable)?;
-        Ok(())
-    }
-
-    async fn lottery_doc(
-        &self,
-        room: &str,
-        lottery: &str,
-        what: &str,
-    ) -> Result<Option<String>, StoreError> {
-        let key = self.key(room, &format!("lottery:{lottery}:{what}"));
-        self.conn().get(key).await.map_err(unavailable)
-    }
-
-    async fn add_participants(
-        &self,
-        room: &str,
-        lottery: &str,
-        users: &[String],
-    ) -> Result<(), StoreError> {
-        if users.is_empty() {
-            return Ok(());
-        }
-        let key = self.key(room, &format!("lottery:{lottery}:participants"));
-        let _: i64 = self.conn().sadd(key, users).await.map_err(unavailable)?;
-        Ok(())
-    }
-
-    async fn participants(&self, room: &str, lottery: &str) -> Result<Vec<String>, StoreError> {
-        let key = self.key(room, &format!("lottery:{lottery}:participants"));
-        self.conn().smembers(key).await.map_err(unavailable)
-    }
-
-    async fn delete_comment(&self, room: &str, offset: u64) -> Result<bool, StoreError> {
-        self.delete_comment_impl(room, offset).await
-    }
-
-    async fn purge_user(&self, room: &str, user: &str) -> Result<Vec<u64>, StoreError> {
-        self.purge_user_impl(room, user).await
-    }
-
-    async fn mute(&self, room: &str, entry: &MuteEntry) -> Result<(), StoreError> {
-        self.mute_impl(room, entry).await
-    }
-
-    async fn unmute(&self, room: &str, user: &str) -> Result<bool, StoreError> {
-        self.unmute_impl(room, user).await
-    }
-
-    async fn mutes(&self, room: &str, now_ms: i64) -> Result<Vec<MuteEntry>, StoreError> {
-        self.mutes_impl(room, now_ms).await
-    }
-
-    async fn mute_of(
-        &self,
-        room: &str,
-        user: &str,
-        now_ms: i64,
-    ) -> Result<Option<MuteEntry>, StoreError> {
-        self.mute_of_impl(room, user, now_ms).await
-    }
-
-    async fn words(&self, room: Option<&str>) -> Result<(u64, Vec<WordEntry>), StoreError> {
-        self.words_impl(room).await
-    }
-
-    async fn word_version(&self, room: Option<&str>) -> Result<u64, StoreError> {
-        self.word_version_impl(room).await
-    }
-
-    async fn change_words(
-        &self,
-        room: Option<&str>,
-        add: &[WordEntry],
-        remove: &[String],
-        max: usize,
-    ) -> Result<u64, StoreError> {
-        self.change_words_impl(room, add, remove, max).await
-    }
-
-    async fn claim_slow_mode(
-        &self,
-        room: &str,
-        user: &str,
-        _now_ms: i64,
-        interval_ms: u64,
-    ) -> Result<Option<u64>, StoreError> {
-        self.claim_slow_mode_impl(room, user, interval_ms).await
-    }
-
-    async fn audit(
-        &self,
-        room: Option<&str>,
-        entry: &AuditEntry,
-        cap: usize,
-    ) -> Result<(), StoreError> {
-        self.audit_impl(room, entry, cap).await
-    }
-
-    async fn audit_log(
-        &self,
-        room: Option<&str>,
-        offset: u64,
-        limit: u64,
-    ) -> Result<(u64, Vec<AuditEntry>), StoreError> {
-        self.audit_log_impl(room, offset, limit).await
     }
 }

@@ -1,13 +1,26 @@
-//! Lotteries through the request path: create (anchor, sub-anchor, admin),
-//! start while live (sign and publish the announcement), collect
-//! participants from delivered comments and likes, and draw once at window
-//! end under the room's timer lease with a state compare-and-set (commit,
-//! publish the commitment, draw, store the record, publish the winners and
-//! tell each winner personally).
-//! If the live ends before the draw time, the lottery is abandoned with a
-//! signed abnormal record. The sans-I/O core is the `lottery` crate.
+//! The lottery slice: lotteries through the request path. Create (anchor,
+//! sub-anchor, admin), start while live (sign and publish the
+//! announcement), collect participants from delivered comments and likes,
+//! and draw once at window end under the room's timer lease with a state
+//! compare-and-set (`draw.rs`: commit, publish the commitment, draw, store
+//! the record, publish the winners and tell each winner personally). If
+//! the live ends before the draw time, the lottery is abandoned with a
+//! signed abnormal record. The room record carries each lottery's slot
+//! (`slot.rs`); the documents and participant sets are behind
+//! [`LotteryStore`] (`store.rs`, `memory.rs`, `redis.rs`). Requests arrive
+//! from the session (`ws.rs`) and the admin API (`http.rs`). The sans-I/O
+//! core is the `lottery` crate (hence this folder's plural name).
 
 mod draw;
+pub(crate) mod http;
+pub(crate) mod memory;
+mod redis;
+mod slot;
+pub mod store;
+pub(crate) mod ws;
+
+pub use slot::{LotterySlot, SlotState, next_deadline};
+pub use store::LotteryStore;
 
 use std::collections::HashSet;
 
@@ -17,11 +30,12 @@ use protocol::{
     ErrorCode, EventKind, LotteryAnnouncement, LotteryEvent, LotteryKind, LotteryState,
     LotteryTerms, LotteryWinner, Rejection, RoomEvent, RoomStatus,
 };
-use serde::{Deserialize, Serialize};
 
-use super::Node;
+use slot::slot_mut;
+
 use crate::clock::now_ms;
-use crate::room::{Room, Timing, lifecycle};
+use crate::room::Room;
+use crate::service::Node;
 
 /// Lotteries a room may hold *(platform)*.
 pub const MAX_LOTTERIES: usize = 30;
@@ -32,72 +46,6 @@ const MAX_DURATION_S: u64 = 24 * 3600;
 const DRAW_RECLAIM_MS: i64 = 30_000;
 /// Why a lottery is abandoned when the live ends before its draw time.
 const LIVE_ENDED: &str = "live_ended";
-
-/// A lottery as the room record holds it: what the comment path needs
-/// (kind, keyword, window, state), nothing more.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LotterySlot {
-    /// Lottery id, unique in the room (`lot-1`, `lot-2`, ...).
-    pub id: String,
-    /// Comment or like lottery.
-    pub kind: LotteryKind,
-    /// Keyword of a comment lottery.
-    pub keyword: Option<String>,
-    /// Window length once started.
-    pub duration_s: u64,
-    /// Where it is.
-    pub state: SlotState,
-    /// Window start, unix ms (set at start).
-    pub window_start_ms: Option<u64>,
-    /// Window end, unix ms (set at start): the draw time.
-    pub window_end_ms: Option<u64>,
-    /// When a node claimed the draw, unix ms.
-    pub drawing_since: Option<i64>,
-}
-
-/// The stored state of a lottery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SlotState {
-    /// Waiting for the anchor.
-    Created,
-    /// Window open (or closed and not yet drawn).
-    Running,
-    /// A node claimed the draw.
-    Drawing,
-    /// Drawn; the record is stored.
-    Drawn,
-    /// Abandoned; the abnormal record is stored.
-    Abnormal,
-}
-
-impl LotterySlot {
-    /// Whether an action at `now` (unix ms) falls in the open window.
-    fn open_at(&self, now: u64) -> bool {
-        self.state == SlotState::Running
-            && self.window_start_ms.is_some_and(|s| s <= now)
-            && self.window_end_ms.is_some_and(|e| now < e)
-    }
-
-    /// When the timers must look at this lottery next.
-    fn deadline(&self) -> Option<i64> {
-        match self.state {
-            SlotState::Running => self.window_end_ms.map(|e| e as i64),
-            SlotState::Drawing => self.drawing_since.map(|s| s + DRAW_RECLAIM_MS),
-            _ => None,
-        }
-    }
-}
-
-/// The room's next timer: the lifecycle deadline or a lottery's draw time.
-pub fn room_deadline(room: &Room, timing: Timing) -> Option<i64> {
-    let life = lifecycle::next_deadline(room, timing).map(|(at, _)| at);
-    room.lotteries
-        .iter()
-        .filter_map(LotterySlot::deadline)
-        .chain(life)
-        .min()
-}
 
 /// The node's lottery state: the group's signing key and, per open
 /// lottery, the participants this node already stored (so a viewer who
@@ -195,13 +143,6 @@ fn check_terms(room: &str, terms: &LotteryTerms) -> Result<(), Rejection> {
     def.check(&lottery::Limits::DEFAULT).map_err(invalid)
 }
 
-fn slot_mut<'a>(room: &'a mut Room, id: &str) -> Result<&'a mut LotterySlot, Rejection> {
-    room.lotteries
-        .iter_mut()
-        .find(|s| s.id == id)
-        .ok_or_else(not_found)
-}
-
 fn announcement_of(a: &Announcement) -> LotteryAnnouncement {
     LotteryAnnouncement {
         window_start_ms: a.definition.window_start_ms,
@@ -251,7 +192,7 @@ impl Node {
             .map(|s| s.id.clone())
             .ok_or_else(not_found)?;
         let json = serde_json::to_string(&terms).map_err(|e| internal("terms", e))?;
-        self.store
+        self.lottery_store
             .put_lottery_doc(room, &id, "terms", &json)
             .await
             .map_err(|e| e.rejection())?;
@@ -264,7 +205,7 @@ impl Node {
     /// The terms a lottery was created with.
     pub async fn lottery_terms(&self, room: &str, id: &str) -> Result<LotteryTerms, Rejection> {
         let json = self
-            .store
+            .lottery_store
             .lottery_doc(room, id, "terms")
             .await
             .map_err(|e| e.rejection())?
@@ -274,7 +215,7 @@ impl Node {
 
     /// The published record (drawn or abnormal), if any.
     pub async fn lottery_record(&self, room: &str, id: &str) -> Result<Option<String>, Rejection> {
-        self.store
+        self.lottery_store
             .lottery_doc(room, id, "record")
             .await
             .map_err(|e| e.rejection())
@@ -311,7 +252,7 @@ impl Node {
         let def = definition(room, id, &terms, start, end);
         let announcement = lottery::announce(def, &self.lotteries.key).map_err(invalid)?;
         let json = serde_json::to_string(&announcement).map_err(|e| internal("announce", e))?;
-        self.store
+        self.lottery_store
             .put_lottery_doc(room, id, "announcement", &json)
             .await
             .map_err(|e| e.rejection())?;
@@ -321,14 +262,6 @@ impl Node {
         event.announcement = Some(announcement_of(&announcement));
         self.publish(room, EventKind::Lottery(Box::new(event)))
             .await
-    }
-
-    /// Records the room's next timer (lifecycle or lottery draw).
-    pub(crate) async fn set_room_deadline(&self, room: &Room) {
-        let at = room_deadline(room, self.timing);
-        if let Err(e) = self.store.set_deadline(&room.id, at).await {
-            tracing::warn!(room = %room.id, error = %e, "deadline not recorded");
-        }
     }
 
     /// Counts `user` in every open lottery of `room` their action matches:
@@ -357,7 +290,7 @@ impl Node {
             }
             let users = [user.to_string()];
             if let Err(e) = self
-                .store
+                .lottery_store
                 .add_participants(&room.id, &slot.id, &users)
                 .await
             {

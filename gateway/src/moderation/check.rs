@@ -1,5 +1,5 @@
 //! The moderation step of the request path: may this comment enter the room
-//! now, and as what? Here, on the node, from the hub's room record: the room
+//! now, and as what? Here, on the node (the session calls it), from the hub's room record: the room
 //! must be live; the room-wide comment switch (anchor, sub-anchor and admins
 //! exempt); the per-user comment rate; the sensitive-word filter (block, or
 //! mask the text). Then, in the store's atomic step that appends the
@@ -9,9 +9,9 @@
 
 use protocol::{ErrorCode, Rejection, Role, RoomStatus};
 
-use super::Node;
 use crate::auth::{Action, allowed};
 use crate::room::Room;
+use crate::service::Node;
 
 /// The room's state and switches, before anything that costs a store call.
 pub fn check_room(room: &Room, role: Role) -> Result<(), Rejection> {
@@ -45,7 +45,7 @@ pub async fn check_comment(
     let masked = node
         .words
         .check(
-            node.store.as_ref(),
+            node.moderation_store.as_ref(),
             &room.id,
             room.moderation.word_policy,
             &text,

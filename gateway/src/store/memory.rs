@@ -1,22 +1,22 @@
 //! In-process `Store` for the embedded single node: one mutex per room, the
-//! event log as a ring buffer.
-
-mod moderation;
-
-use moderation::WordList;
+//! event log as a ring buffer. The slices' tables live beside the rooms
+//! (`moderation::memory`, `lotteries::memory`); what of theirs must change
+//! under a room's mutex (mutes, deleted offsets) lives in the room's data.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use dashmap::DashMap;
-use protocol::{EventKind, RoomEvent, Totals, WordEntry};
+use protocol::{EventKind, RoomEvent, Totals};
 
 use super::{
     Appended, LogPosition, PendingComment, Presence, Replay, RoomUpdate, Snapshot, Store,
     StoreError,
 };
-use crate::moderation::{AuditEntry, MuteEntry};
+use crate::lotteries::memory::MemoryLotteries;
+use crate::moderation::MuteEntry;
+use crate::moderation::memory::MemoryModeration;
 use crate::room::Room;
 
 /// In-process store.
@@ -24,16 +24,10 @@ pub struct MemoryStore {
     rooms: DashMap<String, Arc<Mutex<RoomData>>>,
     deadlines: DashMap<String, i64>,
     leases: Mutex<HashMap<String, Lease>>,
-    /// Word lists by scope: version and word → category.
-    words: Mutex<HashMap<String, WordList>>,
-    /// Slow-mode claims: (room, user) → until, unix ms.
-    slow: DashMap<(String, String), i64>,
-    /// Audit logs by scope, newest first.
-    audit: DashMap<String, VecDeque<AuditEntry>>,
-    /// Lottery documents: (room, lottery, what) → JSON.
-    lottery_docs: DashMap<(String, String, String), String>,
-    /// Lottery participant sets: (room, lottery) → users.
-    participants: DashMap<(String, String), HashSet<String>>,
+    /// Word lists, slow-mode claims and audit logs.
+    moderation: MemoryModeration,
+    /// Lottery documents and participant sets.
+    lotteries: MemoryLotteries,
     /// The user directory: user → nodes with a session of theirs.
     user_nodes: DashMap<String, HashSet<String>>,
     /// Node → alive until, unix ms.
@@ -48,19 +42,23 @@ struct Lease {
     token: u64,
 }
 
-struct RoomData {
+/// One room's data, under the room's mutex.
+pub(crate) struct RoomData {
     room: Room,
     epoch: String,
     head: u64,
-    log: VecDeque<RoomEvent>,
-    recent: VecDeque<RoomEvent>,
+    /// The event log, oldest first.
+    pub(crate) log: VecDeque<RoomEvent>,
+    /// The last comments, oldest first.
+    pub(crate) recent: VecDeque<RoomEvent>,
     likes: u64,
     comments: u64,
     viewers: HashSet<String>,
     presence: HashMap<String, (Presence, i64)>,
     /// Offsets of deleted comments, skipped by snapshots and replays.
-    deleted: HashSet<u64>,
-    mutes: HashMap<String, MuteEntry>,
+    pub(crate) deleted: HashSet<u64>,
+    /// Mutes by user, checked by every comment append.
+    pub(crate) mutes: HashMap<String, MuteEntry>,
 }
 
 impl MemoryStore {
@@ -70,11 +68,8 @@ impl MemoryStore {
             rooms: DashMap::new(),
             deadlines: DashMap::new(),
             leases: Mutex::new(HashMap::new()),
-            words: Mutex::new(HashMap::new()),
-            slow: DashMap::new(),
-            audit: DashMap::new(),
-            lottery_docs: DashMap::new(),
-            participants: DashMap::new(),
+            moderation: MemoryModeration::default(),
+            lotteries: MemoryLotteries::default(),
             user_nodes: DashMap::new(),
             nodes_alive: DashMap::new(),
             log_capacity: log_capacity.max(1),
@@ -88,9 +83,41 @@ impl MemoryStore {
             .map(|r| r.value().clone())
             .ok_or(StoreError::NotFound)
     }
+
+    /// Runs `f` on a room's data under its mutex (for the slices' atomic
+    /// steps: a mute, a purge and an append never interleave).
+    pub(crate) fn with_room<T>(
+        &self,
+        id: &str,
+        f: impl FnOnce(&mut RoomData) -> T,
+    ) -> Result<T, StoreError> {
+        let data = self.data(id)?;
+        let mut d = lock(&data);
+        Ok(f(&mut d))
+    }
+
+    /// Events the log keeps and comments the recent list keeps, per room.
+    pub(crate) fn capacities(&self) -> (usize, usize) {
+        (self.log_capacity, self.recent_capacity)
+    }
+
+    /// The moderation slice's tables.
+    pub(crate) fn moderation(&self) -> &MemoryModeration {
+        &self.moderation
+    }
+
+    /// The lottery slice's tables.
+    pub(crate) fn lotteries(&self) -> &MemoryLotteries {
+        &self.lotteries
+    }
 }
 
 impl RoomData {
+    /// Whether `e` is a deleted comment.
+    pub(crate) fn is_deleted(&self, e: &RoomEvent) -> bool {
+        self.deleted.contains(&e.offset)
+    }
+
     /// Logs an event at the next offset; a comment also counts and joins
     /// the recent comments.
     fn push(
@@ -214,7 +241,8 @@ impl Store for MemoryStore {
             }
             if p.slow_mode_ms > 0
                 && let Some(wait) =
-                    self.claim_slow_mode_impl(room, &p.comment.user, p.ts, p.slow_mode_ms)?
+                    self.moderation
+                        .claim_slow(room, &p.comment.user, p.ts, p.slow_mode_ms)
             {
                 out.push(Appended::SlowMode(wait));
                 continue;
@@ -413,126 +441,6 @@ impl Store for MemoryStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
-    }
-
-    async fn put_lottery_doc(
-        &self,
-        room: &str,
-        lottery: &str,
-        what: &str,
-        json: &str,
-    ) -> Result<(), StoreError> {
-        let key = (room.to_string(), lottery.to_string(), what.to_string());
-        self.lottery_docs.insert(key, json.to_string());
-        Ok(())
-    }
-
-    async fn lottery_doc(
-        &self,
-        room: &str,
-        lottery: &str,
-        what: &str,
-    ) -> Result<Option<String>, StoreError> {
-        let key = (room.to_string(), lottery.to_string(), what.to_string());
-        Ok(self.lottery_docs.get(&key).map(|v| v.value().clone()))
-    }
-
-    async fn add_participants(
-        &self,
-        room: &str,
-        lottery: &str,
-        users: &[String],
-    ) -> Result<(), StoreError> {
-        let mut set = self
-            .participants
-            .entry((room.to_string(), lottery.to_string()))
-            .or_default();
-        set.extend(users.iter().cloned());
-        Ok(())
-    }
-
-    async fn participants(&self, room: &str, lottery: &str) -> Result<Vec<String>, StoreError> {
-        let key = (room.to_string(), lottery.to_string());
-        Ok(self
-            .participants
-            .get(&key)
-            .map(|s| s.iter().cloned().collect())
-            .unwrap_or_default())
-    }
-
-    async fn delete_comment(&self, room: &str, offset: u64) -> Result<bool, StoreError> {
-        self.delete_comment_impl(room, offset)
-    }
-
-    async fn purge_user(&self, room: &str, user: &str) -> Result<Vec<u64>, StoreError> {
-        self.purge_user_impl(room, user)
-    }
-
-    async fn mute(&self, room: &str, entry: &MuteEntry) -> Result<(), StoreError> {
-        self.mute_impl(room, entry)
-    }
-
-    async fn unmute(&self, room: &str, user: &str) -> Result<bool, StoreError> {
-        self.unmute_impl(room, user)
-    }
-
-    async fn mutes(&self, room: &str, now_ms: i64) -> Result<Vec<MuteEntry>, StoreError> {
-        self.mutes_impl(room, now_ms)
-    }
-
-    async fn mute_of(
-        &self,
-        room: &str,
-        user: &str,
-        now_ms: i64,
-    ) -> Result<Option<MuteEntry>, StoreError> {
-        self.mute_of_impl(room, user, now_ms)
-    }
-
-    async fn words(&self, room: Option<&str>) -> Result<(u64, Vec<WordEntry>), StoreError> {
-        self.words_impl(room)
-    }
-
-    async fn word_version(&self, room: Option<&str>) -> Result<u64, StoreError> {
-        self.word_version_impl(room)
-    }
-
-    async fn change_words(
-        &self,
-        room: Option<&str>,
-        add: &[WordEntry],
-        remove: &[String],
-        max: usize,
-    ) -> Result<u64, StoreError> {
-        self.change_words_impl(room, add, remove, max)
-    }
-
-    async fn claim_slow_mode(
-        &self,
-        room: &str,
-        user: &str,
-        now_ms: i64,
-        interval_ms: u64,
-    ) -> Result<Option<u64>, StoreError> {
-        self.claim_slow_mode_impl(room, user, now_ms, interval_ms)
-    }
-
-    async fn audit(
-        &self,
-        room: Option<&str>,
-        entry: &AuditEntry,
-        cap: usize,
-    ) -> Result<(), StoreError> {
-        self.audit_impl(room, entry, cap)
-    }
-
-    async fn audit_log(
-        &self,
-        room: Option<&str>,
-        offset: u64,
-        limit: u64,
-    ) -> Result<(u64, Vec<AuditEntry>), StoreError> {
-        self.audit_log_impl(room, offset, limit)
     }
 }
 

@@ -52,7 +52,7 @@ impl Node {
 
     async fn announcement(&self, room: &str, id: &str) -> Result<Announcement, Rejection> {
         let json = self
-            .store
+            .lottery_store
             .lottery_doc(room, id, "announcement")
             .await
             .map_err(|e| e.rejection())?
@@ -85,7 +85,7 @@ impl Node {
             }
         };
         if let Err(e) = self
-            .store
+            .lottery_store
             .put_lottery_doc(room, id, "record", &record.to_json())
             .await
         {
@@ -138,7 +138,7 @@ impl Node {
     async fn draw_claimed(&self, room: &str, id: &str) -> Result<(), Rejection> {
         let announcement = self.announcement(room, id).await?;
         let ids = self
-            .store
+            .lottery_store
             .participants(room, id)
             .await
             .map_err(|e| e.rejection())?;
@@ -154,7 +154,7 @@ impl Node {
             .await?;
         let record = lottery::draw(&announcement, &commitment, &self.lotteries.key)
             .map_err(|e| internal("draw", e))?;
-        self.store
+        self.lottery_store
             .put_lottery_doc(room, id, "record", &record.to_json())
             .await
             .map_err(|e| e.rejection())?;

@@ -11,13 +11,13 @@ use protocol::{Role, WordEntry};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::AppState;
-use super::admin::{ApiResult, bad_body, json_body};
-use crate::moderation::{Actor, audit, mute, roles, words};
+use super::{Actor, audit, mute, roles, words};
+use crate::http::{ApiResult, AppState, bad_body, json_body};
 
 type Body<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
 
-pub(super) fn routes() -> Router<AppState> {
+/// The moderation routes (nested under `/api`, behind the bearer key).
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/rooms/{id}/roles", get(list_roles))
         .route(

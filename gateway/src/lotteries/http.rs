@@ -11,14 +11,13 @@ use axum::{Json, Router};
 use protocol::{ErrorCode, LotteryTerms, Rejection};
 use serde_json::json;
 
-use super::AppState;
-use super::admin::{ApiResult, bad_body, json_body};
-use crate::service::lottery::LotterySlot;
+use super::{LotterySlot, winners_of};
+use crate::http::{ApiResult, AppState, bad_body, json_body};
 
 type Body<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
 
 /// Admin routes (nested under `/api`, behind the bearer key).
-pub(super) fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/lottery/key", get(public_key))
         .route("/rooms/{id}/lotteries", post(create).get(list))
@@ -29,7 +28,7 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 /// `GET /lottery/key` (public) and `GET /api/lottery/key`.
-pub(super) async fn public_key(State(s): State<AppState>) -> ApiResult {
+pub(crate) async fn public_key(State(s): State<AppState>) -> ApiResult {
     let key = s.node.lotteries.key.public_key().to_hex();
     Ok(json_body(StatusCode::OK, &json!({ "public_key": key })))
 }
@@ -57,7 +56,7 @@ async fn view(s: &AppState, room: &str, slot: &LotterySlot) -> serde_json::Value
     let winners = record
         .as_deref()
         .and_then(|r| lottery::Record::from_json(r).ok())
-        .map(|r| crate::service::lottery::winners_of(&r))
+        .map(|r| winners_of(&r))
         .unwrap_or_default();
     json!({
         "id": slot.id,
@@ -122,10 +121,7 @@ async fn winners_csv(
     let record = lottery::Record::from_json(&json)
         .map_err(|e| Rejection::new(ErrorCode::Internal, format!("stored record: {e}")))?;
     let mut csv = String::from("rank,user_id,redemption_code\n");
-    for (i, w) in crate::service::lottery::winners_of(&record)
-        .iter()
-        .enumerate()
-    {
+    for (i, w) in winners_of(&record).iter().enumerate() {
         csv.push_str(&format!("{},{},{}\n", i + 1, csv_field(&w.user), w.code));
     }
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())

@@ -1,0 +1,40 @@
+//! `LotteryStore`: what of a lottery lives outside the room record. The
+//! documents (terms, signed announcement, published record) and the
+//! participant set, one per lottery; the record's slot (state, window) is
+//! changed through the core's `Store::update_room`, whose compare-and-set
+//! makes the draw happen once. Both stores implement it (`memory.rs`,
+//! `redis.rs`).
+
+use async_trait::async_trait;
+
+use crate::store::StoreError;
+
+/// Lottery documents and participant sets.
+#[async_trait]
+pub trait LotteryStore: Send + Sync + 'static {
+    /// Writes a document of a lottery (`what`: `terms`, `announcement`,
+    /// `record`), JSON, replacing an earlier one.
+    async fn put_lottery_doc(
+        &self,
+        room: &str,
+        lottery: &str,
+        what: &str,
+        json: &str,
+    ) -> Result<(), StoreError>;
+    /// Reads a document of a lottery.
+    async fn lottery_doc(
+        &self,
+        room: &str,
+        lottery: &str,
+        what: &str,
+    ) -> Result<Option<String>, StoreError>;
+    /// Adds users to a lottery's participant set (a set: repeats count once).
+    async fn add_participants(
+        &self,
+        room: &str,
+        lottery: &str,
+        users: &[String],
+    ) -> Result<(), StoreError>;
+    /// A lottery's distinct participants, in no particular order.
+    async fn participants(&self, room: &str, lottery: &str) -> Result<Vec<String>, StoreError>;
+}

@@ -1,0 +1,79 @@
+//! Moderation requests of a joined session: delete a comment, mute and
+//! unmute, assign roles, flip the comment switch, change the room's word
+//! list. The session authorizes the request ([`action`]) against the
+//! caller's current role (the hub's record), then [`handle`] runs the same
+//! action the admin API runs.
+
+use protocol::{EventKind, Rejection, Request, RequestId, ServerFrame};
+
+use super::{Actor, audit, mute, roles, words};
+use crate::auth::Action;
+use crate::room::Room;
+use crate::service::Node;
+use crate::session::ack;
+
+/// The action a moderation request needs the caller's role to allow.
+pub fn action(request: &Request) -> Action {
+    match request {
+        Request::DeleteComment(_) => Action::DeleteComment,
+        Request::Mute(_) | Request::Unmute(_) => Action::Mute,
+        Request::SetRole(_) => Action::ManageAssistants,
+        Request::Switch(_) => Action::Switch,
+        _ => Action::RoomWords,
+    }
+}
+
+/// Runs a moderation request of `actor` in `room` (the hub's record), once
+/// the session has authorized [`action`] for the actor's role.
+pub async fn handle(
+    node: &Node,
+    actor: &Actor,
+    room: &Room,
+    id: Option<RequestId>,
+    request: Request,
+) -> Result<ServerFrame, Rejection> {
+    match request {
+        Request::DeleteComment(d) => {
+            mute::delete_comment(node, actor, &room.id, d.offset, d.reason.as_deref()).await?;
+        }
+        Request::Mute(m) => {
+            mute::mute(
+                node,
+                actor,
+                &room.id,
+                &m.user,
+                m.duration_s,
+                m.shadow,
+                m.reason.as_deref(),
+            )
+            .await?;
+        }
+        Request::Unmute(u) => mute::unmute(node, actor, &room.id, &u.user).await?,
+        Request::SetRole(r) => {
+            roles::set_role(node, actor, &room.id, &r.user, r.role, r.nick.as_deref()).await?;
+        }
+        Request::Switch(sw) => {
+            let Some(on) = sw.comments else {
+                return Ok(ack(id, None));
+            };
+            let updated = node
+                .update_room(&room.id, &|r| {
+                    r.switches.comments = on;
+                    Ok(())
+                })
+                .await
+                .map_err(|e| e.rejection())?;
+            if updated.switches != room.switches {
+                node.publish(&room.id, EventKind::Switches(updated.switches))
+                    .await?;
+            }
+            let what = if on { "comments_on" } else { "comments_off" };
+            audit::record(node, actor, &room.id, "switch", what, None).await;
+        }
+        Request::Words(w) => {
+            words::change(node, actor, Some(&room.id), &w.add, &w.remove).await?;
+        }
+        _ => {}
+    }
+    Ok(ack(id, None))
+}
