@@ -426,3 +426,107 @@ async fn two_nodes_draw_exactly_once() {
     assert_eq!(checked.winners.len(), 3);
     assert_eq!(rec.announcement.definition.lottery_id, id);
 }
+
+/// Every lottery event of `state` for `lottery` in the room's log.
+async fn logged(gw: &TestGateway, room: &str, lottery: &str, state: LotteryState) -> Vec<u64> {
+    let store = &gw.node().store;
+    let head = store.head(room).await.unwrap();
+    let from = gateway::store::LogPosition {
+        epoch: head.epoch,
+        offset: 0,
+    };
+    let gateway::store::Replay::Recovered(events) = store.replay(room, &from).await.unwrap() else {
+        panic!("log lost its start")
+    };
+    events
+        .iter()
+        .filter(|e| {
+            matches!(&e.kind, EventKind::Lottery(l) if l.lottery == lottery && l.state == state)
+        })
+        .map(|e| e.offset)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_draw_taken_over_publishes_committed_and_drawn_once() {
+    let gw = gateway().await;
+    gw.room("lot-t", "anchor", true).await;
+    let mut anchor = joined(&gw, "lot-t", "anchor").await;
+    let mut watcher = joined(&gw, "lot-t", "watcher").await;
+    let mut v1 = joined(&gw, "lot-t", "v1").await;
+    let id = create_and_start(&mut anchor, terms(LotteryKind::Comment, None, 1, 1)).await;
+    v1.comment("me").await;
+    // A node that claimed the draw, published its commitment and died: the
+    // commitment is in the log under the draw's once-key.
+    let mut committed = LotteryEvent::new(&id, LotteryState::Committed);
+    committed.commitment = Some(LotteryCommitment {
+        root: "00".into(),
+        count: 1,
+    });
+    let key = format!("lottery:{id}:committed");
+    let early = gw
+        .node()
+        .store
+        .append_once("lot-t", 0, EventKind::Lottery(Box::new(committed)), &key)
+        .await
+        .unwrap()
+        .expect("first append under the key");
+    watcher
+        .events_until(|e| has_state(e, LotteryState::Drawn))
+        .await;
+    // The draw that ran found the commitment logged and did not repeat it.
+    assert_eq!(
+        logged(&gw, "lot-t", &id, LotteryState::Committed).await,
+        [early.offset]
+    );
+    assert_eq!(
+        logged(&gw, "lot-t", &id, LotteryState::Drawn).await.len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_lottery_running_without_its_announcement_is_given_up_once() {
+    let gw = gateway().await;
+    gw.room("lot-u", "anchor", true).await;
+    let mut anchor = joined(&gw, "lot-u", "anchor").await;
+    let mut watcher = joined(&gw, "lot-u", "watcher").await;
+    let reply = anchor
+        .request(Request::LotteryCreate(terms(LotteryKind::Like, None, 1, 1)))
+        .await;
+    let id = acked_lottery(&reply).lottery;
+    // A start that stored its state but not its announcement (the store
+    // failed in between): Running, window over, no announcement document.
+    let now = gateway::clock::now_ms() as u64;
+    let room = gw
+        .node()
+        .update_room("lot-u", &|r| {
+            let slot = r.lotteries.iter_mut().find(|s| s.id == id).unwrap();
+            slot.state = gateway::lotteries::SlotState::Running;
+            slot.window_start_ms = Some(now - 2000);
+            slot.window_end_ms = Some(now - 1000);
+            Ok(())
+        })
+        .await
+        .unwrap();
+    gw.node().set_room_deadline(&room).await;
+    let events = watcher
+        .events_until(|e| has_state(e, LotteryState::Abnormal))
+        .await;
+    let abnormal = lottery_events(&events)
+        .into_iter()
+        .find(|l| l.state == LotteryState::Abnormal)
+        .unwrap();
+    assert_eq!(abnormal.reason.as_deref(), Some("not_announced"));
+    let stored = gw.node().store.room("lot-u").await.unwrap();
+    let slot = stored.lotteries.iter().find(|s| s.id == id).unwrap();
+    assert_eq!(slot.state, gateway::lotteries::SlotState::Abnormal);
+    // Not retried: a few timer intervals later there is still one.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        logged(&gw, "lot-u", &id, LotteryState::Abnormal)
+            .await
+            .len(),
+        1
+    );
+}

@@ -12,6 +12,9 @@ use crate::clock::now_ms;
 use crate::room::Room;
 use crate::service::Node;
 
+/// Why a lottery whose announcement was never stored is abnormal.
+pub const NOT_ANNOUNCED: &str = "not_announced";
+
 impl Node {
     /// The live ended: every lottery whose window is still open is
     /// abandoned (signed abnormal record, nobody wins).
@@ -136,7 +139,16 @@ impl Node {
     }
 
     async fn draw_claimed(&self, room: &str, id: &str) -> Result<(), Rejection> {
-        let announcement = self.announcement(room, id).await?;
+        let announcement = match self.announcement(room, id).await {
+            Ok(a) => a,
+            // Never announced (the start failed after its state change):
+            // nobody saw a window, so nobody can win; stop retrying.
+            Err(r) if r.code == ErrorCode::NotFound => {
+                self.give_up_unannounced(room, id).await;
+                return Err(r);
+            }
+            Err(r) => return Err(r),
+        };
         let ids = self
             .lottery_store
             .participants(room, id)
@@ -147,17 +159,33 @@ impl Node {
             root: hex::encode(commitment.root()),
             count: commitment.count(),
         };
-        // The commitment goes out before the randomness exists.
+        // The commitment goes out before the randomness exists, once: a
+        // takeover of a stale claim finds it in the log already.
         let mut event = LotteryEvent::new(id, LotteryState::Committed);
         event.commitment = Some(published.clone());
-        self.publish(room, EventKind::Lottery(Box::new(event)))
-            .await?;
+        self.publish_once(
+            room,
+            EventKind::Lottery(Box::new(event)),
+            &format!("lottery:{id}:committed"),
+        )
+        .await?;
         let record = lottery::draw(&announcement, &commitment, &self.lotteries.key)
             .map_err(|e| internal("draw", e))?;
         self.lottery_store
             .put_lottery_doc(room, id, "record", &record.to_json())
             .await
             .map_err(|e| e.rejection())?;
+        let winners = winners_of(&record);
+        let mut event = LotteryEvent::new(id, LotteryState::Drawn);
+        event.commitment = Some(published.clone());
+        event.winners = winners.clone();
+        let announced = self
+            .publish_once(
+                room,
+                EventKind::Lottery(Box::new(event)),
+                &format!("lottery:{id}:drawn"),
+            )
+            .await?;
         self.update_room(room, &|r| {
             let slot = slot_mut(r, id)?;
             if slot.state != SlotState::Drawing {
@@ -169,12 +197,10 @@ impl Node {
         })
         .await
         .map_err(|e| e.rejection())?;
-        let winners = winners_of(&record);
-        let mut event = LotteryEvent::new(id, LotteryState::Drawn);
-        event.commitment = Some(published.clone());
-        event.winners = winners.clone();
-        self.publish(room, EventKind::Lottery(Box::new(event)))
-            .await?;
+        if announced.is_none() {
+            // The node that announced the draw told the winners.
+            return Ok(());
+        }
         // Each winner also hears it personally (their sessions on any node),
         // with only their own entry and code.
         for w in winners {
@@ -188,5 +214,34 @@ impl Node {
             }
         }
         Ok(())
+    }
+
+    /// A lottery whose start stored its state but not its announcement:
+    /// abnormal (reason `not_announced`), with no record, never retried.
+    async fn give_up_unannounced(&self, room: &str, id: &str) {
+        let moved = self
+            .update_room(room, &|r| {
+                let slot = slot_mut(r, id)?;
+                if slot.state != SlotState::Drawing {
+                    return Err(Rejection::new(ErrorCode::InvalidTransition, "not drawing"));
+                }
+                slot.state = SlotState::Abnormal;
+                slot.drawing_since = None;
+                Ok(())
+            })
+            .await;
+        let Ok(updated) = moved else {
+            return;
+        };
+        self.set_room_deadline(&updated).await;
+        let mut event = LotteryEvent::new(id, LotteryState::Abnormal);
+        event.reason = Some(NOT_ANNOUNCED.to_string());
+        if let Err(r) = self
+            .publish(room, EventKind::Lottery(Box::new(event)))
+            .await
+        {
+            tracing::warn!(room, lottery = id, reason = %r, "abnormal lottery not published");
+        }
+        tracing::error!(room, lottery = id, "lottery never announced; abnormal");
     }
 }

@@ -250,18 +250,53 @@ impl Node {
             .await
             .map_err(|e| e.rejection())?;
         let def = definition(room, id, &terms, start, end);
-        let announcement = lottery::announce(def, &self.lotteries.key).map_err(invalid)?;
-        let json = serde_json::to_string(&announcement).map_err(|e| internal("announce", e))?;
-        self.lottery_store
-            .put_lottery_doc(room, id, "announcement", &json)
-            .await
-            .map_err(|e| e.rejection())?;
+        let stored = match lottery::announce(def, &self.lotteries.key) {
+            Ok(announcement) => match serde_json::to_string(&announcement) {
+                Ok(json) => self
+                    .lottery_store
+                    .put_lottery_doc(room, id, "announcement", &json)
+                    .await
+                    .map(|()| announcement)
+                    .map_err(|e| e.rejection()),
+                Err(e) => Err(internal("announce", e)),
+            },
+            Err(e) => Err(invalid(e)),
+        };
+        let announcement = match stored {
+            Ok(a) => a,
+            Err(r) => {
+                // Undo the start, so the lottery can be started again; if
+                // that fails too, the draw finds no announcement and gives
+                // the lottery up as abnormal instead of retrying forever.
+                self.unstart_lottery(room, id, start).await;
+                return Err(r);
+            }
+        };
         self.set_room_deadline(&updated).await;
         let mut event = LotteryEvent::new(id, LotteryState::Announced);
         event.terms = Some(terms);
         event.announcement = Some(announcement_of(&announcement));
         self.publish(room, EventKind::Lottery(Box::new(event)))
             .await
+    }
+
+    /// Moves a lottery started at `start` back to created.
+    async fn unstart_lottery(&self, room: &str, id: &str, start: u64) {
+        let undone = self
+            .update_room(room, &|r| {
+                let slot = slot_mut(r, id)?;
+                if slot.state != SlotState::Running || slot.window_start_ms != Some(start) {
+                    return Err(Rejection::new(ErrorCode::InvalidTransition, "moved on"));
+                }
+                slot.state = SlotState::Created;
+                slot.window_start_ms = None;
+                slot.window_end_ms = None;
+                Ok(())
+            })
+            .await;
+        if let Err(e) = undone {
+            tracing::error!(room, lottery = id, error = %e, "failed lottery start not undone");
+        }
     }
 
     /// Counts `user` in every open lottery of `room` their action matches:

@@ -58,7 +58,7 @@ impl Node {
     }
 
     /// Records the room's next timer (lifecycle or lottery draw).
-    pub(crate) async fn set_room_deadline(&self, room: &Room) {
+    pub async fn set_room_deadline(&self, room: &Room) {
         let at = room_deadline(room, self.timing);
         if let Err(e) = self.store.set_deadline(&room.id, at).await {
             tracing::warn!(room = %room.id, error = %e, "deadline not recorded");

@@ -143,6 +143,33 @@ impl Node {
         self.shutdown.send_replace(true);
     }
 
+    /// Appends an event to the room log and publishes it to every node,
+    /// unless one was already appended under `once` in this room (another
+    /// node got there first): exactly once in the log, whoever tries.
+    pub async fn publish_once(
+        &self,
+        room: &str,
+        kind: EventKind,
+        once: &str,
+    ) -> Result<Option<RoomEvent>, Rejection> {
+        let Some(event) = self
+            .store
+            .append_once(room, now_ms(), kind, once)
+            .await
+            .map_err(|e| e.rejection())?
+        else {
+            return Ok(None);
+        };
+        if let Err(e) = self
+            .bus
+            .publish(room, BusMessage::Event(event.clone()))
+            .await
+        {
+            tracing::warn!(room, error = %e, offset = event.offset, "publish failed");
+        }
+        Ok(Some(event))
+    }
+
     /// Appends an event to the room log and publishes it to every node.
     pub async fn publish(&self, room: &str, kind: EventKind) -> Result<RoomEvent, Rejection> {
         let event = self

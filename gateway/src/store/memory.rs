@@ -59,6 +59,8 @@ pub(crate) struct RoomData {
     pub(crate) deleted: HashSet<u64>,
     /// Mutes by user, checked by every comment append.
     pub(crate) mutes: HashMap<String, MuteEntry>,
+    /// Keys of `append_once` events already appended.
+    once: HashSet<String>,
 }
 
 impl MemoryStore {
@@ -179,6 +181,7 @@ impl Store for MemoryStore {
                     presence: HashMap::new(),
                     deleted: HashSet::new(),
                     mutes: HashMap::new(),
+                    once: HashSet::new(),
                 })));
                 Ok(())
             }
@@ -217,6 +220,26 @@ impl Store for MemoryStore {
             return Err(super::muted());
         }
         Ok(d.push(ts, kind, self.log_capacity, self.recent_capacity))
+    }
+
+    async fn append_once(
+        &self,
+        room: &str,
+        ts: i64,
+        kind: EventKind,
+        once: &str,
+    ) -> Result<Option<RoomEvent>, StoreError> {
+        let data = self.data(room)?;
+        let mut d = lock(&data);
+        if !d.once.insert(once.to_string()) {
+            return Ok(None);
+        }
+        Ok(Some(d.push(
+            ts,
+            kind,
+            self.log_capacity,
+            self.recent_capacity,
+        )))
     }
 
     async fn append_comments(

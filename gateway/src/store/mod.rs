@@ -129,6 +129,17 @@ pub trait Store: Send + Sync + 'static {
     /// user muted at `ts` is refused (`Rejected(muted)`) in the same atomic
     /// step, so no comment slips in between a mute and its purge.
     async fn append(&self, room: &str, ts: i64, kind: EventKind) -> Result<RoomEvent, StoreError>;
+    /// Appends `kind` unless an event was already appended under `once`
+    /// (per room), in one atomic step: `None` when it was. For what must
+    /// reach the log exactly once even when two nodes (a draw and its
+    /// takeover) both try.
+    async fn append_once(
+        &self,
+        room: &str,
+        ts: i64,
+        kind: EventKind,
+        once: &str,
+    ) -> Result<Option<RoomEvent>, StoreError>;
     /// Appends a batch of comments in one atomic step, in order. Each is
     /// checked against the mute list at that moment (a muted sender's
     /// comment is refused, a shadow-muted one's is not logged) and claims

@@ -217,6 +217,38 @@ impl Store for RedisStore {
         })
     }
 
+    async fn append_once(
+        &self,
+        room: &str,
+        ts: i64,
+        kind: EventKind,
+        once: &str,
+    ) -> Result<Option<RoomEvent>, StoreError> {
+        let json = serde_json::to_string(&kind).map_err(|_| corrupt("event"))?;
+        let offset: i64 = scripts::APPEND_ONCE
+            .key(self.key(room, "meta"))
+            .key(self.key(room, "epoch"))
+            .key(self.key(room, "head"))
+            .key(self.key(room, "log"))
+            .key(self.key(room, &format!("once:{once}")))
+            .arg(ts)
+            .arg(json)
+            .arg(self.log_capacity)
+            .arg(new_epoch())
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        match offset {
+            -1 => Err(StoreError::NotFound),
+            0 => Ok(None),
+            _ => Ok(Some(RoomEvent {
+                offset: offset as u64,
+                ts,
+                kind,
+            })),
+        }
+    }
+
     async fn append_comments(
         &self,
         room: &str,

@@ -40,6 +40,22 @@ return off
     )
 });
 
+/// Appends an event once per key. KEYS: meta, epoch, head, log, once.
+/// ARGV: ts, kind JSON, log capacity, epoch candidate. Returns the offset,
+/// -1 when the room does not exist, or 0 when the key was used already.
+pub static APPEND_ONCE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if not redis.call('SET', KEYS[5], '1', 'NX') then return 0 end
+redis.call('SET', KEYS[2], ARGV[4], 'NX')
+local off = redis.call('INCR', KEYS[3])
+redis.call('XADD', KEYS[4], 'MAXLEN', ARGV[3], off .. '-1', 't', ARGV[1], 'k', ARGV[2])
+return off
+",
+    )
+});
+
 /// Appends a batch of comments in one step. KEYS: meta, epoch, head, log,
 /// counts, recent, mutes, then one slow-mode key per comment. ARGV: count,
 /// log capacity, recent capacity, epoch candidate, then per comment: ts,
