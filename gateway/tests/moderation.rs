@@ -507,3 +507,32 @@ async fn a_hub_filling_a_gap_skips_a_deleted_comment_it_never_received() {
         Some("after the gap")
     );
 }
+
+#[tokio::test]
+async fn moderators_list_the_mutes_over_websocket_and_viewers_may_not() {
+    let gw = TestGateway::start().await;
+    gw.room("r1", "anna", true).await;
+    assistant(&gw, "r1", "helen", "小助手").await;
+    let mut helen = gw.connect(Some("helen")).await;
+    helen.join("r1").await;
+    let mut bob = gw.connect(Some("bob")).await;
+    bob.join("r1").await;
+    assert!(is_ack(&helen.request(mute("zed", Some(60), false)).await));
+    assert!(is_ack(&helen.request(mute("amy", None, true)).await));
+    let list = Request::Mutes(ListMutes {});
+    let reply = helen.request(list.clone()).await;
+    let ServerFrame::Mutes(m) = reply else {
+        panic!("{reply:?}")
+    };
+    let users: Vec<&str> = m.mutes.iter().map(|e| e.user.as_str()).collect();
+    assert_eq!(users, ["amy", "zed"]);
+    assert!(m.mutes[0].shadow && m.mutes[0].until_ms.is_none());
+    assert!(!m.mutes[1].shadow && m.mutes[1].until_ms.is_some());
+    assert!(m.mutes.iter().all(|e| e.by == "helen"));
+    // The same list as the admin API's.
+    let (st, body) = gw.api("GET", "/api/rooms/r1/mutes", None).await;
+    assert_eq!(st, 200);
+    assert_eq!(body.as_array().unwrap().len(), 2);
+    let r = bob.request(list).await;
+    assert_eq!(err(&r).code, ErrorCode::Forbidden, "{r:?}");
+}

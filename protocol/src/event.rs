@@ -23,7 +23,33 @@ crate::tagged_enum! {
         Error(ErrorReply) = "error",
         /// Room events of one tick and one lane.
         Batch(Batch) = "events",
+        /// Reply to `mutes`: the room's active mutes.
+        Mutes(MuteList) = "mutes",
     }
+}
+
+/// `mutes`: the active mutes of the joined room, by user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MuteList {
+    /// The request's id.
+    pub id: Option<RequestId>,
+    /// One entry per muted user, sorted by user.
+    pub mutes: Vec<MuteInfo>,
+}
+
+/// One active mute.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MuteInfo {
+    /// The muted user.
+    pub user: String,
+    /// When it lifts by itself, unix ms (`None`: until unmuted).
+    pub until_ms: Option<i64>,
+    /// A shadow mute (the user is not told).
+    pub shadow: bool,
+    /// Who muted them.
+    pub by: String,
+    /// When, unix ms.
+    pub at_ms: i64,
 }
 
 /// `hello`: who the server thinks you are, and the heartbeat contract.

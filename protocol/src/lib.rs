@@ -19,8 +19,8 @@ pub use close::CloseCode;
 pub use codec::{Codec, DecodeError};
 pub use error::{ErrorCode, Rejection};
 pub use event::{
-    Ack, Batch, Comment, CommentDeleted, EventKind, Hello, Joined, Lane, Pong, RoomEvent,
-    RoomRecord, ServerFrame, StatusChanged, UserPurged,
+    Ack, Batch, Comment, CommentDeleted, EventKind, Hello, Joined, Lane, MuteInfo, MuteList, Pong,
+    RoomEvent, RoomRecord, ServerFrame, StatusChanged, UserPurged,
 };
 pub use limits::Limits;
 pub use lottery::{
@@ -28,7 +28,7 @@ pub use lottery::{
     LotteryState, LotteryTerms, LotteryWinner,
 };
 pub use request::{
-    Auth, ClientFrame, DeleteComment, Join, Leave, Like, Live, LiveAction, Mute, Ping, PostComment,
-    Request, RequestId, Resume, SetRole, Switch, Unmute, WordEntry, Words,
+    Auth, ClientFrame, DeleteComment, Join, Leave, Like, ListMutes, Live, LiveAction, Mute, Ping,
+    PostComment, Request, RequestId, Resume, SetRole, Switch, Unmute, WordEntry, Words,
 };
 pub use room::{Role, RoomInfo, RoomStatus, Switches, Totals};

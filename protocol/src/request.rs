@@ -75,8 +75,14 @@ crate::tagged_enum! {
         LotteryCreate(crate::lottery::LotteryCreate) = "lottery_create",
         /// The anchor or sub-anchor starts a created lottery (room live).
         LotteryStart(crate::lottery::LotteryStart) = "lottery_start",
+        /// Moderators list the room's active mutes.
+        Mutes(ListMutes) = "mutes",
     }
 }
+
+/// `mutes`: list the joined room's active mutes (answered by `mutes`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListMutes {}
 
 /// `auth`: present a signed viewer token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

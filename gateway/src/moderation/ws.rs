@@ -1,5 +1,5 @@
-//! Moderation requests of a joined session: delete a comment, mute and
-//! unmute, assign roles, flip the comment switch, change the room's word
+//! Moderation requests of a joined session: delete a comment, mute, unmute
+//! and list the mutes, assign roles, flip the comment switch, change the room's word
 //! list. The session authorizes the request ([`action`]) against the
 //! caller's current role (the hub's record), then [`handle`] runs the same
 //! action the admin API runs.
@@ -16,7 +16,7 @@ use crate::session::ack;
 pub fn action(request: &Request) -> Action {
     match request {
         Request::DeleteComment(_) => Action::DeleteComment,
-        Request::Mute(_) | Request::Unmute(_) => Action::Mute,
+        Request::Mute(_) | Request::Unmute(_) | Request::Mutes(_) => Action::Mute,
         Request::SetRole(_) => Action::ManageAssistants,
         Request::Switch(_) => Action::Switch,
         _ => Action::RoomWords,
@@ -33,6 +33,25 @@ pub async fn handle(
     request: Request,
 ) -> Result<ServerFrame, Rejection> {
     match request {
+        Request::Mutes(_) => {
+            let mut mutes = node
+                .moderation_store
+                .mutes(&room.id, crate::clock::now_ms())
+                .await
+                .map_err(|e| e.rejection())?;
+            mutes.sort_by(|a, b| a.user.cmp(&b.user));
+            let mutes = mutes
+                .into_iter()
+                .map(|m| protocol::MuteInfo {
+                    user: m.user,
+                    until_ms: m.until_ms,
+                    shadow: m.shadow,
+                    by: m.by,
+                    at_ms: m.at_ms,
+                })
+                .collect();
+            return Ok(ServerFrame::Mutes(protocol::MuteList { id, mutes }));
+        }
         Request::DeleteComment(d) => {
             mute::delete_comment(node, actor, &room.id, d.offset, d.reason.as_deref()).await?;
         }

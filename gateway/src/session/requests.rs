@@ -131,7 +131,8 @@ impl Session {
             | Request::Unmute(_)
             | Request::SetRole(_)
             | Request::Switch(_)
-            | Request::Words(_)) => self.moderate(id, r).await,
+            | Request::Words(_)
+            | Request::Mutes(_)) => self.moderate(id, r).await,
         };
         reply.map(Some)
     }

@@ -373,6 +373,7 @@ pub fn reply_id(f: &ServerFrame) -> Option<&RequestId> {
         ServerFrame::Ack(a) => a.id.as_ref(),
         ServerFrame::Pong(p) => p.id.as_ref(),
         ServerFrame::Error(e) => e.id.as_ref(),
+        ServerFrame::Mutes(m) => m.id.as_ref(),
         _ => None,
     }
 }
