@@ -530,3 +530,44 @@ async fn a_lottery_running_without_its_announcement_is_given_up_once() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_viewer_joining_mid_window_finds_the_open_lotteries_in_the_snapshot() {
+    let gw = gateway().await;
+    gw.room("lot-j", "anchor", true).await;
+    let mut anchor = joined(&gw, "lot-j", "anchor").await;
+    let running = create_and_start(&mut anchor, terms(LotteryKind::Like, None, 30, 1)).await;
+    let reply = anchor
+        .request(Request::LotteryCreate(terms(
+            LotteryKind::Comment,
+            Some("抽奖"),
+            30,
+            1,
+        )))
+        .await;
+    let created = acked_lottery(&reply).lottery;
+    let mut late = gw.connect(Some("late")).await;
+    let j = late.join("lot-j").await;
+    let states: Vec<(&str, LotteryState)> = j
+        .lotteries
+        .iter()
+        .map(|l| (l.lottery.as_str(), l.state))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (running.as_str(), LotteryState::Announced),
+            (created.as_str(), LotteryState::Created)
+        ]
+    );
+    let a = j.lotteries[0]
+        .announcement
+        .as_ref()
+        .expect("the signed announcement");
+    assert!(a.window_end_ms > a.window_start_ms);
+    assert_eq!(
+        j.lotteries[1].terms.as_ref().unwrap().keyword.as_deref(),
+        Some("抽奖")
+    );
+    assert!(j.lotteries[1].announcement.is_none());
+}

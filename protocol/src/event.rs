@@ -92,6 +92,10 @@ pub struct Joined {
     pub recovered: Option<bool>,
     /// Events after the client's offset, oldest first (only when recovered).
     pub missed: Vec<RoomEvent>,
+    /// The room's open lotteries (created, running or being drawn), oldest
+    /// first, each as its latest `created` or `announced` event.
+    #[serde(default)]
+    pub lotteries: Vec<crate::lottery::LotteryEvent>,
 }
 
 /// `ack`: the request succeeded.

@@ -53,7 +53,11 @@ impl Node {
         self.lotteries.prune(now.max(0) as u64);
     }
 
-    async fn announcement(&self, room: &str, id: &str) -> Result<Announcement, Rejection> {
+    pub(super) async fn announcement(
+        &self,
+        room: &str,
+        id: &str,
+    ) -> Result<Announcement, Rejection> {
         let json = self
             .lottery_store
             .lottery_doc(room, id, "announcement")

@@ -280,6 +280,37 @@ impl Node {
             .await
     }
 
+    /// The open lotteries of `room` (created, running, being drawn) as a
+    /// join snapshot carries them: each as its `created` event (terms) or,
+    /// once started, its `announced` event (terms and the signed
+    /// announcement). Two document reads per open lottery; none without.
+    pub async fn open_lotteries(&self, room: &Room) -> Vec<LotteryEvent> {
+        let mut out = vec![];
+        for slot in &room.lotteries {
+            let state = match slot.state {
+                SlotState::Created => LotteryState::Created,
+                SlotState::Running | SlotState::Drawing => LotteryState::Announced,
+                _ => continue,
+            };
+            let mut event = LotteryEvent::new(&slot.id, state);
+            match self.lottery_terms(&room.id, &slot.id).await {
+                Ok(t) => event.terms = Some(t),
+                Err(r) => {
+                    tracing::warn!(room = %room.id, lottery = %slot.id, reason = %r, "open lottery left out of a snapshot");
+                    continue;
+                }
+            }
+            if state == LotteryState::Announced {
+                match self.announcement(&room.id, &slot.id).await {
+                    Ok(a) => event.announcement = Some(announcement_of(&a)),
+                    Err(_) => continue,
+                }
+            }
+            out.push(event);
+        }
+        out
+    }
+
     /// Moves a lottery started at `start` back to created.
     async fn unstart_lottery(&self, room: &str, id: &str, start: u64) {
         let undone = self

@@ -251,6 +251,7 @@ impl Session {
             recent: snap.recent,
             recovered: None,
             missed: vec![],
+            lotteries: node.open_lotteries(&snap.room).await,
         };
         if let Some(j) = &self.joined {
             node.report_presence(&room.id, &j.hub).await;
