@@ -103,7 +103,7 @@ settings! {
     request_rate: u32 = 20, "GATEWAY_REQUEST_RATE";
     /// Requests per connection in a burst.
     request_burst: u32 = 40, "GATEWAY_REQUEST_BURST";
-    /// Comments per second per user on a node (sustained; 0: no limit).
+    /// Comments per second per user in a room, over every node (sustained; 0: no limit).
     comment_rate: u32 = 2, "GATEWAY_COMMENT_RATE";
     /// Comments per user in a burst.
     comment_burst: u32 = 5, "GATEWAY_COMMENT_BURST";

@@ -536,3 +536,50 @@ async fn moderators_list_the_mutes_over_websocket_and_viewers_may_not() {
     let r = bob.request(list).await;
     assert_eq!(err(&r).code, ErrorCode::Forbidden, "{r:?}");
 }
+
+#[tokio::test]
+async fn the_per_user_comment_rate_holds_over_every_node() {
+    let a = TestGateway::start_with(|s| {
+        s.comment_rate = 1;
+        s.comment_burst = 3;
+    })
+    .await;
+    let b = match test_backend().as_str() {
+        "memory" => None,
+        _ => Some(a.start_peer().await),
+    };
+    let b = b.as_ref().unwrap_or(&a);
+    a.room("r1", "anna", true).await;
+    let mut on_a = a.connect(Some("bob")).await;
+    on_a.join("r1").await;
+    let mut on_b = b.connect(Some("bob")).await;
+    on_b.join("r1").await;
+    let burst = |n: usize| {
+        (0..n)
+            .map(|i| {
+                Request::Comment(PostComment {
+                    text: format!("c{i}"),
+                })
+            })
+            .collect::<Vec<_>>()
+    };
+    let started = std::time::Instant::now();
+    let mut replies = on_a.pipeline(burst(4)).await;
+    replies.extend(on_b.pipeline(burst(4)).await);
+    let secs = started.elapsed().as_secs_f64();
+    let acked = replies.iter().filter(|r| is_ack(r)).count();
+    // Burst 3, plus what 1/s refilled meanwhile: never 3 per node.
+    assert!(acked >= 3, "{replies:?}");
+    assert!(
+        acked as f64 <= 3.0 + secs.ceil(),
+        "{acked} acked in {secs:.2}s"
+    );
+    for r in replies.iter().filter(|r| !is_ack(r)) {
+        let e = err(r);
+        assert_eq!(e.code, ErrorCode::RateLimited, "{e:?}");
+        assert!(
+            e.retry_after_ms.is_some_and(|ms| ms > 0 && ms <= 1000),
+            "{e:?}"
+        );
+    }
+}

@@ -14,7 +14,7 @@ use tokio::time::MissedTickBehavior;
 
 use crate::bus::{Bus, BusMessage};
 use crate::metrics::Metrics;
-use crate::store::{Appended, MAX_BATCH, PendingComment, Store};
+use crate::store::{Appended, CommentRate, MAX_BATCH, PendingComment, Store};
 
 /// Comments one room's batch holds on one node before it refuses more.
 pub const QUEUE: usize = 20_000;
@@ -38,6 +38,8 @@ pub struct Backend {
     pub bus: Arc<dyn Bus>,
     /// Metrics.
     pub metrics: Arc<Metrics>,
+    /// The per-user comment rate, enforced in the store over every node.
+    pub rate: CommentRate,
 }
 
 impl Appender {
@@ -105,7 +107,11 @@ async fn run(room: String, tick: Duration, mut rx: mpsc::Receiver<Job>, backend:
 async fn commit(room: &str, jobs: Vec<Job>, backend: &Backend) {
     let (pending, replies): (Vec<_>, Vec<_>) =
         jobs.into_iter().map(|j| (j.pending, j.reply)).unzip();
-    match backend.store.append_comments(room, &pending).await {
+    match backend
+        .store
+        .append_comments(room, &pending, backend.rate)
+        .await
+    {
         Ok(results) => {
             backend.metrics.append_batches.inc();
             let events: Vec<RoomEvent> = results

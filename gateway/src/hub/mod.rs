@@ -231,6 +231,10 @@ impl HubRegistry {
                     store: self.store.clone(),
                     bus: self.bus.clone(),
                     metrics: self.metrics.clone(),
+                    rate: crate::store::CommentRate {
+                        per_s: self.settings.comment_rate,
+                        burst: self.settings.comment_burst,
+                    },
                 },
             ),
             tick_ms: AtomicU64::new(self.settings.tick_ms),

@@ -435,6 +435,11 @@ async fn answer_comment(
         )),
         Appended::Muted(m) => Err(m.rejection(now_ms())),
         Appended::SlowMode(wait) => Err(slow_mode_rejection(room.moderation.slow_mode_s, wait)),
+        Appended::RateLimited(wait) => Err(Rejection {
+            code: ErrorCode::RateLimited,
+            message: "too many comments".into(),
+            retry_after_ms: Some(wait),
+        }),
     }
 }
 

@@ -11,8 +11,8 @@ use dashmap::DashMap;
 use protocol::{EventKind, RoomEvent, Totals};
 
 use super::{
-    Appended, LogPosition, PendingComment, Presence, Replay, RoomUpdate, Snapshot, Store,
-    StoreError,
+    Appended, CommentRate, LogPosition, PendingComment, Presence, Replay, RoomUpdate, Snapshot,
+    Store, StoreError,
 };
 use crate::lotteries::memory::MemoryLotteries;
 use crate::moderation::MuteEntry;
@@ -61,7 +61,12 @@ pub(crate) struct RoomData {
     pub(crate) mutes: HashMap<String, MuteEntry>,
     /// Keys of `append_once` events already appended.
     once: HashSet<String>,
+    /// Comment-rate buckets by sender: tokens and when they were counted.
+    buckets: HashMap<String, (f64, i64)>,
 }
+
+/// Buckets a room keeps before it drops the refilled ones.
+const MAX_BUCKETS: usize = 100_000;
 
 impl MemoryStore {
     /// A store keeping `log_capacity` events and `recent_capacity` comments per room.
@@ -182,6 +187,7 @@ impl Store for MemoryStore {
                     deleted: HashSet::new(),
                     mutes: HashMap::new(),
                     once: HashSet::new(),
+                    buckets: HashMap::new(),
                 })));
                 Ok(())
             }
@@ -246,10 +252,18 @@ impl Store for MemoryStore {
         &self,
         room: &str,
         batch: &[PendingComment],
+        rate: CommentRate,
     ) -> Result<Vec<Appended>, StoreError> {
         let data = self.data(room)?;
         let mut d = lock(&data);
         let mut out = Vec::with_capacity(batch.len());
+        if d.buckets.len() > MAX_BUCKETS
+            && let Some(now) = batch.first().map(|p| p.ts)
+        {
+            // A full bucket is the same as none: forget the refilled ones.
+            let refill_ms = i64::from(rate.burst.max(1)) * 1000 / i64::from(rate.per_s.max(1));
+            d.buckets.retain(|_, (_, last)| now - *last < refill_ms);
+        }
         for p in batch {
             match d.mutes.get(&p.comment.user).filter(|m| m.active(p.ts)) {
                 Some(m) if m.shadow => {
@@ -261,6 +275,15 @@ impl Store for MemoryStore {
                     continue;
                 }
                 None => {}
+            }
+            if rate.per_s > 0 {
+                let bucket = d.buckets.get(&p.comment.user).copied();
+                let (next, wait) = rate.take(bucket, p.ts);
+                d.buckets.insert(p.comment.user.clone(), next);
+                if let Some(wait) = wait {
+                    out.push(Appended::RateLimited(wait));
+                    continue;
+                }
             }
             if p.slow_mode_ms > 0
                 && let Some(wait) =

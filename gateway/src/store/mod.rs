@@ -105,6 +105,36 @@ pub enum Appended {
     Shadow,
     /// Slow mode: the sender's slot is taken for this many more ms.
     SlowMode(u64),
+    /// The sender's comment rate in the room (over every node) is used up
+    /// for this many more ms.
+    RateLimited(u64),
+}
+
+/// The per-user comment rate a batch enforces, per room over every node: a
+/// token bucket of `burst` comments refilled at `per_s` a second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CommentRate {
+    /// Comments per second (0: no limit).
+    pub per_s: u32,
+    /// Bucket size.
+    pub burst: u32,
+}
+
+impl CommentRate {
+    /// One step of a sender's bucket holding `tokens` at `last_ms`, for a
+    /// comment at `now_ms`: the new bucket, and the wait when it is empty.
+    pub fn take(self, bucket: Option<(f64, i64)>, now_ms: i64) -> ((f64, i64), Option<u64>) {
+        let burst = f64::from(self.burst.max(1));
+        let per_ms = f64::from(self.per_s) / 1000.0;
+        let (tokens, last) = bucket.unwrap_or((burst, now_ms));
+        let tokens = (tokens + (now_ms - last).max(0) as f64 * per_ms).min(burst);
+        if tokens < 1.0 {
+            let wait = ((1.0 - tokens) / per_ms).ceil().max(1.0) as u64;
+            ((tokens, now_ms.max(last)), Some(wait))
+        } else {
+            ((tokens - 1.0, now_ms.max(last)), None)
+        }
+    }
 }
 
 /// Most comments one `append_comments` call takes (the caller splits).
@@ -142,13 +172,16 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<RoomEvent>, StoreError>;
     /// Appends a batch of comments in one atomic step, in order. Each is
     /// checked against the mute list at that moment (a muted sender's
-    /// comment is refused, a shadow-muted one's is not logged) and claims
-    /// its sender's slow-mode slot (a comment whose slot is taken is
-    /// refused); a refused comment claims nothing. At most [`MAX_BATCH`].
+    /// comment is refused, a shadow-muted one's is not logged), takes a
+    /// token of its sender's comment rate in the room (`rate`, over every
+    /// node) and claims its sender's slow-mode slot (a comment whose slot is
+    /// taken is refused); a refused comment claims nothing. At most
+    /// [`MAX_BATCH`].
     async fn append_comments(
         &self,
         room: &str,
         batch: &[PendingComment],
+        rate: CommentRate,
     ) -> Result<Vec<Appended>, StoreError>;
     /// Room, log head, totals and the last `recent` comments, read together.
     async fn snapshot(&self, room: &str, recent: usize) -> Result<Snapshot, StoreError>;
@@ -217,4 +250,32 @@ pub struct Presence {
     pub online: u64,
     /// Sessions of the anchor.
     pub anchors: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_comment_rate_bucket_allows_the_burst_then_the_rate() {
+        let rate = CommentRate { per_s: 2, burst: 3 };
+        let mut bucket = None;
+        for _ in 0..3 {
+            let (b, wait) = rate.take(bucket, 1_000);
+            assert_eq!(wait, None);
+            bucket = Some(b);
+        }
+        let (b, wait) = rate.take(bucket, 1_000);
+        assert_eq!(wait, Some(500));
+        // 250 ms refill half a token: 250 ms more to wait.
+        let (b, wait) = rate.take(Some(b), 1_250);
+        assert_eq!(wait, Some(250));
+        let (_, wait) = rate.take(Some(b), 1_500);
+        assert_eq!(wait, None);
+        // A clock that went back does not mint tokens.
+        let (b, _) = rate.take(None, 5_000);
+        let (b, _) = rate.take(Some(b), 5_000);
+        let (b, _) = rate.take(Some(b), 5_000);
+        assert_eq!(rate.take(Some(b), 4_000).1, Some(500));
+    }
 }

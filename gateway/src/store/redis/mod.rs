@@ -14,8 +14,8 @@ use protocol::{EventKind, RoomEvent, Totals};
 use redis::AsyncCommands;
 
 use super::{
-    Appended, LogPosition, PendingComment, Presence, Replay, RoomUpdate, Snapshot, Store,
-    StoreError,
+    Appended, CommentRate, LogPosition, PendingComment, Presence, Replay, RoomUpdate, Snapshot,
+    Store, StoreError,
 };
 use crate::room::Room;
 
@@ -253,6 +253,7 @@ impl Store for RedisStore {
         &self,
         room: &str,
         batch: &[PendingComment],
+        rate: CommentRate,
     ) -> Result<Vec<Appended>, StoreError> {
         if batch.is_empty() {
             return Ok(vec![]);
@@ -263,11 +264,14 @@ impl Store for RedisStore {
             .key(self.key(room, "log"))
             .key(self.key(room, "counts"))
             .key(self.key(room, "recent"))
-            .key(self.key(room, "mutes"));
+            .key(self.key(room, "mutes"))
+            .key(self.key(room, "rate"));
         inv.arg(batch.len())
             .arg(self.log_capacity)
             .arg(self.recent_capacity)
-            .arg(new_epoch());
+            .arg(new_epoch())
+            .arg(rate.per_s)
+            .arg(rate.burst);
         let mut kinds = Vec::with_capacity(batch.len());
         for p in batch {
             inv.key(self.key(room, &format!("slow:{}", p.comment.user)));
@@ -298,6 +302,9 @@ impl Store for RedisStore {
                 Some(("m", json)) => serde_json::from_str(json)
                     .map(Appended::Muted)
                     .map_err(|_| corrupt("mute")),
+                Some(("r", ms)) => Ok(Appended::RateLimited(
+                    ms.parse::<i64>().unwrap_or(1).max(1) as u64
+                )),
                 Some(("w", ms)) => Ok(Appended::SlowMode(
                     ms.parse::<i64>().unwrap_or(1).max(1) as u64
                 )),

@@ -57,38 +57,65 @@ return off
 });
 
 /// Appends a batch of comments in one step. KEYS: meta, epoch, head, log,
-/// counts, recent, mutes, then one slow-mode key per comment. ARGV: count,
-/// log capacity, recent capacity, epoch candidate, then per comment: ts,
-/// sender, slow-mode ms (0: none), kind JSON. Returns nil when the room does
-/// not exist, else one reply per comment: `o:<offset>` logged, `s` shadow
-/// muted, `m:<mute JSON>` muted, `w:<ms>` slow mode. The mutes of every
-/// sender are read with one HMGET; the counters, the head and the recent
-/// list are written once per batch.
+/// counts, recent, mutes, rate buckets, then one slow-mode key per comment.
+/// ARGV: count, log capacity, recent capacity, epoch candidate, comment rate
+/// per second (0: none), burst, then per comment: ts, sender, slow-mode ms
+/// (0: none), kind JSON. Returns nil when the room does not exist, else one
+/// reply per comment: `o:<offset>` logged, `s` shadow muted, `m:<mute
+/// JSON>` muted, `r:<ms>` over the sender's comment rate, `w:<ms>` slow
+/// mode. The mutes and rate buckets of every sender are read with one HMGET
+/// each and the buckets written back with one HSET; the counters, the head
+/// and the recent list are written once per batch.
 pub static APPEND_COMMENTS: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 local n = tonumber(ARGV[1])
+local rate, burst = tonumber(ARGV[5]), math.max(1, tonumber(ARGV[6]))
+local per = 6
 redis.call('SET', KEYS[2], ARGV[4], 'NX')
 local users = {}
-for i = 1, n do users[i] = ARGV[4 + (i - 1) * 4 + 2] end
+for i = 1, n do users[i] = ARGV[per + (i - 1) * 4 + 2] end
 local mutes = redis.call('HMGET', KEYS[7], unpack(users))
+local buckets = {}
+if rate > 0 then
+  local got = redis.call('HMGET', KEYS[8], unpack(users))
+  for i = 1, n do
+    if got[i] then
+      local t, l = string.match(got[i], '^([^|]+)|(.+)$')
+      buckets[users[i]] = {tonumber(t), tonumber(l)}
+    end
+  end
+end
+local changed = {}
 local head = tonumber(redis.call('GET', KEYS[3]) or '0')
 local out, recent = {}, {}
 for i = 1, n do
-  local b = 4 + (i - 1) * 4
-  local ts, slow = ARGV[b + 1], tonumber(ARGV[b + 3])
+  local b = per + (i - 1) * 4
+  local ts, user, slow = ARGV[b + 1], ARGV[b + 2], tonumber(ARGV[b + 3])
+  local now = tonumber(ts)
   local verdict = nil
   local m = mutes[i]
   if m then
     local ok, e = pcall(cjson.decode, m)
-    if ok and (e.until_ms == nil or e.until_ms == cjson.null or e.until_ms > tonumber(ts)) then
+    if ok and (e.until_ms == nil or e.until_ms == cjson.null or e.until_ms > now) then
       if e.shadow then verdict = 's' else verdict = 'm:' .. m end
     end
   end
+  if not verdict and rate > 0 then
+    local bk = buckets[user] or {burst, now}
+    local tokens = math.min(burst, bk[1] + math.max(0, now - bk[2]) * rate / 1000)
+    if tokens < 1 then
+      verdict = 'r:' .. math.max(1, math.ceil((1 - tokens) * 1000 / rate))
+    else
+      tokens = tokens - 1
+    end
+    buckets[user] = {tokens, math.max(now, bk[2])}
+    changed[user] = true
+  end
   if not verdict and slow > 0 then
-    if not redis.call('SET', KEYS[7 + i], '1', 'NX', 'PX', slow) then
-      verdict = 'w:' .. redis.call('PTTL', KEYS[7 + i])
+    if not redis.call('SET', KEYS[8 + i], '1', 'NX', 'PX', slow) then
+      verdict = 'w:' .. redis.call('PTTL', KEYS[8 + i])
     end
   end
   if verdict then
@@ -99,6 +126,16 @@ for i = 1, n do
     recent[#recent + 1] = head .. '|' .. ts .. '|' .. ARGV[b + 4]
     out[i] = 'o:' .. head
   end
+end
+if next(changed) then
+  local args = {}
+  for u, _ in pairs(changed) do
+    args[#args + 1] = u
+    args[#args + 1] = string.format('%.4f|%d', buckets[u][1], buckets[u][2])
+  end
+  redis.call('HSET', KEYS[8], unpack(args))
+  -- A bucket refills in burst / rate seconds: an idle room's go with it.
+  redis.call('PEXPIRE', KEYS[8], 60000)
 end
 if #recent > 0 then
   redis.call('SET', KEYS[3], head)
