@@ -98,16 +98,22 @@ impl Node {
         {
             tracing::error!(room, lottery = id, error = %e, "abnormal record not stored");
         }
-        self.set_room_deadline(&updated).await;
+        self.announce_abnormal(&updated, id, LIVE_ENDED).await;
+        tracing::info!(room, lottery = id, "lottery abnormal");
+    }
+
+    /// After a lottery became abnormal in `updated`: the room's next timer,
+    /// and the `abnormal` event with its reason.
+    async fn announce_abnormal(&self, updated: &Room, id: &str, reason: &str) {
+        self.set_room_deadline(updated).await;
         let mut event = LotteryEvent::new(id, LotteryState::Abnormal);
-        event.reason = Some(LIVE_ENDED.to_string());
+        event.reason = Some(reason.to_string());
         if let Err(r) = self
-            .publish(room, EventKind::Lottery(Box::new(event)))
+            .publish(&updated.id, EventKind::Lottery(Box::new(event)))
             .await
         {
-            tracing::warn!(room, lottery = id, reason = %r, "abnormal lottery not published");
+            tracing::warn!(room = %updated.id, lottery = id, reason = %r, "abnormal lottery not published");
         }
-        tracing::info!(room, lottery = id, "lottery abnormal");
     }
 
     async fn draw_lottery(&self, room: &str, id: &str, now: i64) {
@@ -237,15 +243,7 @@ impl Node {
         let Ok(updated) = moved else {
             return;
         };
-        self.set_room_deadline(&updated).await;
-        let mut event = LotteryEvent::new(id, LotteryState::Abnormal);
-        event.reason = Some(NOT_ANNOUNCED.to_string());
-        if let Err(r) = self
-            .publish(room, EventKind::Lottery(Box::new(event)))
-            .await
-        {
-            tracing::warn!(room, lottery = id, reason = %r, "abnormal lottery not published");
-        }
+        self.announce_abnormal(&updated, id, NOT_ANNOUNCED).await;
         tracing::error!(room, lottery = id, "lottery never announced; abnormal");
     }
 }
