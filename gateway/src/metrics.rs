@@ -36,6 +36,8 @@ pub struct Metrics {
     pub gap_filled: Counter,
     /// Resumes by where their replay came from (`hub` memory or the `log`).
     pub resumes: Family<Labels, Counter>,
+    /// Join snapshots by where they came from (`hub` memory or the `store`).
+    pub snapshots: Family<Labels, Counter>,
     /// Store calls that appended a batch of comments.
     pub append_batches: Counter,
     /// Comments those batches logged.
@@ -64,6 +66,7 @@ impl Metrics {
             bus_disconnects: Counter::default(),
             gap_filled: Counter::default(),
             resumes: Family::default(),
+            snapshots: Family::default(),
             append_batches: Counter::default(),
             appended_comments: Counter::default(),
             registry: Registry::default(),
@@ -86,6 +89,7 @@ impl Metrics {
             "bus_disconnects", "Times the bus connection dropped" => bus_disconnects;
             "gap_filled", "Events fetched from the log because the bus did not bring them" => gap_filled;
             "resumes", "Resumes by where the replay came from (hub memory or the log)" => resumes;
+            "snapshots", "Join snapshots by where they came from (hub memory or the store)" => snapshots;
             "append_batches", "Store calls that appended one tick's comments of a room" => append_batches;
             "appended_comments", "Comments logged by those batches" => appended_comments;
         }

@@ -17,7 +17,7 @@ use dashmap::DashMap;
 use tokio::sync::{OnceCell, mpsc};
 
 pub use fanout::Member;
-pub use room_hub::{HubCommand, ReplayRequest};
+pub use room_hub::{HubCommand, ReplayRequest, SnapshotRequest};
 
 use crate::bus::{Bus, BusHandler, BusMessage};
 use crate::config::Settings;
@@ -130,6 +130,21 @@ impl HubHandle {
             reply,
         };
         self.tx.send(HubCommand::Replay(req)).ok()?;
+        tokio::time::timeout(wait, rx).await.ok()?.ok()?
+    }
+
+    /// The join snapshot from the hub's memory, with `recent` comments;
+    /// `None` when the store must answer, or when the hub did not answer
+    /// within `wait`. Call after `join`: the hub answers in queue order,
+    /// so every event after the snapshot's offset reaches the member.
+    pub async fn snapshot(
+        &self,
+        recent: usize,
+        wait: std::time::Duration,
+    ) -> Option<crate::store::Snapshot> {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let req = SnapshotRequest { recent, reply };
+        self.tx.send(HubCommand::Snapshot(req)).ok()?;
         tokio::time::timeout(wait, rx).await.ok()?.ok()?
     }
 

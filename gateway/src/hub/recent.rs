@@ -21,6 +21,10 @@ pub struct RecentEvents {
     upto: u64,
     events: VecDeque<RoomEvent>,
     capacity: usize,
+    /// Whether the events hold every comment the log still holds (filled
+    /// from the log's whole capacity), so a snapshot may be answered with
+    /// fewer comments than asked.
+    complete: bool,
 }
 
 /// What the recent events can say about a resume from an offset.
@@ -42,6 +46,7 @@ impl RecentEvents {
             upto: head,
             events: VecDeque::new(),
             capacity: capacity.max(1),
+            complete: head == 0,
         }
     }
 
@@ -82,25 +87,33 @@ impl RecentEvents {
         self.events.clear();
         self.base = head;
         self.upto = head;
+        self.complete = head == 0;
+    }
+
+    /// Notes that the events hold every comment the log still holds.
+    pub fn mark_complete(&mut self) {
+        self.complete = true;
     }
 
     /// Extends coverage back to `from` with events read from the log (every
-    /// event after `from` that is not deleted, oldest first).
-    pub fn backfill(&mut self, from: u64, log: Vec<RoomEvent>) {
+    /// event after `from` that is not deleted, oldest first); whether it did
+    /// (not when they would not fit).
+    pub fn backfill(&mut self, from: u64, log: Vec<RoomEvent>) -> bool {
         if from >= self.base {
-            return;
+            return from == self.base;
         }
         let older: Vec<RoomEvent> = log
             .into_iter()
             .filter(|e| e.offset > from && e.offset <= self.base)
             .collect();
         if self.events.len() + older.len() > self.capacity {
-            return;
+            return false;
         }
         for e in older.into_iter().rev() {
             self.events.push_front(e);
         }
         self.base = from;
+        true
     }
 
     /// Every event after `from`, keeping only the newest `max_comments`
@@ -122,6 +135,18 @@ impl RecentEvents {
                 .cloned()
                 .collect(),
         )
+    }
+
+    /// The newest `n` comments, oldest first, as a join snapshot's
+    /// `recent`; `None` when fewer are held and the log may hold older ones
+    /// (the hub started after the log did and has not read it back).
+    pub fn newest(&self, n: usize) -> Option<Vec<RoomEvent>> {
+        let comments: Vec<&RoomEvent> = self.events.iter().filter(|e| is_comment(e)).collect();
+        if comments.len() < n && !self.complete {
+            return None;
+        }
+        let from = comments.len().saturating_sub(n);
+        Some(comments[from..].iter().map(|e| (*e).clone()).collect())
     }
 
     fn drop_offsets(&mut self, offsets: &[u64], user: Option<&str>) {
@@ -161,6 +186,25 @@ fn newest_only(comments: usize, max_comments: usize) -> impl FnMut(&RoomEvent) -
 mod tests {
     use super::*;
     use protocol::{Comment, CommentDeleted, Role, UserPurged};
+
+    #[test]
+    fn a_snapshot_from_memory_needs_enough_comments_or_the_whole_log() {
+        let mut r = RecentEvents::new(0, 100);
+        r.release(&[comment(1, "a"), comment(2, "b"), comment(3, "a")], 3);
+        let offsets = |v: Vec<RoomEvent>| v.iter().map(|e| e.offset).collect::<Vec<_>>();
+        assert_eq!(r.newest(2).map(offsets), Some(vec![2, 3]));
+        // Fewer than asked, but the hub saw the log from its start.
+        assert_eq!(r.newest(5).map(offsets), Some(vec![1, 2, 3]));
+        // A hub that started at offset 10 cannot vouch for older comments,
+        // until it has read back what the log holds.
+        let mut late = RecentEvents::new(10, 100);
+        late.release(&[comment(11, "a")], 11);
+        assert_eq!(late.newest(1).map(offsets), Some(vec![11]));
+        assert_eq!(late.newest(2), None);
+        assert!(late.backfill(8, vec![comment(9, "b"), comment(10, "c")]));
+        late.mark_complete();
+        assert_eq!(late.newest(5).map(offsets), Some(vec![9, 10, 11]));
+    }
 
     fn comment(offset: u64, user: &str) -> RoomEvent {
         RoomEvent {

@@ -27,6 +27,19 @@ pub enum HubCommand {
     Leave(u64),
     /// A local session resumes: the events it missed, from memory.
     Replay(ReplayRequest),
+    /// A local session joined: its snapshot, from memory.
+    Snapshot(SnapshotRequest),
+}
+
+/// A join snapshot answered by the hub, right after the session's `Join`
+/// on the same queue: the room as the hub holds it, the offset it has
+/// released, its newest comments and its last totals. `None` when only the
+/// store can tell (the hub holds too few comments, or no totals yet).
+pub struct SnapshotRequest {
+    /// How many recent comments.
+    pub recent: usize,
+    /// Where the answer goes.
+    pub reply: tokio::sync::oneshot::Sender<Option<crate::store::Snapshot>>,
 }
 
 /// A resume answered by the hub: every event after `from` up to at least
@@ -75,6 +88,8 @@ pub(super) struct RoomHub {
     next_resync: Instant,
     next_totals: Instant,
     next_record_refresh: Instant,
+    /// The totals of the last frame that carried them.
+    last_totals: Option<Totals>,
 }
 
 impl RoomHub {
@@ -103,10 +118,32 @@ impl RoomHub {
             next_resync: Instant::now(),
             next_totals: Instant::now(),
             next_record_refresh: Instant::now() + RECORD_REFRESH_EVERY,
+            last_totals: None,
+        }
+    }
+
+    /// Reads back what the log holds (up to `log_capacity` events), so join
+    /// snapshots and resumes can be answered from memory from the start.
+    async fn read_back(&mut self) {
+        let head = self.recent.upto();
+        let cap = self.registry.settings.log_capacity as u64;
+        let from = head.saturating_sub(cap);
+        if head == 0 {
+            return;
+        }
+        let pos = LogPosition {
+            epoch: self.epoch.clone(),
+            offset: from,
+        };
+        if let Ok(Replay::Recovered(log)) = self.registry.store.replay(&self.room, &pos).await
+            && self.recent.backfill(from, log)
+        {
+            self.recent.mark_complete();
         }
     }
 
     pub(super) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<HubCommand>) {
+        self.read_back().await;
         let mut tick_ms = self.registry.settings.tick_ms;
         let start = crate::clock::aligned_start(tick_ms, 0);
         let mut tick = tokio::time::interval_at(start, self.registry.settings.tick());
@@ -157,6 +194,9 @@ impl RoomHub {
                 self.members.push(m);
             }
             HubCommand::Replay(r) => self.replay(r),
+            HubCommand::Snapshot(r) => {
+                let _ = r.reply.send(self.snapshot(r.recent));
+            }
             HubCommand::Leave(session) => {
                 if let Some(i) = self.index.remove(&session) {
                     self.members.swap_remove(i);
@@ -368,6 +408,24 @@ impl RoomHub {
         }
     }
 
+    /// The join snapshot from memory (see [`SnapshotRequest`]).
+    fn snapshot(&self, recent: usize) -> Option<crate::store::Snapshot> {
+        let totals = self.last_totals?;
+        let recent = self.recent.newest(recent)?;
+        Some(crate::store::Snapshot {
+            room: (*self.handle.room()).clone(),
+            position: LogPosition {
+                epoch: self.epoch.clone(),
+                offset: self.recent.upto(),
+            },
+            totals: Totals {
+                likes: totals.likes.max(self.likes_seen),
+                ..totals
+            },
+            recent,
+        })
+    }
+
     /// Answers the parked resumes it can. Those older than the recent events
     /// share one log read per tick: a storm of resumes costs the log one
     /// read per node, not one per viewer.
@@ -383,7 +441,7 @@ impl RoomHub {
                 offset: oldest,
             };
             if let Ok(Replay::Recovered(log)) = self.registry.store.replay(&self.room, &pos).await {
-                self.recent.backfill(oldest, log);
+                let _ = self.recent.backfill(oldest, log);
             }
         }
         let base = self.recent.base();
@@ -434,10 +492,12 @@ impl RoomHub {
             tracing::info!(room = %self.room, online = presence.online, tick_ms = tick, "room tick changed");
             self.handle.tick_ms.store(tick, Ordering::Relaxed);
         }
-        Some(Totals {
+        let totals = Totals {
             likes: totals.likes.max(self.likes_seen),
             online: presence.online,
             ..totals
-        })
+        };
+        self.last_totals = Some(totals);
+        Some(totals)
     }
 }

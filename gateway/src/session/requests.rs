@@ -186,11 +186,15 @@ impl Session {
         let same_room = self.joined.as_ref().is_some_and(|j| j.room == req.room);
         self.leave(!same_room).await;
         let node = self.node.clone();
-        let room = node
-            .store
-            .room(&req.room)
-            .await
-            .map_err(|e| e.rejection())?;
+        // The room as this node's hub holds it, or (first joiner here) as stored.
+        let room = match node.hubs.get(&req.room) {
+            Some(h) => (*h.room()).clone(),
+            None => node
+                .store
+                .room(&req.room)
+                .await
+                .map_err(|e| e.rejection())?,
+        };
         let role = room.role_of(self.identity.as_ref().map(|i| i.user.as_str()));
         authorize(role, Action::Watch)?;
         if role == Role::Anonymous && !room.switches.anonymous_watch {
@@ -227,16 +231,25 @@ impl Session {
             tracing::warn!(room = %room.id, error = %e, "viewer not counted");
         }
         // From here on a failure must leave the hub again: `leave` does.
-        let snap = match node
-            .store
-            .snapshot(&room.id, node.settings.recent_comments)
-            .await
-        {
-            Ok(s) => s,
-            Err(e) => {
-                self.leave(false).await;
-                return Err(e.rejection());
-            }
+        // The hub answers from memory when it can (no store call: a join
+        // storm costs the room's shard one PFADD per viewer), else the store.
+        let recent = node.settings.recent_comments;
+        let held = match &self.joined {
+            Some(j) => j.hub.snapshot(recent, REPLAY_WAIT).await,
+            None => None,
+        };
+        let from_hub = held.is_some();
+        let label = vec![("source", if from_hub { "hub" } else { "store" })];
+        node.metrics.snapshots.get_or_create(&label).inc();
+        let snap = match held {
+            Some(s) => s,
+            None => match node.store.snapshot(&room.id, recent).await {
+                Ok(s) => s,
+                Err(e) => {
+                    self.leave(false).await;
+                    return Err(e.rejection());
+                }
+            },
         };
         if let Some(j) = &self.joined {
             j.hub.offer_record(&snap.room);
@@ -253,13 +266,17 @@ impl Session {
             missed: vec![],
             lotteries: node.open_lotteries(&snap.room).await,
         };
-        if let Some(j) = &self.joined {
-            node.report_presence(&room.id, &j.hub).await;
+        // From the hub, `online` is the room's count at its last tick; the
+        // hub writes this node's new presence at its next one.
+        if !from_hub {
+            if let Some(j) = &self.joined {
+                node.report_presence(&room.id, &j.hub).await;
+            }
+            joined.totals.online = match node.store.presence(&room.id, now_ms()).await {
+                Ok(p) => p.online,
+                Err(_) => node.hubs.online(&room.id) as u64,
+            };
         }
-        joined.totals.online = match node.store.presence(&room.id, now_ms()).await {
-            Ok(p) => p.online,
-            Err(_) => node.hubs.online(&room.id) as u64,
-        };
         if let Some(resume) = req.resume {
             let from = LogPosition {
                 epoch: resume.epoch,
