@@ -799,9 +799,16 @@ async fn viewers_of_a_killed_node_resume_elsewhere_without_loss() {
         comment(&mut talker, &t).await;
         expected_comments.push(t);
     }
-    let head = {
+    // Once B's hub has released the last comment (a join snapshot comes
+    // from the hub: its offset is what the hub has released), every resume
+    // below is answered up to the same head.
+    let head = loop {
         let mut o = b.connect(Some("observer")).await;
-        join(&mut o, "r1").await.offset
+        let j = join(&mut o, "r1").await;
+        if comment_texts(&j.recent).last() == expected_comments.last() {
+            break j.offset;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     };
 
     let mut back = vec![];

@@ -227,7 +227,7 @@ async fn joins_are_answered_by_the_hub_with_the_stores_snapshot() {
     let store = gw.node().store.snapshot("r1", 3).await.unwrap();
     let before = snapshots_from(&gw, "hub");
     let mut joiners = vec![];
-    for i in 0..10 {
+    for i in 0..10u64 {
         let mut c = gw.connect(Some(&format!("v{i}"))).await;
         let j = c.join("r1").await;
         // The newest 3 comments that are not deleted. (The store reads its
@@ -244,6 +244,8 @@ async fn joins_are_answered_by_the_hub_with_the_stores_snapshot() {
             (store.position.epoch.as_str(), store.position.offset)
         );
         assert_eq!(j.room.status, RoomStatus::Live);
+        // The joiner itself counts, as in a snapshot from the store.
+        assert_eq!((j.totals.viewers, j.totals.online), (2 + i, 2 + i), "v{i}");
         joiners.push(c);
     }
     assert_eq!(snapshots_from(&gw, "hub") - before, 10);

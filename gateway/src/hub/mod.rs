@@ -39,9 +39,17 @@ pub struct HubHandle {
     appender: appender::Appender,
     /// The room's current fan-out tick (`Settings::room_tick_ms`).
     tick_ms: AtomicU64,
+    /// Distinct viewers this node added since the hub last read the totals,
+    /// so a snapshot from the hub counts its own joiner.
+    viewers_added: AtomicU64,
 }
 
 impl HubHandle {
+    /// Notes a distinct viewer this node added to the room's count.
+    pub fn viewer_added(&self) {
+        self.viewers_added.fetch_add(1, Ordering::AcqRel);
+    }
+
     /// The room's current fan-out tick, ms: it grows with the room.
     pub fn tick_ms(&self) -> u64 {
         self.tick_ms.load(Ordering::Relaxed)
@@ -253,6 +261,7 @@ impl HubRegistry {
                 },
             ),
             tick_ms: AtomicU64::new(self.settings.tick_ms),
+            viewers_added: AtomicU64::new(0),
         });
         let hub = room_hub::RoomHub::new(room.to_string(), head, handle.clone(), self.clone());
         self.metrics.rooms.inc();

@@ -90,6 +90,8 @@ pub(super) struct RoomHub {
     next_record_refresh: Instant,
     /// The totals of the last frame that carried them.
     last_totals: Option<Totals>,
+    /// This node's sessions in the room when `last_totals` were read.
+    online_at_totals: u64,
 }
 
 impl RoomHub {
@@ -119,6 +121,7 @@ impl RoomHub {
             next_totals: Instant::now(),
             next_record_refresh: Instant::now() + RECORD_REFRESH_EVERY,
             last_totals: None,
+            online_at_totals: 0,
         }
     }
 
@@ -412,6 +415,11 @@ impl RoomHub {
     fn snapshot(&self, recent: usize) -> Option<crate::store::Snapshot> {
         let totals = self.last_totals?;
         let recent = self.recent.newest(recent)?;
+        // Since those totals: the viewers this node counted, and its
+        // sessions that came and went (other nodes' show at the next tick).
+        let added = self.handle.viewers_added.load(Ordering::Acquire);
+        let local = self.handle.online() as u64;
+        let online = (totals.online + local).saturating_sub(self.online_at_totals);
         Some(crate::store::Snapshot {
             room: (*self.handle.room()).clone(),
             position: LogPosition {
@@ -420,6 +428,8 @@ impl RoomHub {
             },
             totals: Totals {
                 likes: totals.likes.max(self.likes_seen),
+                viewers: totals.viewers + added,
+                online,
                 ..totals
             },
             recent,
@@ -477,12 +487,15 @@ impl RoomHub {
                 tracing::warn!(room = %self.room, error = %e, "presence not refreshed");
             }
         }
+        // The viewers counted so far are in the totals read next.
+        let added = self.handle.viewers_added.swap(0, Ordering::AcqRel);
         let (totals, presence) = match (
             reg.store.totals(&self.room).await,
             reg.store.presence(&self.room, now).await,
         ) {
             (Ok(t), Ok(p)) => (t, p),
             (Err(e), _) | (_, Err(e)) => {
+                self.handle.viewers_added.fetch_add(added, Ordering::AcqRel);
                 tracing::warn!(room = %self.room, error = %e, "totals unavailable");
                 return None;
             }
@@ -498,6 +511,7 @@ impl RoomHub {
             ..totals
         };
         self.last_totals = Some(totals);
+        self.online_at_totals = self.handle.presence().online;
         Some(totals)
     }
 }

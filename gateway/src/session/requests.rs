@@ -227,8 +227,14 @@ impl Session {
             Some(i) => i.user.clone(),
             None => format!("anon:{}:{}", node.settings.node_id, self.id),
         };
-        if let Err(e) = node.store.add_viewer(&room.id, &viewer).await {
-            tracing::warn!(room = %room.id, error = %e, "viewer not counted");
+        match node.store.add_viewer(&room.id, &viewer).await {
+            Ok(true) => {
+                if let Some(j) = &self.joined {
+                    j.hub.viewer_added();
+                }
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!(room = %room.id, error = %e, "viewer not counted"),
         }
         // From here on a failure must leave the hub again: `leave` does.
         // The hub answers from memory when it can (no store call: a join

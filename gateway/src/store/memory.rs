@@ -360,13 +360,14 @@ impl Store for MemoryStore {
         Ok(d.likes)
     }
 
-    async fn add_viewer(&self, room: &str, user: &str) -> Result<(), StoreError> {
+    async fn add_viewer(&self, room: &str, user: &str) -> Result<bool, StoreError> {
         let data = self.data(room)?;
         let mut d = lock(&data);
-        if !d.viewers.contains(user) {
-            d.viewers.insert(user.to_string());
+        if d.viewers.contains(user) {
+            return Ok(false);
         }
-        Ok(())
+        d.viewers.insert(user.to_string());
+        Ok(true)
     }
 
     async fn totals(&self, room: &str) -> Result<Totals, StoreError> {

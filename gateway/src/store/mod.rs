@@ -191,8 +191,8 @@ pub trait Store: Send + Sync + 'static {
     async fn replay(&self, room: &str, from: &LogPosition) -> Result<Replay, StoreError>;
     /// Adds like taps; returns the new total.
     async fn add_likes(&self, room: &str, taps: u64) -> Result<u64, StoreError>;
-    /// Counts a distinct viewer.
-    async fn add_viewer(&self, room: &str, user: &str) -> Result<(), StoreError>;
+    /// Counts a distinct viewer; whether the count (or its estimate) rose.
+    async fn add_viewer(&self, room: &str, user: &str) -> Result<bool, StoreError>;
     /// Likes, comments and distinct viewers.
     async fn totals(&self, room: &str) -> Result<Totals, StoreError>;
     /// Sets this node's contribution to a room's presence until `expires_ms`

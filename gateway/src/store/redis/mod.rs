@@ -403,13 +403,13 @@ impl Store for RedisStore {
             .map_err(unavailable)
     }
 
-    async fn add_viewer(&self, room: &str, user: &str) -> Result<(), StoreError> {
-        let _: i64 = self
+    async fn add_viewer(&self, room: &str, user: &str) -> Result<bool, StoreError> {
+        let changed: i64 = self
             .conn()
             .pfadd(self.key(room, "viewers"), user)
             .await
             .map_err(unavailable)?;
-        Ok(())
+        Ok(changed == 1)
     }
 
     async fn totals(&self, room: &str) -> Result<Totals, StoreError> {
