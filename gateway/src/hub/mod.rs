@@ -141,17 +141,23 @@ impl HubHandle {
         tokio::time::timeout(wait, rx).await.ok()?.ok()?
     }
 
-    /// The join snapshot from the hub's memory, with `recent` comments;
-    /// `None` when the store must answer, or when the hub did not answer
-    /// within `wait`. Call after `join`: the hub answers in queue order,
+    /// The join snapshot from the hub's memory, with `recent` comments, once
+    /// the hub has released the log up to `until` (the head the session
+    /// read); `None` when the store must answer, or when the hub did not
+    /// answer within `wait`. Call after `join`: the hub answers in queue order,
     /// so every event after the snapshot's offset reaches the member.
     pub async fn snapshot(
         &self,
         recent: usize,
+        until: u64,
         wait: std::time::Duration,
     ) -> Option<crate::store::Snapshot> {
         let (reply, rx) = tokio::sync::oneshot::channel();
-        let req = SnapshotRequest { recent, reply };
+        let req = SnapshotRequest {
+            recent,
+            until,
+            reply,
+        };
         self.tx.send(HubCommand::Snapshot(req)).ok()?;
         tokio::time::timeout(wait, rx).await.ok()?.ok()?
     }

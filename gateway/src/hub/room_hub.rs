@@ -38,6 +38,10 @@ pub enum HubCommand {
 pub struct SnapshotRequest {
     /// How many recent comments.
     pub recent: usize,
+    /// The log head when the session asked: the hub answers once it has
+    /// released every event up to it, so the snapshot is as recent as one
+    /// read from the store.
+    pub until: u64,
     /// Where the answer goes.
     pub reply: tokio::sync::oneshot::Sender<Option<crate::store::Snapshot>>,
 }
@@ -80,6 +84,8 @@ pub(super) struct RoomHub {
     pub(super) high_since: u64,
     recent: RecentEvents,
     waiting: Vec<ReplayRequest>,
+    /// Snapshots waiting for the hub to release their log head.
+    waiting_snapshots: Vec<SnapshotRequest>,
     members: Vec<Member>,
     index: HashMap<u64, usize>,
     likes_seen: u64,
@@ -108,6 +114,7 @@ impl RoomHub {
             high_since: head.offset,
             recent: RecentEvents::new(head.offset, settings.log_capacity),
             waiting: Vec::new(),
+            waiting_snapshots: Vec::new(),
             epoch: head.epoch,
             room,
             handle,
@@ -198,7 +205,11 @@ impl RoomHub {
             }
             HubCommand::Replay(r) => self.replay(r),
             HubCommand::Snapshot(r) => {
-                let _ = r.reply.send(self.snapshot(r.recent));
+                if self.recent.upto() >= r.until {
+                    let _ = r.reply.send(self.snapshot(r.recent));
+                } else {
+                    self.waiting_snapshots.push(r);
+                }
             }
             HubCommand::Leave(session) => {
                 if let Some(i) = self.index.remove(&session) {
@@ -440,6 +451,17 @@ impl RoomHub {
     /// share one log read per tick: a storm of resumes costs the log one
     /// read per node, not one per viewer.
     async fn serve_replays(&mut self) {
+        let upto = self.recent.upto();
+        for r in std::mem::take(&mut self.waiting_snapshots) {
+            if r.reply.is_closed() {
+                continue;
+            }
+            if upto >= r.until {
+                let _ = r.reply.send(self.snapshot(r.recent));
+            } else {
+                self.waiting_snapshots.push(r);
+            }
+        }
         self.waiting.retain(|r| !r.reply.is_closed());
         if self.waiting.is_empty() {
             return;

@@ -237,12 +237,14 @@ impl Session {
             Err(e) => tracing::warn!(room = %room.id, error = %e, "viewer not counted"),
         }
         // From here on a failure must leave the hub again: `leave` does.
-        // The hub answers from memory when it can (no store call: a join
-        // storm costs the room's shard one PFADD per viewer), else the store.
+        // The hub answers from memory when it can (a join storm costs the
+        // room's shard a GET and a PFADD per viewer), else the store.
         let recent = node.settings.recent_comments;
-        let held = match &self.joined {
-            Some(j) => j.hub.snapshot(recent, REPLAY_WAIT).await,
-            None => None,
+        // As recent as the store's: the hub answers once it has released
+        // the head read now (one GET), usually within a tick.
+        let held = match (&self.joined, node.store.head_offset(&room.id).await) {
+            (Some(j), Ok(head)) => j.hub.snapshot(recent, head, REPLAY_WAIT).await,
+            _ => None,
         };
         let from_hub = held.is_some();
         let label = vec![("source", if from_hub { "hub" } else { "store" })];

@@ -325,6 +325,12 @@ impl Store for MemoryStore {
         })
     }
 
+    async fn head_offset(&self, room: &str) -> Result<u64, StoreError> {
+        let data = self.data(room)?;
+        let head = lock(&data).head;
+        Ok(head)
+    }
+
     async fn head(&self, room: &str) -> Result<LogPosition, StoreError> {
         let data = self.data(room)?;
         let d = lock(&data);

@@ -187,6 +187,8 @@ pub trait Store: Send + Sync + 'static {
     async fn snapshot(&self, room: &str, recent: usize) -> Result<Snapshot, StoreError>;
     /// The log head.
     async fn head(&self, room: &str) -> Result<LogPosition, StoreError>;
+    /// The log head's offset alone, in one read (0: none yet, or no room).
+    async fn head_offset(&self, room: &str) -> Result<u64, StoreError>;
     /// The events after `from`, or `NotRecovered` when the log lost them.
     async fn replay(&self, room: &str, from: &LogPosition) -> Result<Replay, StoreError>;
     /// Adds like taps; returns the new total.

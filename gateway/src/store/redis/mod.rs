@@ -356,6 +356,15 @@ impl Store for RedisStore {
         })
     }
 
+    async fn head_offset(&self, room: &str) -> Result<u64, StoreError> {
+        let head: Option<u64> = self
+            .conn()
+            .get(self.key(room, "head"))
+            .await
+            .map_err(unavailable)?;
+        Ok(head.unwrap_or(0))
+    }
+
     async fn head(&self, room: &str) -> Result<LogPosition, StoreError> {
         let out: Option<(String, String)> = scripts::HEAD
             .key(self.key(room, "meta"))
