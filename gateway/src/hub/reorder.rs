@@ -96,6 +96,17 @@ impl Reorder {
         (now.duration_since(since) >= self.hold && upto > self.next).then_some((self.next, upto))
     }
 
+    /// Since when offsets are known to be missing (an event above them
+    /// arrived, or the log head said they exist); `None` without a gap.
+    pub fn gap_open_since(&self) -> Option<Instant> {
+        let held = self.gap_since.filter(|_| !self.held.is_empty());
+        let expected = self.expected.map(|(_, at)| at);
+        match (held, expected) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// Gives up on offsets below `offset` (the log no longer holds them).
     pub fn skip_to(&mut self, offset: u64) {
         if offset > self.next {
@@ -158,11 +169,13 @@ mod tests {
             r.overdue_gap(now + Duration::from_millis(100)),
             Some((2, 4))
         );
+        assert_eq!(r.gap_open_since(), Some(now));
         // Once they arrive nothing is expected any more.
         r.push(ev(2), now);
         r.push(ev(3), now);
         r.take_ready(&mut out);
         assert_eq!(r.overdue_gap(now + Duration::from_secs(5)), None);
+        assert_eq!(r.gap_open_since(), None);
     }
 
     #[tokio::test(start_paused = true)]

@@ -63,6 +63,10 @@ pub struct ReplayRequest {
 /// How often a hub compares itself with the log head.
 const RESYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// How long a hub waits for the bus to bring a gap the log no longer holds
+/// before it declares the stretch lost and moves on.
+const GIVE_UP_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// How often a hub re-reads the room record from the store, whatever the
 /// events said: the backstop for a change whose event could not be
 /// appended (the store refused the append after storing the change).
@@ -382,6 +386,17 @@ impl RoomHub {
                     }
                     self.reorder.skip_to(next + 1);
                 }
+            }
+            Ok(Replay::NotRecovered)
+                if self
+                    .reorder
+                    .gap_open_since()
+                    .is_some_and(|at| at.elapsed() < GIVE_UP_AFTER) =>
+            {
+                // The log no longer holds it (a busy room outruns a small
+                // log), but the bus is usually just late: wait for it a
+                // little before declaring the stretch lost.
+                return;
             }
             Ok(Replay::NotRecovered) => {
                 tracing::warn!(room = %self.room, from, to, "log lost a gap; skipping it");
