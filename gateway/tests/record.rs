@@ -20,10 +20,6 @@ async fn nodes() -> (TestGateway, Option<TestGateway>) {
     (a, b)
 }
 
-fn code(f: &ServerFrame) -> Option<ErrorCode> {
-    error_code(f)
-}
-
 #[tokio::test]
 async fn a_role_removed_on_one_node_is_refused_on_the_other() {
     let (a, b) = nodes().await;
@@ -64,7 +60,7 @@ async fn a_role_removed_on_one_node_is_refused_on_the_other() {
         other => panic!("{other:?}"),
     };
     let r = helen.request(delete(ev.offset)).await;
-    assert_eq!(code(&r), Some(ErrorCode::Forbidden), "{r:?}");
+    assert_eq!(error_code(&r), Some(ErrorCode::Forbidden), "{r:?}");
 }
 
 #[tokio::test]
@@ -87,7 +83,7 @@ async fn switches_status_and_slow_mode_changed_on_one_node_hold_on_the_other() {
     assert_eq!(st, 200);
     wait_for_record(b, "r1", |r| !r.switches.comments).await;
     assert_eq!(
-        code(&bob.comment("two").await),
+        error_code(&bob.comment("two").await),
         Some(ErrorCode::CommentsDisabled)
     );
     let (st, _) = a
@@ -104,7 +100,7 @@ async fn switches_status_and_slow_mode_changed_on_one_node_hold_on_the_other() {
     a.live("r1", "pause").await;
     wait_for_record(b, "r1", |r| r.status == RoomStatus::Paused).await;
     assert_eq!(
-        code(&bob.comment("three").await),
+        error_code(&bob.comment("three").await),
         Some(ErrorCode::RoomNotLive)
     );
     a.live("r1", "resume").await;
@@ -119,7 +115,7 @@ async fn switches_status_and_slow_mode_changed_on_one_node_hold_on_the_other() {
     wait_for_record(b, "r1", |r| r.moderation.slow_mode_s == 30).await;
     assert!(matches!(bob.comment("five").await, ServerFrame::Ack(_)));
     let r = bob.comment("six").await;
-    assert_eq!(code(&r), Some(ErrorCode::SlowMode), "{r:?}");
+    assert_eq!(error_code(&r), Some(ErrorCode::SlowMode), "{r:?}");
 }
 
 #[tokio::test]
@@ -147,7 +143,7 @@ async fn a_hub_that_missed_the_record_event_ends_with_the_right_record() {
     // B's hub finds the gap at its next resync with the log head.
     wait_for_record(b, "r1", |r| !r.switches.likes).await;
     let r = bob.request(Request::Like(Like { count: 1 })).await;
-    assert_eq!(code(&r), Some(ErrorCode::LikesDisabled), "{r:?}");
+    assert_eq!(error_code(&r), Some(ErrorCode::LikesDisabled), "{r:?}");
     // The record event never reaches a client.
     let ping = bob.request(Request::Ping(Ping {})).await;
     assert!(matches!(ping, ServerFrame::Pong(_)));

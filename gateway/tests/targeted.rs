@@ -90,35 +90,12 @@ async fn a_targeted_event_crosses_nodes() {
     a.shutdown().await;
 }
 
-/// Two nodes on one redis-server started here (whatever the backend).
-async fn two_nodes(
-    redis: &common::redis::RedisServer,
-    f: impl Fn(&mut gateway::Settings) + Clone,
-) -> (TestGateway, TestGateway) {
-    let prefix = format!("tgt2-{}", std::process::id());
-    let point = |id: &'static str| {
-        let (url, prefix, f) = (redis.url(), prefix.clone(), f.clone());
-        move |s: &mut gateway::Settings| {
-            s.redis = url;
-            s.redis_cluster.clear();
-            s.redis_prefix = prefix;
-            s.node_id = id.into();
-            f(s);
-        }
-    };
-    let a = TestGateway::start_with(point("a")).await;
-    let b = TestGateway::start_with(point("b")).await;
-    (a, b)
-}
-
 #[tokio::test]
 async fn a_user_on_two_nodes_gets_it_on_both_and_a_dead_node_is_not_addressed() {
-    if !common::redis::available() {
-        eprintln!("SKIPPED: redis-server is not installed (.ci/run installs it)");
+    let Some((_redis, a, b)) = two_nodes_on_one_redis(|s| s.presence_interval_ms = 100).await
+    else {
         return;
-    }
-    let redis = common::redis::RedisServer::start();
-    let (a, b) = two_nodes(&redis, |s| s.presence_interval_ms = 100).await;
+    };
     let mut on_a = a.connect(Some("bob")).await;
     let mut on_b = b.connect(Some("bob")).await;
     // Registration happens when the session opens: a ping round trip on
@@ -174,12 +151,10 @@ async fn a_user_on_two_nodes_gets_it_on_both_and_a_dead_node_is_not_addressed() 
 
 #[tokio::test]
 async fn a_user_who_connected_during_a_redis_outage_gets_personal_events_after_it() {
-    if !common::redis::available() {
-        eprintln!("SKIPPED: redis-server is not installed (.ci/run installs it)");
+    let Some((mut redis, a, b)) = two_nodes_on_one_redis(|s| s.presence_interval_ms = 100).await
+    else {
         return;
-    }
-    let mut redis = common::redis::RedisServer::start();
-    let (a, b) = two_nodes(&redis, |s| s.presence_interval_ms = 100).await;
+    };
     redis.kill();
     // Sessions opened and closed while the store is down: their directory
     // writes fail (before, the per-user subscription counter wrapped below

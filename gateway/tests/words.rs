@@ -147,32 +147,9 @@ async fn word_lists_reload_without_restart() {
     assert_eq!(page["entries"][0]["action"], "words");
 }
 
-/// Two nodes sharing one redis-server (started here, whatever the backend).
-async fn two_nodes() -> Option<(redis::RedisServer, TestGateway, TestGateway)> {
-    if !redis::available() {
-        eprintln!("SKIPPED: redis-server is not installed");
-        return None;
-    }
-    let server = redis::RedisServer::start();
-    let url = server.url();
-    let prefix = format!("two-{}", std::process::id());
-    let node = |name: &'static str| {
-        let (url, prefix) = (url.clone(), prefix.clone());
-        move |s: &mut gateway::Settings| {
-            s.redis = url;
-            s.redis_cluster = String::new();
-            s.redis_prefix = prefix;
-            s.node_id = name.into();
-        }
-    };
-    let a = TestGateway::start_with(node("a")).await;
-    let b = TestGateway::start_with(node("b")).await;
-    Some((server, a, b))
-}
-
 #[tokio::test]
 async fn a_mute_a_deletion_and_a_word_change_on_one_node_apply_on_the_other() {
-    let Some((_server, a, b)) = two_nodes().await else {
+    let Some((_server, a, b)) = two_nodes_on_one_redis(|_| {}).await else {
         return;
     };
     a.room("r1", "anna", true).await;

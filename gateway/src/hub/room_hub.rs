@@ -78,6 +78,15 @@ const RECORD_REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs
 /// 1,000,000 frames a second.
 const TOTALS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// A hub's tick of `ms`, on multiples of `ms` in unix time (every node's
+/// hubs of a room tick together, just after the batches commit).
+fn fan_out_tick(ms: u64) -> tokio::time::Interval {
+    let every = std::time::Duration::from_millis(ms);
+    let mut tick = tokio::time::interval_at(crate::clock::aligned_start(ms, 0), every);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    tick
+}
+
 pub(super) struct RoomHub {
     pub(super) room: String,
     pub(super) epoch: String,
@@ -159,9 +168,7 @@ impl RoomHub {
     pub(super) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<HubCommand>) {
         self.read_back().await;
         let mut tick_ms = self.registry.settings.tick_ms;
-        let start = crate::clock::aligned_start(tick_ms, 0);
-        let mut tick = tokio::time::interval_at(start, self.registry.settings.tick());
-        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut tick = fan_out_tick(tick_ms);
         loop {
             tokio::select! {
                 cmd = rx.recv() => match cmd {
@@ -175,9 +182,7 @@ impl RoomHub {
                     let now_ms = self.handle.tick_ms();
                     if now_ms != tick_ms {
                         tick_ms = now_ms;
-                        let every = std::time::Duration::from_millis(tick_ms);
-                        tick = tokio::time::interval_at(crate::clock::aligned_start(tick_ms, 0), every);
-                        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+                        tick = fan_out_tick(tick_ms);
                         self.sampler = CommentSampler::new(self.registry.settings.comment_cap, tick_ms);
                     }
                     if self.registry.retire(&self.room, &self.handle) {
@@ -241,7 +246,7 @@ impl RoomHub {
         let mut events = Vec::new();
         if Instant::now() >= self.next_resync {
             self.next_resync = Instant::now() + RESYNC_EVERY;
-            self.resync(&mut events).await;
+            self.resync().await;
         }
         self.reorder.take_ready(&mut events);
         if let Some((from, to)) = self.reorder.overdue_gap(Instant::now()) {
@@ -335,7 +340,7 @@ impl RoomHub {
     /// and subscribing) would otherwise wait for the next event of a quiet
     /// room. A new epoch means the log was reset: every local session is
     /// closed with 4004 and rejoins from a fresh snapshot.
-    async fn resync(&mut self, events: &mut Vec<RoomEvent>) {
+    async fn resync(&mut self) {
         let Ok(head) = self.registry.store.head(&self.room).await else {
             return;
         };
@@ -360,7 +365,6 @@ impl RoomHub {
         // A batch committed just before this read is usually still on the
         // bus: fetch only what has not arrived a tick from now.
         self.reorder.expect_upto(head.offset, Instant::now());
-        let _ = events;
     }
 
     async fn fill_gap(&mut self, from: u64, to: u64, events: &mut Vec<RoomEvent>) {

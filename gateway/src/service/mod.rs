@@ -160,13 +160,7 @@ impl Node {
         else {
             return Ok(None);
         };
-        if let Err(e) = self
-            .bus
-            .publish(room, BusMessage::Event(event.clone()))
-            .await
-        {
-            tracing::warn!(room, error = %e, offset = event.offset, "publish failed");
-        }
+        self.announce(room, &event).await;
         Ok(Some(event))
     }
 
@@ -177,6 +171,12 @@ impl Node {
             .append(room, now_ms(), kind)
             .await
             .map_err(|e| e.rejection())?;
+        self.announce(room, &event).await;
+        Ok(event)
+    }
+
+    /// Publishes a logged event to every node's hub.
+    async fn announce(&self, room: &str, event: &RoomEvent) {
         if let Err(e) = self
             .bus
             .publish(room, BusMessage::Event(event.clone()))
@@ -185,6 +185,5 @@ impl Node {
             // The event is in the log: hubs fetch the gap, resumes replay it.
             tracing::warn!(room, error = %e, offset = event.offset, "publish failed");
         }
-        Ok(event)
     }
 }

@@ -363,7 +363,7 @@ impl Session {
     async fn comment(&mut self, id: Option<RequestId>, text: String) -> Result<(), Rejection> {
         let identity = self
             .identity
-            .clone()
+            .as_ref()
             .ok_or_else(|| Rejection::new(ErrorCode::Unauthenticated, "sign in to comment"))?;
         let (room, role) = self.authorized(Action::Comment)?;
         if self.acks.len() >= MAX_PENDING_ACKS {
@@ -372,12 +372,12 @@ impl Session {
         let text = check_comment(&self.node, &room, role, &identity.user, text).await?;
         // Assistants comment under the nickname they were given.
         let nick = match room.moderation.assistant_nick(&identity.user) {
-            Some(n) if role == Role::Assistant => n.to_string(),
-            _ => identity.nick.clone(),
+            Some(n) if role == Role::Assistant => n,
+            _ => &identity.nick,
         };
         let comment = Comment {
             user: identity.user.clone(),
-            nick,
+            nick: nick.to_string(),
             text,
             role,
         };

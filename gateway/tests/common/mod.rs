@@ -251,7 +251,8 @@ impl Client {
     }
 
     /// Sends a request and returns its reply, keeping other frames in the backlog.
-    pub async fn request(&mut self, request: Request) -> ServerFrame {
+    /// Sends a request with a fresh id; returns the id.
+    async fn send_request(&mut self, request: Request) -> RequestId {
         self.next_id += 1;
         let id = RequestId(format!("r{}", self.next_id));
         let frame = ClientFrame {
@@ -264,6 +265,11 @@ impl Client {
             Codec::Binary => Message::Binary(bytes),
         };
         self.ws.send(msg).await.unwrap();
+        id
+    }
+
+    pub async fn request(&mut self, request: Request) -> ServerFrame {
+        let id = self.send_request(request).await;
         let mut skipped = vec![];
         let reply = loop {
             let f = self
@@ -285,18 +291,7 @@ impl Client {
     pub async fn pipeline(&mut self, requests: Vec<Request>) -> Vec<ServerFrame> {
         let mut ids = vec![];
         for request in requests {
-            self.next_id += 1;
-            let id = RequestId(format!("r{}", self.next_id));
-            let bytes = self.codec.encode_client(&ClientFrame {
-                id: Some(id.clone()),
-                request,
-            });
-            let msg = match self.codec {
-                Codec::Json => Message::Text(String::from_utf8(bytes.to_vec()).unwrap().into()),
-                Codec::Binary => Message::Binary(bytes),
-            };
-            self.ws.send(msg).await.unwrap();
-            ids.push(id);
+            ids.push(self.send_request(request).await);
         }
         let mut replies: std::collections::HashMap<RequestId, ServerFrame> = Default::default();
         let mut skipped = vec![];
@@ -425,4 +420,35 @@ pub async fn wait_for_record(
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+}
+
+/// Two nodes `a` and `b` sharing one redis-server started here, whatever
+/// the backend under test; `f` adjusts both nodes' settings. `None` (the
+/// test skips) without a `redis-server`.
+pub async fn two_nodes_on_one_redis(
+    f: impl Fn(&mut Settings) + Clone,
+) -> Option<(redis::RedisServer, TestGateway, TestGateway)> {
+    if !redis::available() {
+        eprintln!("SKIPPED: redis-server is not installed (.ci/run installs it)");
+        return None;
+    }
+    let server = redis::RedisServer::start();
+    let prefix = format!(
+        "two-{}-{}",
+        std::process::id(),
+        PREFIX.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let node = |name: &'static str| {
+        let (url, prefix, f) = (server.url(), prefix.clone(), f.clone());
+        move |s: &mut Settings| {
+            s.redis = url;
+            s.redis_cluster = String::new();
+            s.redis_prefix = prefix;
+            s.node_id = name.into();
+            f(s);
+        }
+    };
+    let a = TestGateway::start_with(node("a")).await;
+    let b = TestGateway::start_with(node("b")).await;
+    Some((server, a, b))
 }
