@@ -353,6 +353,9 @@ impl RoomHub {
             for r in self.waiting.drain(..) {
                 let _ = r.reply.send(None);
             }
+            for r in self.waiting_snapshots.drain(..) {
+                let _ = r.reply.send(None);
+            }
             self.recent.reset(head.offset);
             self.reorder = Reorder::new(head.offset + 1, self.registry.settings.tick());
             self.high_since = head.offset;
