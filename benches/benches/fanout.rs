@@ -145,9 +145,13 @@ fn fanout(c: &mut Criterion) {
             let mut sampler = CommentSampler::new(COMMENT_CAP, TICK_MS);
             let mut high_since = 0u64;
             let mut offset = 1u64;
+            let mut now_ms = 0u64;
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
+                    // The hub refills the comment budget on every tick.
+                    now_ms += TICK_MS;
+                    sampler.refill(now_ms);
                     let events = tick_events(offset, 20);
                     offset += events.len() as u64;
                     let start = Instant::now();

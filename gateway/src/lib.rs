@@ -115,6 +115,9 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
         .subscribe_node(&node.settings.node_id)
         .await
         .map_err(|e| anyhow::anyhow!("bus: {e}"))?;
+    node.claim_store_epoch()
+        .await
+        .map_err(|e| anyhow::anyhow!("store: {e}"))?;
     let expires = clock::now_ms() + node.settings.presence_ttl_ms();
     node.store
         .set_node_alive(&node.settings.node_id, expires)

@@ -42,6 +42,12 @@ pub struct Metrics {
     pub append_batches: Counter,
     /// Comments those batches logged.
     pub appended_comments: Counter,
+    /// Room hub tasks that panicked (each was replaced; its sessions closed with 4003).
+    pub hub_panics: Counter,
+    /// Messages dropped because a bounded queue was full, by `queue`.
+    pub queue_full: Family<Labels, Counter>,
+    /// Times the store was found emptied (lost its data epoch).
+    pub store_resets: Counter,
 }
 
 impl Default for Metrics {
@@ -69,6 +75,9 @@ impl Metrics {
             snapshots: Family::default(),
             append_batches: Counter::default(),
             appended_comments: Counter::default(),
+            hub_panics: Counter::default(),
+            queue_full: Family::default(),
+            store_resets: Counter::default(),
             registry: Registry::default(),
         };
         // name, help => field: the field's value is shared with the registry.
@@ -92,6 +101,9 @@ impl Metrics {
             "snapshots", "Join snapshots by where they came from (hub memory or the store)" => snapshots;
             "append_batches", "Store calls that appended one tick's comments of a room" => append_batches;
             "appended_comments", "Comments logged by those batches" => appended_comments;
+            "hub_panics", "Room hub tasks that panicked and were replaced" => hub_panics;
+            "queue_full", "Messages dropped because a bounded queue was full" => queue_full;
+            "store_resets", "Times the store was found to have lost its data" => store_resets;
         }
         Metrics { registry, ..m }
     }

@@ -85,6 +85,7 @@ pub async fn presence(node: Arc<Node>) {
                 let expires = now_ms() + node.settings.presence_ttl_ms();
                 // A room's dictionary lives as long as the room has a hub here.
                 node.words.retain_rooms(|r| node.hubs.get(r).is_some());
+                node.check_store_epoch().await;
                 refresh_directory(&node, expires).await;
                 for (room, p) in node.hubs.presences() {
                     if let Err(e) = node.store.set_presence(&room, &node.settings.node_id, p, expires).await {

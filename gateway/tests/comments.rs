@@ -113,6 +113,9 @@ async fn the_comment_lane_is_capped_per_viewer_but_the_sender_gets_its_own() {
         };
         assert_eq!(comment_texts(&[e]), [format!("c{i}")]);
     }
+    // At most 20 in any second: after the flood the second is used up, so
+    // a lone comment goes out once a second has passed.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     sender.comment("last").await;
     let got = watcher
         .events_until(|e| comment_texts(e).contains(&"last".to_string()))
@@ -120,7 +123,7 @@ async fn the_comment_lane_is_capped_per_viewer_but_the_sender_gets_its_own() {
     let secs = start.elapsed().as_secs_f64();
     let n = comment_texts(&got).len() as f64;
     assert!(n < 201.0, "sampling dropped nothing");
-    assert!(n <= 20.0 * (secs + 1.0) + 1.0, "{n} comments in {secs:.2}s");
+    assert!(n <= 20.0 * secs.ceil() + 1.0, "{n} comments in {secs:.2}s");
 }
 
 #[tokio::test]

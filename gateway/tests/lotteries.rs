@@ -571,3 +571,29 @@ async fn a_viewer_joining_mid_window_finds_the_open_lotteries_in_the_snapshot() 
     );
     assert!(j.lotteries[1].announcement.is_none());
 }
+
+#[tokio::test]
+async fn winners_csv_ranks_from_one_and_neutralises_formulas() {
+    let gw = gateway().await;
+    gw.room("lot-csv", "anchor", true).await;
+    let mut anchor = joined(&gw, "lot-csv", "anchor").await;
+    let mut watcher = joined(&gw, "lot-csv", "watcher").await;
+    let mut evil = joined(&gw, "lot-csv", "=1+2").await;
+    let id = create_and_start(&mut anchor, terms(LotteryKind::Comment, None, 1, 1)).await;
+    assert!(matches!(evil.comment("me").await, ServerFrame::Ack(_)));
+    watcher
+        .events_until(|e| has_state(e, LotteryState::Drawn))
+        .await;
+    let (st, csv) = gw
+        .api(
+            "GET",
+            &format!("/api/rooms/lot-csv/lotteries/{id}/winners.csv"),
+            None,
+        )
+        .await;
+    assert_eq!(st, 200);
+    let csv = csv.as_str().unwrap().to_string();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[1].starts_with("1,'=1+2,"), "{csv}");
+}

@@ -488,11 +488,12 @@ async fn a_hub_filling_a_gap_skips_a_deleted_comment_it_never_received() {
         .append("r1", gateway::clock::now_ms(), lost)
         .await
         .unwrap();
-    assert!(
+    assert_eq!(
         node.moderation_store
             .delete_comment("r1", ev.offset)
             .await
-            .unwrap()
+            .unwrap(),
+        gateway::moderation::Deletion::Deleted
     );
     let mut w = gw.connect(Some("wendy")).await;
     w.join("r1").await;

@@ -9,6 +9,8 @@ pub enum CloseCode {
     Normal,
     /// 1009: a frame exceeded the hard transport limit; fix the client.
     MessageTooBig,
+    /// 1007: a text frame was not valid UTF-8 (RFC 6455 §8.1); fix the client.
+    InvalidPayload,
     /// 4000: this node is shutting down; reconnect (to any node) and resume.
     ShuttingDown,
     /// 4001: the client read too slowly and its queue overflowed; reconnect and resume.
@@ -20,6 +22,9 @@ pub enum CloseCode {
     /// 4004: the room's event log was reset (new epoch); reconnect and rejoin
     /// from a fresh snapshot.
     Resync,
+    /// 4005: the store lost its data (a Redis restarted without
+    /// persistence): rejoin; the room may be gone or start afresh.
+    StoreLost,
     /// 4100: the token is invalid or expired; get a new token before reconnecting.
     AuthFailed,
     /// 4101: the user is banned from this gateway.
@@ -34,11 +39,13 @@ impl CloseCode {
         match self {
             CloseCode::Normal => 1000,
             CloseCode::MessageTooBig => 1009,
+            CloseCode::InvalidPayload => 1007,
             CloseCode::ShuttingDown => 4000,
             CloseCode::SlowConsumer => 4001,
             CloseCode::HeartbeatTimeout => 4002,
             CloseCode::InternalError => 4003,
             CloseCode::Resync => 4004,
+            CloseCode::StoreLost => 4005,
             CloseCode::AuthFailed => 4100,
             CloseCode::Banned => 4101,
             CloseCode::ProtocolViolation => 4102,
@@ -60,11 +67,13 @@ impl CloseCode {
         match self {
             CloseCode::Normal => "bye",
             CloseCode::MessageTooBig => "message too big",
+            CloseCode::InvalidPayload => "invalid UTF-8",
             CloseCode::ShuttingDown => "node shutting down, reconnect",
             CloseCode::SlowConsumer => "slow consumer",
             CloseCode::HeartbeatTimeout => "heartbeat timeout",
             CloseCode::InternalError => "internal error, reconnect",
             CloseCode::Resync => "room log reset, rejoin",
+            CloseCode::StoreLost => "store lost its data, rejoin",
             CloseCode::AuthFailed => "authentication failed",
             CloseCode::Banned => "banned",
             CloseCode::ProtocolViolation => "too many malformed frames",
@@ -72,14 +81,16 @@ impl CloseCode {
     }
 }
 
-const ALL: [CloseCode; 10] = [
+const ALL: [CloseCode; 12] = [
     CloseCode::Normal,
     CloseCode::MessageTooBig,
+    CloseCode::InvalidPayload,
     CloseCode::ShuttingDown,
     CloseCode::SlowConsumer,
     CloseCode::HeartbeatTimeout,
     CloseCode::InternalError,
     CloseCode::Resync,
+    CloseCode::StoreLost,
     CloseCode::AuthFailed,
     CloseCode::Banned,
     CloseCode::ProtocolViolation,

@@ -17,27 +17,104 @@ pub enum Codec {
     Binary,
 }
 
-/// A frame that could not be decoded.
+/// A frame that could not be decoded, with what kind of wrong it is.
 #[derive(Debug, thiserror::Error)]
-pub enum DecodeError {
-    /// JSON that is not a known request.
-    #[error("{0}")]
-    Json(#[from] serde_json::Error),
-    /// postcard bytes that are not a known request.
-    #[error("{0}")]
-    Binary(#[from] postcard::Error),
+#[error("{message}")]
+pub struct DecodeError {
+    kind: DecodeKind,
+    message: String,
+    id: Option<RequestId>,
+}
+
+/// How a frame failed to decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecodeKind {
+    /// Not a request at all: bad JSON or postcard, a missing field, a field
+    /// of the wrong type, an unknown postcard request index.
+    Malformed,
+    /// JSON whose `type` names no request.
+    UnknownType,
+    /// A known request whose enum field holds a value it does not have
+    /// (an `action` of `"fly"`, a role `"king"`): a field out of its limits.
+    UnknownValue,
 }
 
 impl DecodeError {
-    /// The rejection sent back: `unknown_type` when only the type was wrong.
+    fn new(kind: DecodeKind, message: impl ToString) -> Self {
+        DecodeError {
+            kind,
+            message: message.to_string(),
+            id: None,
+        }
+    }
+
+    /// How the frame failed.
+    pub fn kind(&self) -> DecodeKind {
+        self.kind
+    }
+
+    /// The request id, when the frame names a known request and its id
+    /// decoded (only for [`DecodeKind::UnknownValue`]).
+    pub fn id(&self) -> Option<&RequestId> {
+        self.id.as_ref()
+    }
+
+    /// The rejection sent back: `malformed`, `unknown_type`, or `invalid`
+    /// for an unknown value in an enum field of a known request.
     pub fn rejection(&self) -> Rejection {
-        let msg = self.to_string();
-        let code = if msg.contains("unknown variant") {
-            ErrorCode::UnknownType
-        } else {
-            ErrorCode::Malformed
+        let code = match self.kind {
+            DecodeKind::Malformed => ErrorCode::Malformed,
+            DecodeKind::UnknownType => ErrorCode::UnknownType,
+            DecodeKind::UnknownValue => ErrorCode::Invalid,
         };
-        Rejection::new(code, msg)
+        Rejection::new(code, self.message.clone())
+    }
+
+    /// Classifies a JSON client frame serde refused. Runs only on the
+    /// error path, so the second parse costs nothing on good frames.
+    fn json_client(data: &[u8], err: serde_json::Error) -> Self {
+        let Ok(serde_json::Value::Object(obj)) = serde_json::from_slice(data) else {
+            return DecodeError::new(DecodeKind::Malformed, err);
+        };
+        let Some(tag) = obj.get("type").and_then(|t| t.as_str()) else {
+            return DecodeError::new(DecodeKind::Malformed, err);
+        };
+        if !Request::TAGS.contains(&tag) {
+            return DecodeError::new(DecodeKind::UnknownType, format!("unknown type `{tag}`"));
+        }
+        if !err.to_string().contains("unknown variant") {
+            return DecodeError::new(DecodeKind::Malformed, err);
+        }
+        let id = obj
+            .get("id")
+            .and_then(|v| serde_json::from_value::<RequestId>(v.clone()).ok());
+        DecodeError {
+            kind: DecodeKind::UnknownValue,
+            message: err.to_string(),
+            id,
+        }
+    }
+
+    /// Classifies postcard bytes that did not decode: a known request
+    /// index whose enum field is out of range is an unknown value.
+    fn binary_client(data: &[u8], err: postcard::Error) -> Self {
+        let prefix = postcard::take_from_bytes::<(Option<RequestId>, u32)>(data);
+        match (err, prefix) {
+            // serde reports an unknown variant of a derived enum as a
+            // custom error; postcard reports a bad index of its own.
+            (
+                postcard::Error::DeserializeBadEnum | postcard::Error::SerdeDeCustom,
+                Ok(((id, index), _)),
+            ) if (index as usize) < Request::TAGS.len() => DecodeError {
+                kind: DecodeKind::UnknownValue,
+                message: format!(
+                    "unknown value of an enum field in `{}`",
+                    Request::TAGS[index as usize]
+                ),
+                id,
+            },
+            (err, _) => DecodeError::new(DecodeKind::Malformed, err),
+        }
     }
 }
 
@@ -88,10 +165,11 @@ impl Codec {
 
     /// Decodes a server frame (clients, loadtest, tests).
     pub fn decode_server(self, data: &[u8]) -> Result<ServerFrame, DecodeError> {
-        Ok(match self {
-            Codec::Json => serde_json::from_slice(data)?,
-            Codec::Binary => postcard::from_bytes(data)?,
-        })
+        let malformed = |e: &dyn std::fmt::Display| DecodeError::new(DecodeKind::Malformed, e);
+        match self {
+            Codec::Json => serde_json::from_slice(data).map_err(|e| malformed(&e)),
+            Codec::Binary => postcard::from_bytes(data).map_err(|e| malformed(&e)),
+        }
     }
 
     /// Encodes a client frame (clients, loadtest, tests).
@@ -109,14 +187,16 @@ impl Codec {
     pub fn decode_client(self, data: &[u8]) -> Result<ClientFrame, DecodeError> {
         Ok(match self {
             Codec::Json => {
-                let j: JsonClient = serde_json::from_slice(data)?;
+                let j: JsonClient =
+                    serde_json::from_slice(data).map_err(|e| DecodeError::json_client(data, e))?;
                 ClientFrame {
                     id: j.id,
                     request: j.request,
                 }
             }
             Codec::Binary => {
-                let (id, request) = postcard::from_bytes(data)?;
+                let (id, request) =
+                    postcard::from_bytes(data).map_err(|e| DecodeError::binary_client(data, e))?;
                 ClientFrame { id, request }
             }
         })

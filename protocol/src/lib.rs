@@ -14,9 +14,10 @@ pub mod limits;
 pub mod lottery;
 pub mod request;
 pub mod room;
+pub mod text;
 
 pub use close::CloseCode;
-pub use codec::{Codec, DecodeError};
+pub use codec::{Codec, DecodeError, DecodeKind};
 pub use error::{ErrorCode, Rejection};
 pub use event::{
     Ack, Batch, Comment, CommentDeleted, EventKind, Hello, Joined, Lane, MuteInfo, MuteList, Pong,

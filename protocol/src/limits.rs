@@ -2,7 +2,8 @@
 //! them. Defaults match the platform (comments of at most 100 characters).
 
 use crate::error::{ErrorCode, Rejection};
-use crate::request::{ClientFrame, Request};
+use crate::request::{ClientFrame, Request, RequestId};
+use crate::text::{is_bidi_control, is_visible};
 
 /// Limits validated on every decoded frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,12 +47,31 @@ impl Limits {
         Ok(())
     }
 
-    /// Validates an id (room, user): non-empty, bounded, printable ASCII
-    /// without spaces, so ids are safe in keys, URLs and logs.
+    /// Validates an id (room, user, epoch): 1..=`max_id_bytes` of ASCII
+    /// letters, digits and `-_.:@+=~` ([`is_id_byte`]), so ids are safe in
+    /// Redis keys (no `{`/`}`, which would break a Cluster hash tag; no `*`,
+    /// the global audit scope), URL paths and logs.
     pub fn check_id(&self, what: &str, id: &str) -> Result<(), Rejection> {
-        let ok = !id.is_empty()
-            && id.len() <= self.max_id_bytes
-            && id.bytes().all(|b| b.is_ascii_graphic());
+        let ok = !id.is_empty() && id.len() <= self.max_id_bytes && id.bytes().all(is_id_byte);
+        if ok {
+            Ok(())
+        } else {
+            Err(Rejection::new(
+                ErrorCode::Invalid,
+                format!(
+                    "{what} must be 1..={} ASCII letters, digits or -_.:@+=~",
+                    self.max_id_bytes
+                ),
+            ))
+        }
+    }
+
+    /// Validates a label (a word category): 1..=`max_id_bytes` printable
+    /// ASCII characters without spaces.
+    pub fn check_label(&self, what: &str, label: &str) -> Result<(), Rejection> {
+        let ok = !label.is_empty()
+            && label.len() <= self.max_id_bytes
+            && label.bytes().all(|b| b.is_ascii_graphic());
         if ok {
             Ok(())
         } else {
@@ -65,13 +85,18 @@ impl Limits {
         }
     }
 
-    /// Validates a nickname: bounded and free of control characters.
+    /// Validates a nickname: bounded, free of control and bidi characters,
+    /// and, unless empty, showing at least one visible character.
     pub fn check_nick(&self, nick: &str) -> Result<(), Rejection> {
-        if nick.chars().count() > self.max_nick_chars || nick.chars().any(char::is_control) {
+        let bad = nick.chars().count() > self.max_nick_chars
+            || nick.chars().any(|c| c.is_control() || is_bidi_control(c))
+            || (!nick.is_empty() && !is_visible(nick));
+        if bad {
             return Err(Rejection::new(
                 ErrorCode::Invalid,
                 format!(
-                    "nickname must be at most {} characters without control characters",
+                    "nickname must be at most {} characters, visible, without control or \
+                     bidirectional characters",
                     self.max_nick_chars
                 ),
             ));
@@ -83,8 +108,11 @@ impl Limits {
     /// other than none at all (newlines are refused too).
     pub fn check_comment(&self, text: &str) -> Result<(), Rejection> {
         let chars = text.chars().count();
-        if text.trim().is_empty() {
-            return Err(Rejection::new(ErrorCode::Invalid, "comment is empty"));
+        if !is_visible(text) {
+            return Err(Rejection::new(
+                ErrorCode::Invalid,
+                "comment shows nothing (empty, blank, or only zero-width characters or marks)",
+            ));
         }
         if chars > self.max_comment_chars {
             return Err(Rejection::new(
@@ -101,13 +129,24 @@ impl Limits {
                 "comment contains control characters",
             ));
         }
+        if text.chars().any(is_bidi_control) {
+            return Err(Rejection::new(
+                ErrorCode::Invalid,
+                "comment contains bidirectional control characters (U+202A-U+202E, U+2066-U+2069)",
+            ));
+        }
         Ok(())
+    }
+
+    /// Whether a request id is within its length limit (1..=`max_id_bytes`).
+    pub fn check_id_len(&self, id: &RequestId) -> bool {
+        !id.0.is_empty() && id.0.len() <= self.max_id_bytes
     }
 
     /// Validates a whole decoded frame: its id and every field of its request.
     pub fn check_frame(&self, frame: &ClientFrame) -> Result<(), Rejection> {
         if let Some(id) = &frame.id
-            && (id.0.is_empty() || id.0.len() > self.max_id_bytes)
+            && !self.check_id_len(id)
         {
             return Err(Rejection::new(
                 ErrorCode::Invalid,
@@ -146,7 +185,7 @@ impl Limits {
             Request::Words(w) => {
                 for e in &w.add {
                     self.check_word(&e.word)?;
-                    self.check_id("category", &e.category)?;
+                    self.check_label("category", &e.category)?;
                 }
                 w.remove.iter().try_for_each(|word| self.check_word(word))
             }
@@ -157,9 +196,18 @@ impl Limits {
     /// Validates a moderation reason: at most 200 characters, no control characters.
     pub fn check_reason(&self, reason: Option<&str>) -> Result<(), Rejection> {
         match reason {
-            Some(r) if r.chars().count() > 200 || r.chars().any(char::is_control) => Err(
-                Rejection::new(ErrorCode::Invalid, "reason must be at most 200 characters"),
-            ),
+            Some(r)
+                if r.chars().count() > MAX_REASON_CHARS
+                    || r.chars().any(|c| c.is_control() || is_bidi_control(c)) =>
+            {
+                Err(Rejection::new(
+                    ErrorCode::Invalid,
+                    format!(
+                        "reason must be at most {MAX_REASON_CHARS} characters without control \
+                         or bidirectional characters"
+                    ),
+                ))
+            }
             _ => Ok(()),
         }
     }
@@ -178,6 +226,14 @@ impl Limits {
         Ok(())
     }
 }
+
+/// Whether a byte may appear in an id: ASCII letters, digits, `-_.:@+=~`.
+pub fn is_id_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-_.:@+=~".contains(&b)
+}
+
+/// Longest moderation reason, in characters.
+pub const MAX_REASON_CHARS: usize = 200;
 
 /// Longest sensitive word, in characters.
 pub const MAX_WORD_CHARS: usize = 32;
@@ -199,6 +255,23 @@ mod tests {
     }
 
     #[test]
+    fn shown_texts_refuse_bidi_controls_and_invisible_content() {
+        let l = Limits::default();
+        assert!(l.check_comment("abc\u{202E}def").is_err());
+        assert!(l.check_comment("x\u{2066}y").is_err());
+        assert!(l.check_comment(&"\u{200B}".repeat(100)).is_err());
+        assert!(l.check_comment("\u{0301}\u{0301}").is_err());
+        assert!(l.check_comment("好\u{200B}").is_ok());
+        assert!(l.check_nick("").is_ok());
+        assert!(l.check_nick("Alice").is_ok());
+        assert!(l.check_nick("evil\u{202E}nimda").is_err());
+        assert!(l.check_nick("\u{200B}\u{200C}").is_err());
+        assert!(l.check_reason(Some("spam\u{202E}")).is_err());
+        assert!(l.check_reason(Some(&"r".repeat(200))).is_ok());
+        assert!(l.check_reason(Some(&"r".repeat(201))).is_err());
+    }
+
+    #[test]
     fn ids_are_bounded_printable_ascii() {
         let l = Limits::default();
         assert!(l.check_id("room", "room-1").is_ok());
@@ -206,6 +279,13 @@ mod tests {
         assert!(l.check_id("room", "a b").is_err());
         assert!(l.check_id("room", "房间").is_err());
         assert!(l.check_id("room", &"x".repeat(65)).is_err());
+        // Cluster hash tags, the global audit scope, URL paths.
+        for bad in ["}x", "a}b", "{a}", "*", "a/b", "a?b", "a#b", "a%20", "a\"b"] {
+            assert!(l.check_id("room", bad).is_err(), "{bad}");
+        }
+        for good in ["Room_1.a:b", "u@example.com", "a+b=c~d"] {
+            assert!(l.check_id("room", good).is_ok(), "{good}");
+        }
     }
 
     #[test]

@@ -117,6 +117,20 @@ pub enum Role {
     Admin,
 }
 
+impl Role {
+    /// The wire string (`"sub_anchor"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Anonymous => "anonymous",
+            Role::Viewer => "viewer",
+            Role::Anchor => "anchor",
+            Role::SubAnchor => "sub_anchor",
+            Role::Assistant => "assistant",
+            Role::Admin => "admin",
+        }
+    }
+}
+
 /// Running figures of a room.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {

@@ -57,6 +57,9 @@ macro_rules! tagged_enum {
             }
 
             impl $name {
+                /// Every `type` tag, in declaration (binary index) order.
+                pub const TAGS: &'static [&'static str] = &[ $( $tag, )* ];
+
                 /// The `type` tag this value carries on the JSON wire.
                 pub fn tag(&self) -> &'static str {
                     match self { $( $name::$var(_) => $tag, )* }

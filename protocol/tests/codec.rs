@@ -142,3 +142,24 @@ fn subprotocol_negotiation_picks_the_first_known() {
     );
     assert_eq!(Codec::from_subprotocols("foo"), None);
 }
+
+#[test]
+fn an_unknown_enum_value_in_a_known_request_is_invalid() {
+    let e = Codec::Json
+        .decode_client(br#"{"type":"live","id":"a","action":"fly"}"#)
+        .unwrap_err();
+    assert_eq!(e.rejection().code, ErrorCode::Invalid);
+    assert_eq!(e.id(), Some(&RequestId("a".into())));
+    let e = Codec::Json
+        .decode_client(br#"{"type":"live","action":5}"#)
+        .unwrap_err();
+    assert_eq!(e.rejection().code, ErrorCode::Malformed);
+    let e = Codec::Binary
+        .decode_client(&[0x01, 0x01, b'q', 0x06, 0x09])
+        .unwrap_err();
+    assert_eq!(e.rejection().code, ErrorCode::Invalid, "{e:?}");
+    assert_eq!(e.id(), Some(&RequestId("q".into())));
+    // An unknown request index stays malformed.
+    let e = Codec::Binary.decode_client(&[0x00, 0x40]).unwrap_err();
+    assert_eq!(e.rejection().code, ErrorCode::Malformed);
+}

@@ -17,7 +17,7 @@ use tokio::sync::{Mutex, mpsc};
 
 use super::{Bus, BusError, BusHandler, BusMessage};
 use crate::metrics::Metrics;
-use crate::store::redis::{RedisConn, Topology};
+use crate::store::redis::{BoundedPush, RedisConn, Topology};
 
 /// Redis pub/sub bus.
 pub struct RedisBus {
@@ -71,8 +71,13 @@ impl RedisBus {
         metrics: Arc<Metrics>,
     ) -> RedisResult<RedisBus> {
         let prefix: Arc<str> = prefix.into();
-        let (tx, rx) = mpsc::unbounded_channel();
-        let subscriber = RedisConn::connect(topology, Some(tx)).await?;
+        let dropped = metrics
+            .queue_full
+            .get_or_create(&vec![("queue", "bus_push")])
+            .clone();
+        let (push, rx) = BoundedPush::new(dropped);
+        let missed_disconnect = push.missed_disconnect.clone();
+        let subscriber = RedisConn::connect(topology, Some(push)).await?;
         let subscriber = Arc::new(Mutex::new((subscriber, HashMap::new())));
         let publisher = RedisConn::connect(topology, None).await?;
         let handler: Arc<OnceLock<Arc<dyn BusHandler>>> = Arc::new(OnceLock::new());
@@ -82,6 +87,7 @@ impl RedisBus {
         };
         tokio::spawn(receive(
             rx,
+            missed_disconnect,
             prefix.clone(),
             handler.clone(),
             metrics,
@@ -138,13 +144,19 @@ impl Healer {
 }
 
 async fn receive(
-    mut rx: mpsc::UnboundedReceiver<PushInfo>,
+    mut rx: mpsc::Receiver<PushInfo>,
+    missed_disconnect: Arc<AtomicBool>,
     prefix: Arc<str>,
     handler: Arc<OnceLock<Arc<dyn BusHandler>>>,
     metrics: Arc<Metrics>,
     healer: Healer,
 ) {
     while let Some(push) = rx.recv().await {
+        if missed_disconnect.swap(false, Ordering::AcqRel) {
+            metrics.bus_disconnects.inc();
+            tracing::warn!("bus connection lost (notice dropped by a full queue); resubscribing");
+            healer.start();
+        }
         match push.kind {
             PushKind::Message | PushKind::SMessage => {
                 let (Some(ch), Some(payload)) = (push.data.first(), push.data.get(1)) else {

@@ -4,9 +4,11 @@
 //! and the lottery public key at `/lottery/key`.
 
 mod admin;
+mod csv;
 mod ws;
 
 pub(crate) use admin::{ApiResult, bad_body, json_body};
+pub(crate) use csv::cell;
 
 use std::sync::Arc;
 
@@ -42,6 +44,9 @@ pub fn router(state: AppState) -> Router {
 async fn ready(State(s): State<AppState>) -> impl IntoResponse {
     if s.node.is_shutting_down() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+    }
+    if s.node.store_lost() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "store lost its data");
     }
     let ping = tokio::time::timeout(std::time::Duration::from_secs(1), s.node.store.ping());
     match ping.await {

@@ -106,30 +106,94 @@ pub fn deliver(members: &[Member], frames: &[EncodedFrame]) -> Delivered {
 }
 
 /// Per-room sampler of the comment lane: each viewer receives at most
-/// `cap` comments per second; spare budget carries over up to one second.
+/// `cap` comments in any second. What the last second left unused carries
+/// over: after a quiet tick (no comments to sample) the whole unused part
+/// of the last second may go out at once, so a fresh room and a room back
+/// from quiet send a burst of up to `cap`. While comments keep coming, the
+/// budget is paced evenly: `cap` per second spread over the ticks (2 per
+/// 100 ms tick at 20/s), never more than the second allows.
 #[derive(Debug, Clone)]
 pub struct CommentSampler {
-    per_tick: f64,
-    max_credit: f64,
-    credit: f64,
+    cap: f64,
+    /// Pacing credit of busy ticks: refills at `cap`/s, holds one tick.
+    pace: f64,
+    max_pace: f64,
+    /// Comments sent in the last second: (time ms, count), oldest first.
+    sent: std::collections::VecDeque<(u64, usize)>,
+    now_ms: u64,
+    /// Whether the previous tick had comments to sample.
+    prev_busy: bool,
+    busy: bool,
 }
 
 impl CommentSampler {
-    /// A sampler for `cap` comments/s at a tick of `tick_ms`.
+    /// A sampler for `cap` comments/s at a tick of `tick_ms`, with the whole
+    /// first second's budget.
     pub fn new(cap: u32, tick_ms: u64) -> Self {
-        let per_tick = f64::from(cap) * tick_ms as f64 / 1000.0;
-        let max_credit = f64::from(cap).max(per_tick);
+        let cap = f64::from(cap);
+        let max_pace = Self::max_pace(cap, tick_ms);
         CommentSampler {
-            per_tick,
-            max_credit,
-            credit: per_tick,
+            cap,
+            pace: max_pace,
+            max_pace,
+            sent: Default::default(),
+            now_ms: 0,
+            prev_busy: false,
+            busy: false,
         }
     }
 
-    /// Keeps at most the budget of this tick, evenly spread over `comments`.
+    fn max_pace(cap: f64, tick_ms: u64) -> f64 {
+        (cap * tick_ms as f64 / 1000.0).max(1.0)
+    }
+
+    /// The room's tick changed: the pacing follows it.
+    pub fn set_tick(&mut self, tick_ms: u64) {
+        self.max_pace = Self::max_pace(self.cap, tick_ms);
+        self.pace = self.pace.min(self.max_pace);
+    }
+
+    /// A new tick at `now_ms` (the hub calls this every tick, with or
+    /// without comments): refills the pacing credit and forgets what was
+    /// sent more than a second ago. A clock that steps back refills nothing.
+    pub fn refill(&mut self, now_ms: u64) {
+        let elapsed = now_ms.saturating_sub(self.now_ms) as f64 / 1000.0;
+        if self.now_ms > 0 {
+            self.pace = (self.pace + self.cap * elapsed).min(self.max_pace);
+        }
+        self.now_ms = self.now_ms.max(now_ms);
+        while self
+            .sent
+            .front()
+            .is_some_and(|(t, _)| *t + 1000 <= self.now_ms)
+        {
+            self.sent.pop_front();
+        }
+        self.prev_busy = self.busy;
+        self.busy = false;
+    }
+
+    /// What the last second left unused.
+    fn unused(&self) -> usize {
+        let sent: usize = self.sent.iter().map(|(_, n)| n).sum();
+        (self.cap as usize).saturating_sub(sent)
+    }
+
+    /// The comments this tick may send.
+    pub fn budget(&self) -> usize {
+        if self.prev_busy {
+            self.unused().min(self.pace.floor() as usize)
+        } else {
+            self.unused()
+        }
+    }
+
+    /// Keeps at most the budget held now, evenly spread over `comments`,
+    /// and spends it.
     pub fn sample(&mut self, comments: Vec<RoomEvent>) -> Vec<RoomEvent> {
-        let budget = self.credit.floor() as usize;
+        let budget = self.budget();
         let n = comments.len();
+        let comments_empty = n == 0;
         let kept = if n <= budget {
             comments
         } else {
@@ -140,7 +204,13 @@ impl CommentSampler {
                 .filter_map(|idx| comments.get(idx).cloned())
                 .collect()
         };
-        self.credit = (self.credit - kept.len() as f64 + self.per_tick).min(self.max_credit);
+        if !comments_empty {
+            self.busy = true;
+        }
+        self.pace = (self.pace - kept.len() as f64).max(0.0);
+        if !kept.is_empty() {
+            self.sent.push_back((self.now_ms, kept.len()));
+        }
         kept
     }
 }
@@ -236,17 +306,57 @@ mod tests {
         }
     }
 
+    fn burst(from: u64, n: u64) -> Vec<RoomEvent> {
+        (from..from + n).map(comment).collect()
+    }
+
     #[test]
     fn the_sampler_caps_comments_per_second() {
         let mut s = CommentSampler::new(20, 100);
-        let mut total = 0;
-        for t in 0..10 {
-            let batch: Vec<_> = (0..50).map(|i| comment(t * 50 + i + 1)).collect();
-            let kept = s.sample(batch);
+        let mut kept_at = vec![];
+        // Three seconds of 500 comments/s from a fresh room.
+        for t in 0..30u64 {
+            s.refill(1_000 + t * 100);
+            let kept = s.sample(burst(t * 50 + 1, 50));
             assert!(kept.windows(2).all(|w| w[0].offset < w[1].offset));
-            total += kept.len();
+            if !kept.is_empty() {
+                assert_eq!(kept.last().map(|e| e.offset), Some(t * 50 + 50));
+            }
+            kept_at.push(kept.len());
         }
-        assert!((19..=21).contains(&total), "kept {total} in one second");
+        // Never more than 20 in any second (10 ticks).
+        for w in kept_at.windows(10) {
+            assert!(w.iter().sum::<usize>() <= 20, "{kept_at:?}");
+        }
+        // The first second's budget at once, then 2 per tick.
+        assert_eq!(kept_at[0], 20);
+        assert!(kept_at[10..].iter().all(|&n| n == 2), "{kept_at:?}");
+    }
+
+    #[test]
+    fn spare_budget_carries_over_quiet_ticks_for_up_to_a_second() {
+        // A fresh room: the whole first second.
+        let mut s = CommentSampler::new(20, 100);
+        s.refill(10_000);
+        assert_eq!(s.sample(burst(1, 8)).len(), 8);
+        s.refill(10_100);
+        assert_eq!(s.sample(burst(9, 100)).len(), 2);
+        // 1.5 s of quiet ticks (the hub ticks, no comments): 8 go out.
+        for t in 1..=15 {
+            s.refill(10_100 + t * 100);
+        }
+        assert_eq!(s.sample(burst(200, 8)).len(), 8);
+        // A flood right after: paced, 2 per tick.
+        s.refill(11_700);
+        assert_eq!(s.sample(burst(300, 100)).len(), 2);
+        // One quiet tick frees what the second left unused: 20 - 8 - 2.
+        s.refill(11_800);
+        s.refill(11_900);
+        assert_eq!(s.budget(), 10);
+        assert_eq!(s.sample(burst(400, 100)).len(), 10);
+        // The second is used up; a clock that steps back frees nothing.
+        s.refill(5_000);
+        assert_eq!(s.budget(), 0);
     }
 
     #[test]

@@ -25,9 +25,18 @@ use crate::metrics::Metrics;
 use crate::room::Room;
 use crate::store::{Presence, Store, StoreError};
 
+/// Commands a room hub's queue holds (bus messages, joins, leaves, resumes,
+/// snapshots). Past it: a bus message is dropped (the hub fetches the gap
+/// from the log), a join waits up to [`JOIN_WAIT`] and is then refused
+/// `unavailable`, a resume or snapshot is answered by the store.
+pub const HUB_QUEUE: usize = 65_536;
+
+/// How long a join waits for room in a full hub queue.
+pub const JOIN_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// The shared face of one room hub.
 pub struct HubHandle {
-    tx: mpsc::UnboundedSender<HubCommand>,
+    tx: mpsc::Sender<HubCommand>,
     members: AtomicUsize,
     /// Local sessions of the room's anchor.
     anchors: AtomicUsize,
@@ -137,7 +146,7 @@ impl HubHandle {
             until,
             reply,
         };
-        self.tx.send(HubCommand::Replay(req)).ok()?;
+        self.tx.try_send(HubCommand::Replay(req)).ok()?;
         tokio::time::timeout(wait, rx).await.ok()?.ok()?
     }
 
@@ -158,7 +167,7 @@ impl HubHandle {
             until,
             reply,
         };
-        self.tx.send(HubCommand::Snapshot(req)).ok()?;
+        self.tx.try_send(HubCommand::Snapshot(req)).ok()?;
         tokio::time::timeout(wait, rx).await.ok()?.ok()?
     }
 
@@ -167,8 +176,22 @@ impl HubHandle {
         if anchor {
             self.anchors.fetch_sub(1, Ordering::AcqRel);
         }
-        let _ = self.tx.send(HubCommand::Leave(session));
+        // A leave is never dropped: past a full queue it waits its turn.
+        if let Err(mpsc::error::TrySendError::Full(cmd)) =
+            self.tx.try_send(HubCommand::Leave(session))
+        {
+            let tx = self.tx.clone();
+            tokio::spawn(async move { tx.send(cmd).await });
+        }
         self.members.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Makes the hub task panic, as a bug would (fault-injection tests
+    /// only: the node must log it, replace the hub and close its sessions
+    /// with 4003).
+    #[doc(hidden)]
+    pub fn inject_panic(&self) {
+        let _ = self.tx.try_send(HubCommand::InjectPanic);
     }
 }
 
@@ -232,7 +255,19 @@ impl HubRegistry {
                 _ => false,
             };
             if counted {
-                let _ = hub.tx.send(HubCommand::Join(member));
+                if hub
+                    .tx
+                    .send_timeout(HubCommand::Join(member), JOIN_WAIT)
+                    .await
+                    .is_err()
+                {
+                    hub.members.fetch_sub(1, Ordering::AcqRel);
+                    self.metrics
+                        .queue_full
+                        .get_or_create(&vec![("queue", "hub")])
+                        .inc();
+                    return Err(StoreError::Unavailable("the room's hub is busy".into()));
+                }
                 return Ok(hub);
             }
         }
@@ -246,7 +281,7 @@ impl HubRegistry {
         if let Err(e) = self.bus.subscribe(room).await {
             return Err(StoreError::Unavailable(e.to_string()));
         }
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::channel(HUB_QUEUE);
         let handle = Arc::new(HubHandle {
             tx,
             members: AtomicUsize::new(0),
@@ -275,6 +310,20 @@ impl HubRegistry {
         Ok(handle)
     }
 
+    /// Unregisters a hub whose task died, members or not, so the next join
+    /// of the room starts a fresh one.
+    fn remove_dead(&self, room: &str, handle: &Arc<HubHandle>) {
+        let removed = self
+            .hubs
+            .remove_if(room, |_, slot| {
+                slot.hub.get().is_some_and(|h| Arc::ptr_eq(h, handle))
+            })
+            .is_some();
+        if removed {
+            self.metrics.rooms.dec();
+        }
+    }
+
     /// Removes the hub if it has no member left; true when it was removed.
     fn retire(&self, room: &str, handle: &Arc<HubHandle>) -> bool {
         let removed = self
@@ -288,6 +337,26 @@ impl HubRegistry {
             self.metrics.rooms.dec();
         }
         removed
+    }
+
+    /// Closes every session of every room hub with `code` and retires
+    /// the hubs at once: the next join of a room reads it from the store
+    /// and starts a fresh hub.
+    pub fn close_all(&self, code: protocol::CloseCode) {
+        let rooms: Vec<String> = self.hubs.iter().map(|e| e.key().clone()).collect();
+        for room in rooms {
+            let Some((_, slot)) = self.hubs.remove(&room) else {
+                continue;
+            };
+            if let Some(h) = slot.hub.get() {
+                self.metrics.rooms.dec();
+                let cmd = HubCommand::CloseAll(code);
+                if let Err(mpsc::error::TrySendError::Full(cmd)) = h.tx.try_send(cmd) {
+                    let tx = h.tx.clone();
+                    tokio::spawn(async move { tx.send(cmd).await });
+                }
+            }
+        }
     }
 
     /// The room's hub on this node, if it has local sessions.
@@ -317,8 +386,14 @@ impl BusHandler for HubRegistry {
     }
 
     fn deliver(&self, room: &str, msg: BusMessage) {
-        if let Some(h) = self.get(room) {
-            let _ = h.tx.send(HubCommand::Bus(msg));
+        if let Some(h) = self.get(room)
+            && let Err(mpsc::error::TrySendError::Full(_)) = h.tx.try_send(HubCommand::Bus(msg))
+        {
+            // The hub's reorder buffer sees the gap and reads it from the log.
+            self.metrics
+                .queue_full
+                .get_or_create(&vec![("queue", "hub")])
+                .inc();
         }
     }
 }

@@ -29,6 +29,11 @@ pub enum HubCommand {
     Replay(ReplayRequest),
     /// A local session joined: its snapshot, from memory.
     Snapshot(SnapshotRequest),
+    /// Close every member with this code (the store lost its data).
+    CloseAll(protocol::CloseCode),
+    /// Fault injection: the hub panics (see `HubHandle::inject_panic`).
+    #[doc(hidden)]
+    InjectPanic,
 }
 
 /// A join snapshot answered by the hub, right after the session's `Join`
@@ -111,6 +116,8 @@ pub(super) struct RoomHub {
     last_totals: Option<Totals>,
     /// This node's sessions in the room when `last_totals` were read.
     online_at_totals: u64,
+    /// Told to close every member and stop (the store lost its data).
+    stopped: bool,
 }
 
 impl RoomHub {
@@ -142,6 +149,7 @@ impl RoomHub {
             next_record_refresh: Instant::now() + RECORD_REFRESH_EVERY,
             last_totals: None,
             online_at_totals: 0,
+            stopped: false,
         }
     }
 
@@ -165,34 +173,74 @@ impl RoomHub {
         }
     }
 
-    pub(super) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<HubCommand>) {
+    /// Runs the hub until it retires. A panic inside is caught here: it is
+    /// logged, the hub is unregistered (the room's next join starts a fresh
+    /// one) and every session it served, or that was joining, is closed
+    /// with 4003 so it reconnects and resumes.
+    pub(super) async fn run(mut self, mut rx: mpsc::Receiver<HubCommand>) {
+        use futures_util::FutureExt;
+        let served = std::panic::AssertUnwindSafe(self.serve(&mut rx))
+            .catch_unwind()
+            .await;
+        if let Err(panic) = served {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(room = %self.room, panic = %what, sessions = self.members.len(),
+                "room hub panicked: replaced, its sessions told to reconnect (4003)");
+            self.registry.metrics.hub_panics.inc();
+            self.registry.remove_dead(&self.room, &self.handle);
+            rx.close();
+            while let Ok(cmd) = rx.try_recv() {
+                if let HubCommand::Join(m) = cmd {
+                    self.members.push(m);
+                }
+            }
+            for m in &self.members {
+                m.outbox.close(protocol::CloseCode::InternalError);
+            }
+        }
+        if let Err(e) = self.registry.bus.unsubscribe(&self.room).await {
+            tracing::warn!(room = %self.room, error = %e, "unsubscribe failed");
+        }
+    }
+
+    async fn serve(&mut self, rx: &mut mpsc::Receiver<HubCommand>) {
         self.read_back().await;
         let mut tick_ms = self.registry.settings.tick_ms;
         let mut tick = fan_out_tick(tick_ms);
         loop {
             tokio::select! {
                 cmd = rx.recv() => match cmd {
-                    Some(cmd) => self.apply(cmd),
+                    Some(cmd) => {
+                        self.apply(cmd);
+                        if self.stopped {
+                            break;
+                        }
+                    }
                     None => break,
                 },
                 _ = tick.tick() => {
-                    self.flush(&mut rx).await;
+                    self.sampler.refill(crate::clock::now_ms() as u64);
+                    self.flush(rx).await;
+                    if self.stopped {
+                        break;
+                    }
                     self.serve_replays().await;
                     // The room grew or shrank past a step of the tick rule.
                     let now_ms = self.handle.tick_ms();
                     if now_ms != tick_ms {
                         tick_ms = now_ms;
                         tick = fan_out_tick(tick_ms);
-                        self.sampler = CommentSampler::new(self.registry.settings.comment_cap, tick_ms);
+                        self.sampler.set_tick(tick_ms);
                     }
                     if self.registry.retire(&self.room, &self.handle) {
                         break;
                     }
                 }
             }
-        }
-        if let Err(e) = self.registry.bus.unsubscribe(&self.room).await {
-            tracing::warn!(room = %self.room, error = %e, "unsubscribe failed");
         }
     }
 
@@ -220,6 +268,13 @@ impl RoomHub {
                     self.waiting_snapshots.push(r);
                 }
             }
+            HubCommand::InjectPanic => panic!("injected fault in the room hub"),
+            HubCommand::CloseAll(code) => {
+                for m in &self.members {
+                    m.outbox.close(code);
+                }
+                self.stopped = true;
+            }
             HubCommand::Leave(session) => {
                 if let Some(i) = self.index.remove(&session) {
                     self.members.swap_remove(i);
@@ -238,7 +293,7 @@ impl RoomHub {
         }
     }
 
-    async fn flush(&mut self, rx: &mut mpsc::UnboundedReceiver<HubCommand>) {
+    async fn flush(&mut self, rx: &mut mpsc::Receiver<HubCommand>) {
         let taps = self.handle.likes.swap(0, Ordering::Relaxed);
         if taps > 0 {
             self.flush_likes(taps).await;

@@ -12,7 +12,7 @@ use protocol::{ErrorCode, LotteryTerms, Rejection};
 use serde_json::json;
 
 use super::{LotterySlot, winners_of};
-use crate::http::{ApiResult, AppState, bad_body, json_body};
+use crate::http::{ApiResult, AppState, bad_body, cell, json_body};
 
 type Body<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
 
@@ -122,16 +122,7 @@ async fn winners_csv(
         .map_err(|e| Rejection::new(ErrorCode::Internal, format!("stored record: {e}")))?;
     let mut csv = String::from("rank,user_id,redemption_code\n");
     for (i, w) in winners_of(&record).iter().enumerate() {
-        csv.push_str(&format!("{},{},{}\n", i + 1, csv_field(&w.user), w.code));
+        csv.push_str(&format!("{},{},{}\n", i + 1, cell(&w.user), cell(&w.code)));
     }
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())
-}
-
-/// Quotes a CSV field when it holds a separator, quote or line break.
-fn csv_field(v: &str) -> String {
-    if v.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v.to_string()
-    }
 }

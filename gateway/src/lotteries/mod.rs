@@ -135,7 +135,9 @@ fn definition(
     }
 }
 
-fn check_terms(room: &str, terms: &LotteryTerms) -> Result<(), Rejection> {
+/// The field limits of lottery terms (`invalid`), checked before the rate
+/// limit like every field limit, and again when the lottery is created.
+pub(crate) fn check_terms(room: &str, terms: &LotteryTerms) -> Result<(), Rejection> {
     if terms.duration_s == 0 || terms.duration_s > MAX_DURATION_S {
         return Err(invalid(format!("duration_s must be 1..={MAX_DURATION_S}")));
     }

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use dashmap::DashMap;
 use protocol::{EventKind, RoomEvent, WordEntry};
 
-use super::store::{ModerationStore, too_many_words};
+use super::store::{Deletion, ModerationStore, too_many_words};
 use super::{AuditEntry, MuteEntry};
 use crate::store::memory::RoomData;
 use crate::store::{MemoryStore, StoreError};
@@ -92,7 +92,7 @@ fn deleted_cap(store: &MemoryStore) -> usize {
 
 #[async_trait]
 impl ModerationStore for MemoryStore {
-    async fn delete_comment(&self, room: &str, offset: u64) -> Result<bool, StoreError> {
+    async fn delete_comment(&self, room: &str, offset: u64) -> Result<Deletion, StoreError> {
         let cap = deleted_cap(self);
         self.with_room(room, |d| {
             let found = d
@@ -100,10 +100,14 @@ impl ModerationStore for MemoryStore {
                 .iter()
                 .chain(d.recent.iter())
                 .any(|e| e.offset == offset && is_comment_of(e, None));
-            if found {
+            if !found {
+                Deletion::NotFound
+            } else if d.deleted.contains(&offset) {
+                Deletion::AlreadyDeleted
+            } else {
                 mark_deleted(d, &[offset], cap);
+                Deletion::Deleted
             }
-            found
         })
     }
 

@@ -25,7 +25,7 @@ pub use check::{check_comment, check_like, check_room, slow_mode_ms};
 pub use limits::ConnLimits;
 pub use mute::MuteEntry;
 pub use roles::{Assistant, RoomModeration, WordPolicy};
-pub use store::ModerationStore;
+pub use store::{Deletion, ModerationStore};
 pub use words::WordFilters;
 
 use protocol::Role;

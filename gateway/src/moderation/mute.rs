@@ -9,6 +9,7 @@
 use protocol::{CommentDeleted, ErrorCode, EventKind, Rejection, Role, UserPurged};
 use serde::{Deserialize, Serialize};
 
+use super::store::Deletion;
 use super::{Actor, audit};
 use crate::auth::{Action, authorize};
 use crate::clock::now_ms;
@@ -54,16 +55,21 @@ pub async fn delete_comment(
     reason: Option<&str>,
 ) -> Result<(), Rejection> {
     authorize(actor.role, Action::DeleteComment)?;
-    let found = node
+    let deletion = node
         .moderation_store
         .delete_comment(room, offset)
         .await
         .map_err(|e| e.rejection())?;
-    if !found {
-        return Err(Rejection::new(
-            ErrorCode::NotFound,
-            format!("no comment at offset {offset} in the room log"),
-        ));
+    match deletion {
+        Deletion::Deleted => {}
+        // A second delete changes nothing: no event, no audit entry.
+        Deletion::AlreadyDeleted => return Ok(()),
+        Deletion::NotFound => {
+            return Err(Rejection::new(
+                ErrorCode::NotFound,
+                format!("no comment at offset {offset} in the room log"),
+            ));
+        }
     }
     node.publish(
         room,

@@ -9,7 +9,7 @@ use protocol::WordEntry;
 use redis::AsyncCommands;
 
 use super::scripts::{CHANGE_WORDS, DELETE, PURGE, WORDS};
-use super::store::{ModerationStore, too_many_words};
+use super::store::{Deletion, ModerationStore, too_many_words};
 use super::{AuditEntry, MuteEntry};
 use crate::store::redis::{corrupt, unavailable};
 use crate::store::{RedisStore, StoreError};
@@ -39,7 +39,7 @@ fn audit_key(s: &RedisStore, room: Option<&str>) -> String {
 
 #[async_trait]
 impl ModerationStore for RedisStore {
-    async fn delete_comment(&self, room: &str, offset: u64) -> Result<bool, StoreError> {
+    async fn delete_comment(&self, room: &str, offset: u64) -> Result<Deletion, StoreError> {
         let found: i64 = DELETE
             .key(self.key(room, "log"))
             .key(self.key(room, "recent"))
@@ -48,7 +48,11 @@ impl ModerationStore for RedisStore {
             .invoke_async(&mut self.conn())
             .await
             .map_err(unavailable)?;
-        Ok(found == 1)
+        Ok(match found {
+            1 => Deletion::Deleted,
+            2 => Deletion::AlreadyDeleted,
+            _ => Deletion::NotFound,
+        })
     }
 
     async fn purge_user(&self, room: &str, user: &str) -> Result<Vec<u64>, StoreError> {

@@ -153,15 +153,7 @@ pub async fn set_role(
     } else {
         "set_role"
     };
-    audit::record(
-        node,
-        actor,
-        room_id,
-        action,
-        user,
-        Some(&format!("{role:?}")),
-    )
-    .await;
+    audit::record(node, actor, room_id, action, user, Some(role.as_str())).await;
     Ok(room)
 }
 

@@ -8,7 +8,8 @@ use std::sync::LazyLock;
 use redis::Script;
 
 /// Marks one comment deleted. KEYS: log, recent, deleted. ARGV: offset.
-/// Returns 1 when a comment was there, else 0.
+/// Returns 1 when a comment was there and is now deleted, 2 when it was
+/// already deleted, 0 when there is none.
 pub static DELETE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
@@ -22,7 +23,7 @@ if not found then
   end
 end
 if not found then return 0 end
-redis.call('ZADD', KEYS[3], off, off)
+if redis.call('ZADD', KEYS[3], off, off) == 0 then return 2 end
 local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
 local last = redis.call('LINDEX', KEYS[2], -1)
 local oldest = math.huge

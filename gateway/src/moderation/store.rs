@@ -11,12 +11,22 @@ use protocol::{ErrorCode, Rejection, WordEntry};
 use super::{AuditEntry, MuteEntry};
 use crate::store::StoreError;
 
+/// What deleting a comment found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletion {
+    /// The comment was there and is now deleted.
+    Deleted,
+    /// The comment was already deleted (or purged): nothing changed.
+    AlreadyDeleted,
+    /// The room holds no comment at that offset.
+    NotFound,
+}
+
 /// Moderation state and atomic operations.
 #[async_trait]
 pub trait ModerationStore: Send + Sync + 'static {
     /// Marks the comment at `offset` deleted: snapshots and replays skip it.
-    /// `false` when the log holds no comment there.
-    async fn delete_comment(&self, room: &str, offset: u64) -> Result<bool, StoreError>;
+    async fn delete_comment(&self, room: &str, offset: u64) -> Result<Deletion, StoreError>;
     /// Marks every comment of `user` the room still holds (log and recent
     /// comments) deleted, atomically; returns their offsets, oldest first.
     async fn purge_user(&self, room: &str, user: &str) -> Result<Vec<u64>, StoreError>;

@@ -223,7 +223,7 @@ pub async fn change(
     }
     for w in add {
         node.limits.check_word(&w.word)?;
-        node.limits.check_id("category", &w.category)?;
+        node.limits.check_label("category", &w.category)?;
     }
     for w in remove {
         node.limits.check_word(w)?;

@@ -5,12 +5,18 @@
 
 use protocol::{ErrorCode, EventKind, Rejection, RoomStatus, StatusChanged};
 
+use std::sync::Arc;
+
 use super::Node;
 use crate::clock::now_ms;
 use crate::hub::HubHandle;
 use crate::room::{Room, Timing, Transition, lifecycle};
 
 /// The room's next timer: the lifecycle deadline or a lottery's draw time.
+/// Pauses between retries of an anchor departure the store failed (about
+/// a minute in all).
+const ANCHOR_RETRY_MS: [u64; 8] = [250, 500, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000];
+
 fn room_deadline(room: &Room, timing: Timing) -> Option<i64> {
     let life = lifecycle::next_deadline(room, timing).map(|(at, _)| at);
     crate::lotteries::next_deadline(room)
@@ -66,32 +72,83 @@ impl Node {
     }
 
     /// The anchor's connection to `room` went away: when no node holds an
-    /// anchor session any more, a live or paused room becomes abnormal.
-    pub async fn anchor_left(&self, room: &str, hub: &HubHandle) {
-        self.report_presence(room, hub).await;
+    /// anchor session any more, a live or paused room becomes abnormal. A
+    /// store that fails on the way (a Redis blip) is retried in the
+    /// background with backoff for about a minute, so a blip does not keep
+    /// the room from going abnormal.
+    pub async fn anchor_left(self: &Arc<Self>, room: &str, hub: &HubHandle) {
+        let reported = self.report_presence(room, hub).await;
         if self.is_shutting_down() {
             // Its anchors reconnect to another node.
             return;
         }
-        match self.store.presence(room, now_ms()).await {
-            Ok(p) if p.anchors == 0 => {
-                // Not live or paused: nothing to do, and that is fine.
-                let _ = self.transition(room, Transition::AnchorLost).await;
+        if reported && self.check_anchor_lost(room).await {
+            return;
+        }
+        let node = self.clone();
+        let room = room.to_string();
+        tokio::spawn(async move {
+            for delay_ms in ANCHOR_RETRY_MS {
+                tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+                if node.is_shutting_down() {
+                    return;
+                }
+                if node.report_local_presence(&room).await && node.check_anchor_lost(&room).await {
+                    return;
+                }
             }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(room, error = %e, "anchor presence unknown"),
+            tracing::error!(room, "anchor departure not settled: the store kept failing");
+        });
+    }
+
+    /// Moves the room to abnormal when no anchor is left on any node;
+    /// false when the store failed and the check must be retried.
+    async fn check_anchor_lost(&self, room: &str) -> bool {
+        match self.store.presence(room, now_ms()).await {
+            Ok(p) if p.anchors == 0 => match self.transition(room, Transition::AnchorLost).await {
+                Err(r) if r.code == ErrorCode::Unavailable => {
+                    tracing::warn!(room, "anchor left; abnormal transition failed, retrying");
+                    false
+                }
+                // Done, or not live or paused: nothing to do, and that is fine.
+                _ => true,
+            },
+            Ok(_) => true,
+            Err(e) => {
+                tracing::warn!(room, error = %e, "anchor presence unknown, retrying");
+                false
+            }
         }
     }
 
-    /// Writes this node's presence in `room` now.
-    pub async fn report_presence(&self, room: &str, hub: &HubHandle) {
+    /// Writes this node's presence in `room` as its hubs count it now (none
+    /// when the hub retired).
+    async fn report_local_presence(&self, room: &str) -> bool {
+        let presence = self
+            .hubs
+            .get(room)
+            .map(|h| h.presence())
+            .unwrap_or_default();
         let expires = now_ms() + self.settings.presence_ttl_ms();
-        if let Err(e) = self
+        self.store
+            .set_presence(room, &self.settings.node_id, presence, expires)
+            .await
+            .is_ok()
+    }
+
+    /// Writes this node's presence in `room` now; whether it was stored.
+    pub async fn report_presence(&self, room: &str, hub: &HubHandle) -> bool {
+        let expires = now_ms() + self.settings.presence_ttl_ms();
+        match self
             .store
             .set_presence(room, &self.settings.node_id, hub.presence(), expires)
             .await
         {
-            tracing::warn!(room, error = %e, "presence not reported");
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(room, error = %e, "presence not reported");
+                false
+            }
         }
     }
 }

@@ -8,10 +8,14 @@
 
 mod live;
 mod record;
+mod store_epoch;
 mod users;
 
+pub use store_epoch::STORE_LOST_HOLD;
+
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use protocol::{EventKind, Limits, Rejection, RoomEvent};
 use tokio::sync::watch;
@@ -81,6 +85,11 @@ pub struct Node {
     pub lotteries: Lotteries,
     shutdown: watch::Sender<bool>,
     next_session: AtomicU64,
+    /// The store's data epoch this node knows (`store_epoch.rs`).
+    store_epoch: Mutex<String>,
+    /// Until when (unix ms) the node holds itself not-ready after the store
+    /// lost its data.
+    store_lost_until: AtomicI64,
 }
 
 impl Node {
@@ -120,6 +129,8 @@ impl Node {
             metrics,
             shutdown,
             next_session: AtomicU64::new(1),
+            store_epoch: Mutex::new(String::new()),
+            store_lost_until: AtomicI64::new(0),
         })
     }
 

@@ -167,6 +167,7 @@ impl Session {
                             }
                         }
                         Some(Err(WsError::Capacity(_))) => return Some(CloseCode::MessageTooBig),
+                        Some(Err(WsError::Utf8(_))) => return Some(CloseCode::InvalidPayload),
                         Some(Err(_)) | None => return None,
                     }
                 }
@@ -325,11 +326,13 @@ fn close_label(code: CloseCode) -> &'static str {
     match code {
         CloseCode::Normal => "1000",
         CloseCode::MessageTooBig => "1009",
+        CloseCode::InvalidPayload => "1007",
         CloseCode::ShuttingDown => "4000",
         CloseCode::SlowConsumer => "4001",
         CloseCode::HeartbeatTimeout => "4002",
         CloseCode::InternalError => "4003",
         CloseCode::Resync => "4004",
+        CloseCode::StoreLost => "4005",
         CloseCode::AuthFailed => "4100",
         CloseCode::Banned => "4101",
         CloseCode::ProtocolViolation => "4102",

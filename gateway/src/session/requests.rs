@@ -6,8 +6,8 @@ use std::sync::Arc;
 use governor::clock::{Clock, DefaultClock};
 use protocol::event::ErrorReply;
 use protocol::{
-    Ack, ClientFrame, CloseCode, Comment, ErrorCode, EventKind, Join, Joined, Pong, Rejection,
-    Request, RequestId, Role, RoomStatus, ServerFrame,
+    Ack, ClientFrame, CloseCode, Comment, DecodeKind, ErrorCode, EventKind, Join, Joined, Pong,
+    Rejection, Request, RequestId, Role, RoomStatus, ServerFrame,
 };
 use tokio_tungstenite::tungstenite::Message;
 
@@ -34,24 +34,49 @@ impl Session {
             Message::Close(_) => return Flow::Close(CloseCode::Normal),
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => return Flow::Continue,
         };
-        let frame = self
-            .node
-            .limits
-            .check_frame_len(data.len())
-            .and_then(|()| self.codec.decode_client(data).map_err(|e| e.rejection()));
-        let frame = match frame {
+        if let Err(r) = self.node.limits.check_frame_len(data.len()) {
+            return self.refuse_malformed(r);
+        }
+        let frame = match self.codec.decode_client(data) {
             Ok(f) => f,
-            Err(r) => return self.refuse_malformed(r),
+            // A known request with an unknown enum value: a field out of
+            // its limits, answered like any other `invalid`.
+            Err(e) if e.kind() == DecodeKind::UnknownValue => {
+                let id = e
+                    .id()
+                    .cloned()
+                    .filter(|id| self.node.limits.check_id_len(id));
+                self.reject(id, e.rejection());
+                return Flow::Continue;
+            }
+            Err(e) => return self.refuse_malformed(e.rejection()),
         };
-        let id = frame.id.clone();
         let label = vec![("type", frame.request.tag())];
         self.node.metrics.requests.get_or_create(&label).inc();
+        // Field limits come before the rate limit: an `invalid` request
+        // uses no request budget. An invalid id is not echoed.
+        if let Err(r) = self.check_fields(&frame) {
+            let id = frame.id.filter(|id| self.node.limits.check_id_len(id));
+            self.reject(id, r);
+            return Flow::Continue;
+        }
+        let id = frame.id.clone();
         match self.handle(frame).await {
             Ok(Some(reply)) => self.reply(reply),
             Ok(None) => {}
             Err(r) => self.reject(id, r),
         }
         Flow::Continue
+    }
+
+    /// Every field limit of a decoded frame, the lottery terms included.
+    fn check_fields(&self, frame: &ClientFrame) -> Result<(), Rejection> {
+        self.node.limits.check_frame(frame)?;
+        if let Request::LotteryCreate(terms) = &frame.request {
+            let room = self.joined.as_ref().map_or("room", |j| j.room.as_str());
+            lotteries::check_terms(room, terms)?;
+        }
+        Ok(())
     }
 
     fn refuse_malformed(&mut self, r: Rejection) -> Flow {
@@ -88,7 +113,6 @@ impl Session {
 
     async fn handle(&mut self, frame: ClientFrame) -> Result<Option<ServerFrame>, Rejection> {
         self.rate_limit()?;
-        self.node.limits.check_frame(&frame)?;
         let id = frame.id;
         let reply = match frame.request {
             Request::Ping(_) => Ok(ServerFrame::Pong(Pong { id, ts: now_ms() })),

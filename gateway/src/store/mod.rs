@@ -235,6 +235,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<u64>, StoreError>;
     /// Whether the backend answers (readiness).
     async fn ping(&self) -> Result<(), StoreError>;
+    /// The store's data epoch: an id written once into an empty store, so
+    /// a store that lost its data (a Redis restarted without persistence)
+    /// is told apart from one that was only unreachable. Writes `candidate`
+    /// unless an epoch is there; returns the epoch in force.
+    async fn claim_store_epoch(&self, candidate: &str) -> Result<String, StoreError>;
+    /// The data epoch in force, `None` when the store holds none (it lost
+    /// its data).
+    async fn store_epoch(&self) -> Result<Option<String>, StoreError>;
 }
 
 /// The error of a comment appended for a muted user.

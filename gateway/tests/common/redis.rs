@@ -108,6 +108,21 @@ impl RedisServer {
         self.reap();
     }
 
+    /// SIGKILLs the server and deletes its data files, so the next
+    /// `restart` comes back empty, as a Redis without persistence does.
+    pub fn kill_and_wipe(&mut self) {
+        self.reap();
+        for entry in fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name == "appendonlydir" {
+                let _ = fs::remove_dir_all(&path);
+            } else if name.ends_with(".rdb") || name.ends_with(".aof") {
+                let _ = fs::remove_file(&path);
+            }
+        }
+    }
+
     /// Starts it again on the same port and dir (data reloaded from the AOF)
     /// and waits (up to 10 s) until it answers PING. Kills it first when it
     /// is still running.

@@ -2,13 +2,15 @@
 //! server (or the master Sentinel names), through a reconnecting
 //! `ConnectionManager`; or a Cluster, through the cluster client.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClientBuilder;
 use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, Pipeline, PushInfo, RedisFuture, RedisResult, Value};
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc;
 
 /// Where the Redis backend lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,13 +54,65 @@ fn with_resp3(url: &str) -> String {
     }
 }
 
+/// Pub/sub messages the subscriber connection may queue for the bus's
+/// receive loop. Past it a message is dropped and counted
+/// (`gateway_queue_full_total{queue="bus_push"}`): a room hub fetches the
+/// events from the log; a targeted (personal) event is lost.
+pub const PUSH_QUEUE: usize = 100_000;
+
+/// The subscriber's push channel: bounded, never blocking the connection.
+#[derive(Clone)]
+pub struct BoundedPush {
+    tx: mpsc::Sender<PushInfo>,
+    /// A disconnection notice that found the queue full (the receive loop
+    /// restores the subscriptions when it sees this).
+    pub missed_disconnect: Arc<AtomicBool>,
+    /// Counts dropped messages.
+    pub dropped: prometheus_client::metrics::counter::Counter,
+}
+
+impl BoundedPush {
+    /// A channel of [`PUSH_QUEUE`] messages and its receiving end.
+    pub fn new(
+        dropped: prometheus_client::metrics::counter::Counter,
+    ) -> (BoundedPush, mpsc::Receiver<PushInfo>) {
+        Self::with_capacity(PUSH_QUEUE, dropped)
+    }
+
+    fn with_capacity(
+        capacity: usize,
+        dropped: prometheus_client::metrics::counter::Counter,
+    ) -> (BoundedPush, mpsc::Receiver<PushInfo>) {
+        let (tx, rx) = mpsc::channel(capacity);
+        let push = BoundedPush {
+            tx,
+            missed_disconnect: Arc::new(AtomicBool::new(false)),
+            dropped,
+        };
+        (push, rx)
+    }
+}
+
+impl redis::aio::AsyncPushSender for BoundedPush {
+    fn send(&self, info: PushInfo) -> Result<(), redis::aio::SendError> {
+        match self.tx.try_send(info) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(info)) => {
+                if info.kind == redis::PushKind::Disconnection {
+                    self.missed_disconnect.store(true, Ordering::Release);
+                }
+                self.dropped.inc();
+                Ok(())
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(redis::aio::SendError),
+        }
+    }
+}
+
 impl RedisConn {
     /// Connects; with `push`, pub/sub messages go there (RESP3) and
     /// subscriptions are restored after a reconnect.
-    pub async fn connect(
-        topology: &Topology,
-        push: Option<UnboundedSender<PushInfo>>,
-    ) -> RedisResult<RedisConn> {
+    pub async fn connect(topology: &Topology, push: Option<BoundedPush>) -> RedisResult<RedisConn> {
         match topology {
             Topology::Single(url) => {
                 Self::single(redis::Client::open(with_resp3(url))?, push).await
@@ -83,10 +137,7 @@ impl RedisConn {
         }
     }
 
-    async fn single(
-        client: redis::Client,
-        push: Option<UnboundedSender<PushInfo>>,
-    ) -> RedisResult<RedisConn> {
+    async fn single(client: redis::Client, push: Option<BoundedPush>) -> RedisResult<RedisConn> {
         let mut config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(1)))
             .set_response_timeout(Some(Duration::from_secs(1)))
@@ -144,5 +195,37 @@ impl ConnectionLike for RedisConn {
             RedisConn::Single(c) => c.get_db(),
             RedisConn::Cluster(c) => c.get_db(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use redis::aio::AsyncPushSender;
+    use redis::{PushInfo, PushKind};
+
+    use super::BoundedPush;
+
+    fn push(kind: PushKind) -> PushInfo {
+        PushInfo { kind, data: vec![] }
+    }
+
+    #[test]
+    fn a_full_push_queue_drops_and_counts_and_remembers_a_disconnection() {
+        let dropped = prometheus_client::metrics::counter::Counter::default();
+        let (tx, mut rx) = BoundedPush::with_capacity(2, dropped.clone());
+        for _ in 0..2 {
+            assert!(tx.send(push(PushKind::Message)).is_ok());
+        }
+        // Full: dropped, counted, and the connection is not told to stop.
+        assert!(tx.send(push(PushKind::Message)).is_ok());
+        assert!(tx.send(push(PushKind::Disconnection)).is_ok());
+        assert_eq!(dropped.get(), 2);
+        assert!(
+            tx.missed_disconnect
+                .load(std::sync::atomic::Ordering::Acquire)
+        );
+        assert!(rx.try_recv().is_ok());
+        assert!(tx.send(push(PushKind::Message)).is_ok());
+        assert_eq!(dropped.get(), 2);
     }
 }

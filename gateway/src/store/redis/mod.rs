@@ -7,7 +7,7 @@
 mod conn;
 mod scripts;
 
-pub use conn::{RedisConn, Topology};
+pub use conn::{BoundedPush, PUSH_QUEUE, RedisConn, Topology};
 
 use async_trait::async_trait;
 use protocol::{EventKind, RoomEvent, Totals};
@@ -87,6 +87,11 @@ impl RedisStore {
     /// A room key; `{room}` is the Cluster hash tag.
     pub(crate) fn key(&self, room: &str, what: &str) -> String {
         format!("{}:{{{room}}}:{what}", self.prefix)
+    }
+
+    /// The data epoch of the whole store (see `Store::claim_store_epoch`).
+    fn store_epoch_key(&self) -> String {
+        format!("{}:store-epoch", self.prefix)
     }
 
     fn rooms_key(&self) -> String {
@@ -571,5 +576,21 @@ impl Store for RedisStore {
             .await
             .map_err(unavailable)?;
         Ok(())
+    }
+
+    async fn claim_store_epoch(&self, candidate: &str) -> Result<String, StoreError> {
+        scripts::CLAIM_EPOCH
+            .key(self.store_epoch_key())
+            .arg(candidate)
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn store_epoch(&self) -> Result<Option<String>, StoreError> {
+        self.conn()
+            .get(self.store_epoch_key())
+            .await
+            .map_err(unavailable)
     }
 }

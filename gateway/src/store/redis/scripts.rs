@@ -248,3 +248,14 @@ return token
 ",
     )
 });
+
+/// Writes the store's data epoch unless one is there. KEYS: store-epoch.
+/// ARGV: candidate. Returns the epoch in force.
+pub static CLAIM_EPOCH: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+return redis.call('GET', KEYS[1])
+"#,
+    )
+});
