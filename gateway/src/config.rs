@@ -130,8 +130,8 @@ settings! {
     /// long (the first request's, or the next one's on a kept-alive connection).
     header_read_timeout_ms: u64 = 10_000, "GATEWAY_HEADER_READ_TIMEOUT_MS";
     /// Most accepted connections not yet upgraded to WebSocket (0: unlimited);
-    /// past it the oldest with no request in progress is closed at once.
-    max_pending_connections: usize = 1_000, "GATEWAY_MAX_PENDING_CONNECTIONS";
+    /// past it the oldest is closed at once if idle and 1 s old, else the new one.
+    max_pending_connections: usize = 10_000, "GATEWAY_MAX_PENDING_CONNECTIONS";
     /// Origins allowed to open `/ws`, comma-separated, e.g.
     /// https://shop.example (empty: any; requests without Origin always pass).
     allowed_origins: String = String::new(), "GATEWAY_ALLOWED_ORIGINS";

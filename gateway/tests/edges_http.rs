@@ -96,27 +96,39 @@ async fn the_default_timeout_keeps_a_slow_but_honest_client() {
 }
 
 #[tokio::test]
-async fn past_the_pending_cap_the_oldest_idle_sockets_close_and_healthz_answers() {
+async fn past_the_pending_cap_old_idle_sockets_make_room_and_healthz_answers() {
     let gw = TestGateway::start_with(|s| s.max_pending_connections = 4).await;
     let mut idle = vec![];
-    for _ in 0..10 {
+    for _ in 0..4 {
         idle.push(TcpStream::connect(gw.addr).await.unwrap());
     }
-    // The six oldest made room for the four newest.
-    for (i, s) in idle.iter_mut().enumerate().take(6) {
-        assert!(closed_within(s, WAIT).await, "idle socket {i} kept open");
+    // Idle for over a second: evictable.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    for _ in 0..6 {
+        idle.push(TcpStream::connect(gw.addr).await.unwrap());
     }
-    for (i, s) in idle.iter_mut().enumerate().skip(6) {
+    // Sockets 4..8 took the old ones' places; 8 and 9 and a fresh client
+    // found only young sockets in the way and were closed at once.
+    assert_eq!(get_status(&gw, "/healthz").await, None);
+    for i in [0, 1, 2, 3, 8, 9] {
         assert!(
-            !closed_within(s, Duration::from_millis(200)).await,
+            closed_within(&mut idle[i], WAIT).await,
+            "idle socket {i} kept open"
+        );
+    }
+    for (i, s) in idle.iter_mut().enumerate().take(8).skip(4) {
+        assert!(
+            !closed_within(s, Duration::from_millis(100)).await,
             "socket {i}, within the cap, was closed"
         );
     }
-    // A fresh client is served: the oldest idle socket makes room for it.
+    // Once they are old enough, a fresh client is served: the oldest idle
+    // socket makes room for it.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(get_status(&gw, "/healthz").await, Some(200));
     assert!(
-        closed_within(&mut idle[6], WAIT).await,
-        "socket 6 not evicted"
+        closed_within(&mut idle[4], WAIT).await,
+        "socket 4 not evicted"
     );
     // A WebSocket client gets through too, and once upgraded no longer
     // counts as pending.
@@ -124,6 +136,12 @@ async fn past_the_pending_cap_the_oldest_idle_sockets_close_and_healthz_answers(
     assert!(ws.hello.is_some());
     let pong = ws.request(protocol::Request::Ping(protocol::Ping {})).await;
     assert!(matches!(pong, protocol::ServerFrame::Pong(_)), "{pong:?}");
+    let metrics = gw.api("GET", "/metrics", None).await.1;
+    let metrics = metrics.as_str().unwrap();
+    assert!(
+        metrics.contains("gateway_rejections_total{code=\"pending_limited\"} 3"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]

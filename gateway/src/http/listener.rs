@@ -5,12 +5,14 @@
 //!
 //! A connection is *pending* from its accept until it upgrades (a plain
 //! HTTP connection stays pending for its whole life). Past
-//! `max_pending_connections` the pending connection that has waited
-//! longest without a request in progress is closed at once, so idle or
-//! dripping sockets cannot lock out fresh clients, which send their request
-//! right away; if every pending connection is serving a request, the new
-//! socket is closed instead. An address over `ip_max_connections` (upgraded
-//! and pending together) has its new socket closed at once.
+//! `max_pending_connections` the oldest pending connection is closed at
+//! once if it has no request in progress and was accepted at least
+//! [`EVICTABLE_AFTER`] ago: idle or dripping sockets cannot lock out fresh
+//! clients, which send their request right away. Otherwise (a burst of
+//! young connections, as in a reconnect storm, or every one busy) the new
+//! socket is closed at once, and the others keep their place. An address
+//! over `ip_max_connections` (upgraded and pending together) has its new
+//! socket closed at once.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -28,11 +30,17 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 
 use crate::service::Node;
 
 /// Largest request head (and read buffer) of a connection.
 const MAX_BUF: usize = 64 * 1024;
+
+/// A pending connection this young is never evicted for a newer one (nor
+/// one younger than the header-read timeout, when that is shorter): an
+/// honest client has sent its request by then.
+const EVICTABLE_AFTER: Duration = Duration::from_secs(1);
 
 /// How long the loop pauses after an accept error such as EMFILE, so that a
 /// full file table is not spun on.
@@ -43,10 +51,14 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 pub async fn serve(listener: TcpListener, router: Router, node: Arc<Node>) {
     let mut stop = node.shutdown_signal();
     let conn_stop = stop.clone();
-    let pending = Arc::new(Pending::new(node.settings.max_pending_connections));
+    let header_timeout = Duration::from_millis(node.settings.header_read_timeout_ms);
+    let pending = Arc::new(Pending::new(
+        node.settings.max_pending_connections,
+        EVICTABLE_AFTER.min(header_timeout),
+    ));
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_millis(node.settings.header_read_timeout_ms))
+        .header_read_timeout(header_timeout)
         .max_buf_size(MAX_BUF);
     let mut conns = JoinSet::new();
     loop {
@@ -193,6 +205,8 @@ struct PendingState {
     busy: AtomicBool,
     /// Tells the task to close the connection.
     evict: Notify,
+    /// When it was accepted.
+    since: Instant,
 }
 
 /// Marks a connection busy for the life of one request.
@@ -214,6 +228,8 @@ impl Drop for Busy {
 /// The node's pending connections, oldest first.
 struct Pending {
     cap: usize,
+    /// The least age of a connection evicted for a newer one.
+    evictable_after: Duration,
     inner: Mutex<PendingInner>,
 }
 
@@ -237,9 +253,10 @@ impl Drop for PendingGuard {
 }
 
 impl Pending {
-    fn new(cap: usize) -> Self {
+    fn new(cap: usize, evictable_after: Duration) -> Self {
         Pending {
             cap,
+            evictable_after,
             inner: Mutex::new(PendingInner {
                 next_id: 0,
                 conns: BTreeMap::new(),
@@ -251,9 +268,10 @@ impl Pending {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// An entry for a new connection, evicting the oldest idle one when at
-    /// the cap; `None` when every pending connection is busy. The flag
-    /// says whether one was evicted.
+    /// An entry for a new connection; at the cap it evicts the oldest
+    /// connection without a request in progress if that one is old enough,
+    /// else it is `None` (the new one is to be closed). The flag says
+    /// whether one was evicted.
     fn admit(self: &Arc<Self>) -> (Option<PendingGuard>, bool) {
         let mut inner = self.lock();
         let mut evicted = false;
@@ -262,6 +280,7 @@ impl Pending {
                 .conns
                 .iter()
                 .find(|(_, s)| !s.busy.load(Ordering::Relaxed))
+                .filter(|(_, s)| s.since.elapsed() >= self.evictable_after)
                 .map(|(id, _)| *id);
             let Some(id) = idle else {
                 return (None, false);
@@ -276,6 +295,7 @@ impl Pending {
         let state = Arc::new(PendingState {
             busy: AtomicBool::new(false),
             evict: Notify::new(),
+            since: Instant::now(),
         });
         inner.conns.insert(id, state.clone());
         let guard = PendingGuard {
@@ -293,7 +313,7 @@ mod tests {
 
     #[test]
     fn at_the_cap_the_oldest_idle_connection_makes_room() {
-        let p = Arc::new(Pending::new(2));
+        let p = Arc::new(Pending::new(2, Duration::ZERO));
         let (a, _) = p.admit();
         let (b, _) = p.admit();
         let (a, b) = (a.unwrap(), b.unwrap());
@@ -310,6 +330,15 @@ mod tests {
         let (d, evicted) = p.admit();
         assert!(d.is_none() && !evicted, "every pending one is busy");
         drop(a);
+        assert_eq!(p.lock().conns.len(), 1);
+    }
+
+    #[test]
+    fn young_connections_keep_their_place_and_the_new_one_is_refused() {
+        let p = Arc::new(Pending::new(1, Duration::from_secs(3600)));
+        let (a, _) = p.admit();
+        let (b, evicted) = p.admit();
+        assert!(a.is_some() && b.is_none() && !evicted);
         assert_eq!(p.lock().conns.len(), 1);
     }
 }
