@@ -153,8 +153,9 @@ async fn the_per_ip_cap_counts_connections_not_yet_upgraded() {
     // before its handshake is read, and so is a third idle socket.
     let url = format!("ws://{}/ws", gw.addr);
     let refused = tokio_tungstenite::connect_async(url.as_str()).await;
+    use tokio_tungstenite::tungstenite::Error;
     assert!(
-        matches!(refused, Err(ref e) if !matches!(e, tokio_tungstenite::tungstenite::Error::Http(_))),
+        matches!(refused, Err(ref e) if !matches!(e, Error::Http(_))),
         "expected the socket closed at the accept, got {refused:?}"
     );
     let mut c = TcpStream::connect(gw.addr).await.unwrap();

@@ -71,8 +71,8 @@ pub async fn serve(listener: TcpListener, router: Router, node: Arc<Node>) {
                         continue; // dropping `tcp` closes it
                     };
                     tune_socket(&tcp, node.settings.socket_send_buffer);
-                    let task = serve_conn(tcp, conn, router.clone(), http.clone(), conn_stop.clone());
-                    conns.spawn(task);
+                    let (router, http) = (router.clone(), http.clone());
+                    conns.spawn(serve_conn(tcp, conn, router, http, conn_stop.clone()));
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed");

@@ -122,21 +122,18 @@ pub(super) async fn upgrade(
     }
     // The per-IP rate; the cap was applied at the accept (`listener.rs`),
     // and the session keeps the connection's place under it.
-    match node.conn_limits.check_connect_rate(peer.ip()) {
-        Ok(()) => {}
-        Err(retry_s) => {
-            node.metrics
-                .rejections
-                .get_or_create(&vec![("code", "ip_limited")])
-                .inc();
-            let mut resp = bad(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too many new connections from this address",
-            );
-            resp.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_s.max(1)));
-            return resp;
-        }
+    if let Err(retry_s) = node.conn_limits.check_connect_rate(peer.ip()) {
+        node.metrics
+            .rejections
+            .get_or_create(&vec![("code", "ip_limited")])
+            .inc();
+        let mut resp = bad(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many new connections from this address",
+        );
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_s.max(1)));
+        return resp;
     }
     let (identity, refused) = match query.token.as_deref() {
         None | Some("") => (None, None),
