@@ -227,3 +227,63 @@ async fn without_a_list_any_origin_may_open_a_websocket() {
     let gw = TestGateway::start().await;
     assert_eq!(ws_status(&gw, Some("https://anywhere.example")).await, 101);
 }
+
+/// The case: a node with a low file limit (64) and more idle
+/// sockets than it has descriptors. Its header-read timeout is a minute,
+/// so only eviction can make room: `/healthz` answers a fresh client.
+#[tokio::test]
+async fn a_low_file_limit_full_of_idle_sockets_still_answers_healthz() {
+    use std::io::BufRead;
+    let bin = env!("CARGO_BIN_EXE_gateway");
+    let mut node = std::process::Command::new("sh");
+    node.args(["-c", "ulimit -n 64 && exec \"$0\" \"$@\"", bin])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--header-read-timeout-ms",
+            "60000",
+        ])
+        .args(["--admin-key", "k", "--token-secret", "s"])
+        .args(["--lottery-key", &"11".repeat(32)])
+        .env_clear()
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    let mut child = KillOnDrop(node.spawn().unwrap());
+    let stdout = child.0.stdout.take().unwrap();
+    let addr = tokio::task::spawn_blocking(move || {
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|l| {
+                l.strip_prefix("gateway listening on ws://")
+                    .and_then(|a| a.strip_suffix("/ws"))
+                    .map(|a| a.parse::<std::net::SocketAddr>().unwrap())
+            })
+    })
+    .await
+    .unwrap()
+    .expect("the node never said where it listens");
+    let mut idle = vec![];
+    for _ in 0..100 {
+        idle.push(TcpStream::connect(addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let resp = client.get(format!("http://{addr}/healthz")).send().await;
+    assert_eq!(resp.map(|r| r.status().as_u16()).ok(), Some(200));
+}
+
+/// Kills the child process when the test ends, passed or not.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -113,9 +113,9 @@ impl TokenKeys {
             required.push("iss");
         }
         if policy.audience.is_empty() {
-            // RFC 7519 lets a recipient that names no audience refuse any
-            // `aud`; the gateway names none unless configured, so it
-            // accepts tokens a backend addressed to it under some name.
+            // RFC 7519 has a recipient refuse an `aud` that does not name
+            // it; a gateway given no name of its own cannot tell, so it
+            // accepts any (`token_audience` turns the check on).
             validation.validate_aud = false;
         } else {
             validation.set_audience(&[&policy.audience]);

@@ -10,7 +10,9 @@
 //! [`EVICTABLE_AFTER`] ago: idle or dripping sockets cannot lock out fresh
 //! clients, which send their request right away. Otherwise (a burst of
 //! young connections, as in a reconnect storm, or every one busy) the new
-//! socket is closed at once, and the others keep their place. An address
+//! socket is closed at once, and the others keep their place. When the
+//! process runs out of file descriptors, an accept evicts the same way, so
+//! a low file limit does not stall the listener. An address
 //! over `ip_max_connections` (upgraded and pending together) has its new
 //! socket closed at once.
 
@@ -46,6 +48,15 @@ const EVICTABLE_AFTER: Duration = Duration::from_secs(1);
 /// full file table is not spun on.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
+/// How long it pauses after evicting a connection for want of a file
+/// descriptor: long enough for the evicted task to close its socket.
+const EVICTED_BACKOFF: Duration = Duration::from_millis(1);
+
+/// `errno` of an accept with no file descriptor left for the process and
+/// for the system (the same on Linux and the BSDs).
+const EMFILE: i32 = 24;
+const ENFILE: i32 = 23;
+
 /// Runs the node's HTTP server on `listener` until the node shuts down,
 /// then lets open requests finish (the caller bounds the wait).
 pub async fn serve(listener: TcpListener, router: Router, node: Arc<Node>) {
@@ -75,8 +86,19 @@ pub async fn serve(listener: TcpListener, router: Router, node: Arc<Node>) {
                     conns.spawn(serve_conn(tcp, conn, router, http, conn_stop.clone()));
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    // Out of file descriptors: an idle pending connection
+                    // gives its own up so that the queue moves on.
+                    let no_fd = matches!(e.raw_os_error(), Some(EMFILE | ENFILE));
+                    if no_fd && pending.evict_for_accept() {
+                        node.metrics
+                            .rejections
+                            .get_or_create(&vec![("code", "pending_evicted")])
+                            .inc();
+                        tokio::time::sleep(EVICTED_BACKOFF).await;
+                    } else {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    }
                 }
             }
         }
@@ -268,6 +290,31 @@ impl Pending {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Closes the oldest connection without a request in progress if it
+    /// is old enough; whether one was closed.
+    fn evict_oldest(&self, inner: &mut PendingInner) -> bool {
+        let idle = inner
+            .conns
+            .iter()
+            .find(|(_, s)| !s.busy.load(Ordering::Relaxed))
+            .filter(|(_, s)| s.since.elapsed() >= self.evictable_after)
+            .map(|(id, _)| *id);
+        match idle.and_then(|id| inner.conns.remove(&id)) {
+            Some(old) => {
+                old.evict.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Frees a file descriptor when the process has none left for an
+    /// accept, as a new connection over the cap would.
+    fn evict_for_accept(&self) -> bool {
+        let mut inner = self.lock();
+        self.evict_oldest(&mut inner)
+    }
+
     /// An entry for a new connection; at the cap it evicts the oldest
     /// connection without a request in progress if that one is old enough,
     /// else it is `None` (the new one is to be closed). The flag says
@@ -276,19 +323,10 @@ impl Pending {
         let mut inner = self.lock();
         let mut evicted = false;
         if self.cap > 0 && inner.conns.len() >= self.cap {
-            let idle = inner
-                .conns
-                .iter()
-                .find(|(_, s)| !s.busy.load(Ordering::Relaxed))
-                .filter(|(_, s)| s.since.elapsed() >= self.evictable_after)
-                .map(|(id, _)| *id);
-            let Some(id) = idle else {
+            if !self.evict_oldest(&mut inner) {
                 return (None, false);
-            };
-            if let Some(old) = inner.conns.remove(&id) {
-                old.evict.notify_one();
-                evicted = true;
             }
+            evicted = true;
         }
         let id = inner.next_id;
         inner.next_id += 1;
