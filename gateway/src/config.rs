@@ -47,11 +47,11 @@ macro_rules! settings {
 settings! {
     /// Address of the WebSocket, admin, metrics and health listener.
     listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 8080)), "GATEWAY_LISTEN";
-    /// Bearer key of the admin API (empty: a random key is generated and printed).
+    /// Bearer key of the admin API (empty: a random key is generated into `secrets_file`).
     admin_key: String = String::new(), "GATEWAY_ADMIN_KEY";
-    /// HS256 secret of viewer tokens (empty: a random secret is generated and printed).
+    /// HS256 secret of viewer tokens (empty: a random secret is generated into `secrets_file`).
     token_secret: String = String::new(), "GATEWAY_TOKEN_SECRET";
-    /// Lottery signing key: hex 32-byte Ed25519 seed, the same on every node (empty: generated).
+    /// Lottery signing key: hex 32-byte Ed25519 seed, the same on every node (empty: generated into `secrets_file`).
     lottery_key: String = String::new(), "GATEWAY_LOTTERY_KEY";
     /// Redis server URL, e.g. redis://127.0.0.1:6379 (empty: in-process backend).
     redis: String = String::new(), "GATEWAY_REDIS";
@@ -126,6 +126,24 @@ settings! {
     socket_send_buffer: usize = 0, "GATEWAY_SOCKET_SEND_BUFFER";
     /// Most concurrent WebSocket connections (0: unlimited).
     max_connections: usize = 0, "GATEWAY_MAX_CONNECTIONS";
+    /// Close a connection that has not sent a complete request head for this
+    /// long (the first request's, or the next one's on a kept-alive connection).
+    header_read_timeout_ms: u64 = 10_000, "GATEWAY_HEADER_READ_TIMEOUT_MS";
+    /// Most accepted connections not yet upgraded to WebSocket (0: unlimited);
+    /// past it the oldest is closed at once if idle and 1 s old, else the new one.
+    max_pending_connections: usize = 10_000, "GATEWAY_MAX_PENDING_CONNECTIONS";
+    /// Origins allowed to open `/ws`, comma-separated, e.g.
+    /// https://shop.example (empty: any; requests without Origin always pass).
+    allowed_origins: String = String::new(), "GATEWAY_ALLOWED_ORIGINS";
+    /// Longest lifetime a viewer token may have left (`exp` - now), in seconds.
+    token_max_ttl_s: u64 = 7 * 24 * 3600, "GATEWAY_TOKEN_MAX_TTL_S";
+    /// Required `iss` of viewer tokens (empty: not checked).
+    token_issuer: String = String::new(), "GATEWAY_TOKEN_ISSUER";
+    /// Required `aud` of viewer tokens (empty: not checked, any `aud` passes).
+    token_audience: String = String::new(), "GATEWAY_TOKEN_AUDIENCE";
+    /// File (mode 0600) that `gateway serve` writes the secrets it generates
+    /// into; they are never printed.
+    secrets_file: std::path::PathBuf = "gateway-secrets.env".into(), "GATEWAY_SECRETS_FILE";
     /// Log format: "text" or "json".
     log_format: String = "text".to_string(), "GATEWAY_LOG_FORMAT";
 }
@@ -153,6 +171,18 @@ impl Settings {
         anyhow::ensure!(
             self.ws_read_buffer >= 256,
             "ws_read_buffer must be at least 256"
+        );
+        anyhow::ensure!(
+            self.header_read_timeout_ms >= 1,
+            "header_read_timeout_ms must be at least 1"
+        );
+        anyhow::ensure!(
+            !self.secrets_file.as_os_str().is_empty(),
+            "secrets_file must not be empty"
+        );
+        anyhow::ensure!(
+            self.token_max_ttl_s >= 1,
+            "token_max_ttl_s must be at least 1"
         );
         anyhow::ensure!(
             matches!(self.log_format.as_str(), "text" | "json"),
@@ -208,6 +238,15 @@ impl Settings {
             .tick_ms
             .saturating_mul(1 + online / self.tick_grow_viewers);
         grown.min(self.max_tick_ms).max(self.tick_ms)
+    }
+
+    /// What a viewer token must satisfy beyond its signature.
+    pub fn token_policy(&self) -> crate::auth::token::TokenPolicy {
+        crate::auth::token::TokenPolicy {
+            max_ttl_s: self.token_max_ttl_s,
+            issuer: self.token_issuer.clone(),
+            audience: self.token_audience.clone(),
+        }
     }
 
     /// Limits applied to client frames.

@@ -13,6 +13,7 @@ pub mod lotteries;
 pub mod metrics;
 pub mod moderation;
 pub mod room;
+pub mod secrets;
 pub mod service;
 pub mod session;
 pub mod store;
@@ -24,11 +25,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use config::{ServeArgs, Settings};
+pub use secrets::fill_generated;
 pub use service::Node;
 
 use auth::TokenKeys;
@@ -49,28 +50,6 @@ pub struct Running {
     server: JoinHandle<()>,
     timers: JoinHandle<()>,
     presence: JoinHandle<()>,
-}
-
-/// Fills empty secrets and the node id with random values; returns which
-/// were generated so the binary can print them.
-pub fn fill_generated(settings: &mut Settings) -> Vec<&'static str> {
-    let mut generated = vec![];
-    if settings.token_secret.is_empty() {
-        settings.token_secret = hex::encode(rand::random::<[u8; 32]>());
-        generated.push("token_secret");
-    }
-    if settings.lottery_key.is_empty() {
-        settings.lottery_key = hex::encode(rand::random::<[u8; 32]>());
-        generated.push("lottery_key");
-    }
-    if settings.admin_key.is_empty() {
-        settings.admin_key = hex::encode(rand::random::<[u8; 16]>());
-        generated.push("admin_key");
-    }
-    if settings.node_id.is_empty() {
-        settings.node_id = format!("node-{:08x}", rand::random::<u32>());
-    }
-    generated
 }
 
 /// The store and bus the settings ask for: in-process, or Redis.
@@ -103,7 +82,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
     fill_generated(&mut settings);
     let metrics = Arc::new(Metrics::new());
     let (stores, bus) = backend(&settings, &metrics).await?;
-    let keys = TokenKeys::new(settings.token_secret.as_bytes());
+    let keys = TokenKeys::with_policy(settings.token_secret.as_bytes(), settings.token_policy());
     let listener = TcpListener::bind(settings.listen).await?;
     let addr = listener.local_addr()?;
     let admin_key = settings.admin_key.clone();
@@ -127,21 +106,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
         node: node.clone(),
         admin_key: admin_key.clone().into(),
     });
-    let mut stop = node.shutdown_signal();
-    let send_buffer = node.settings.socket_send_buffer;
-    let server = tokio::spawn(async move {
-        let stopped = async move {
-            let _ = stop.wait_for(|s| *s).await;
-        };
-        let listener = listener.tap_io(move |tcp| tune_socket(tcp, send_buffer));
-        let app = app.into_make_service_with_connect_info::<SocketAddr>();
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(stopped)
-            .await
-        {
-            tracing::error!(error = %e, "listener failed");
-        }
-    });
+    let server = tokio::spawn(http::serve(listener, app, node.clone()));
     let timers = tokio::spawn(timers::run(node.clone()));
     let presence = tokio::spawn(timers::presence(node.clone()));
     tracing::info!(%addr, node = %node.settings.node_id, "gateway listening");
@@ -153,19 +118,6 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
         timers,
         presence,
     })
-}
-
-/// Per-connection socket options: no Nagle delay (frames are already
-/// batched per tick) and an optional send buffer cap.
-fn tune_socket(tcp: &mut TcpStream, send_buffer: usize) {
-    if let Err(e) = tcp.set_nodelay(true) {
-        tracing::debug!(error = %e, "TCP_NODELAY not set");
-    }
-    if send_buffer > 0
-        && let Err(e) = socket2::SockRef::from(&*tcp).set_send_buffer_size(send_buffer)
-    {
-        tracing::debug!(error = %e, "SO_SNDBUF not set");
-    }
 }
 
 impl Running {

@@ -1,6 +1,8 @@
 //! The `gateway` binary: `serve` (the default) runs a node; `token` mints a
 //! viewer token with the configured secret.
 
+use std::io::IsTerminal;
+
 use clap::{Parser, Subcommand};
 use gateway::auth::TokenKeys;
 use gateway::{ServeArgs, Settings};
@@ -54,7 +56,7 @@ fn token(t: TokenArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
         !settings.token_secret.is_empty(),
         "no token secret configured: pass --token-secret or set GATEWAY_TOKEN_SECRET \
-         (the one `gateway serve` printed at start)"
+         (or load the file `gateway serve` wrote its generated one to)"
     );
     let limits = settings.limits();
     limits
@@ -63,7 +65,7 @@ fn token(t: TokenArgs) -> anyhow::Result<()> {
     limits
         .check_nick(&t.name)
         .map_err(|r| anyhow::anyhow!(r.message))?;
-    let keys = TokenKeys::new(settings.token_secret.as_bytes());
+    let keys = TokenKeys::with_policy(settings.token_secret.as_bytes(), settings.token_policy());
     let now = gateway::clock::now_ms() as u64 / 1000;
     println!("{}", keys.mint(&t.user, &t.name, t.real_name, now, t.ttl)?);
     Ok(())
@@ -73,39 +75,50 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut settings = Settings::load(args)?;
     init_tracing(&settings.log_format);
     let generated = gateway::fill_generated(&mut settings);
-    if generated.contains(&"token_secret") {
-        println!(
-            "No token secret configured; generated one for this run.\n  Mint viewer tokens with:\n    \
-             GATEWAY_TOKEN_SECRET={} gateway token --user alice --name Alice",
-            settings.token_secret
-        );
-    }
-    if generated.contains(&"admin_key") {
-        println!(
-            "No admin key configured; generated one for this run.\n  Call the admin API with:\n    \
-             curl -H 'Authorization: Bearer {}' http://{}/api/rooms",
-            settings.admin_key, settings.listen
-        );
-    }
-    if generated.contains(&"lottery_key") {
-        println!(
-            "No lottery key configured; generated one for this run (lottery records of this \
-             run verify only against it; give every node of a cluster the same key).\n  \
-             GATEWAY_LOTTERY_KEY={}",
-            settings.lottery_key
-        );
-    }
+    let secrets_file = match generated.is_empty() {
+        true => None,
+        false => Some(gateway::secrets::write(&settings, &generated)?),
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     rt.block_on(async move {
         let running = gateway::start(settings).await?;
+        if let Some(path) = secrets_file {
+            print_secrets_hint(&path, &generated, running.addr);
+        }
         println!("gateway listening on ws://{}/ws", running.addr);
         wait_for_signal().await;
         tracing::info!("shutting down");
         running.shutdown().await;
         anyhow::Ok(())
     })
+}
+
+/// Tells how to use the generated secrets without printing them: stdout
+/// may be collected with the logs.
+fn print_secrets_hint(path: &std::path::Path, generated: &[&str], addr: std::net::SocketAddr) {
+    let path = path.display();
+    println!(
+        "Generated {} for this run, written to {path} (mode 0600), not printed.\n  \
+         Load them:           set -a; . {path}; set +a",
+        generated.join(", ")
+    );
+    if generated.contains(&"token_secret") {
+        println!("  Mint a viewer token: gateway token --user alice --name Alice");
+    }
+    if generated.contains(&"admin_key") {
+        println!(
+            "  Call the admin API:  \
+             curl -H \"Authorization: Bearer $GATEWAY_ADMIN_KEY\" http://{addr}/api/rooms"
+        );
+    }
+    if generated.contains(&"lottery_key") {
+        println!(
+            "  Lottery records of this run verify only against its generated lottery key; \
+             give every node of a cluster the same GATEWAY_LOTTERY_KEY."
+        );
+    }
 }
 
 async fn wait_for_signal() {
@@ -131,10 +144,15 @@ async fn wait_for_signal() {
     }
 }
 
+/// Logs go to stderr, so stdout carries only what the binary prints for
+/// people; colours only when stderr is a terminal.
 fn init_tracing(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     if format == "json" {
         builder.json().init();
     } else {

@@ -147,6 +147,8 @@ impl Node {
                 .env("GATEWAY_IP_CONNECT_RATE", "0")
                 .env("GATEWAY_IP_MAX_CONNECTIONS", "0")
                 .env("RUST_LOG", "info")
+                // The generated lottery key goes next to the log, not into the tree.
+                .env("GATEWAY_SECRETS_FILE", log.with_extension("secrets.env"))
                 .stdin(Stdio::null())
                 .stdout(out.try_clone().unwrap())
                 .stderr(out)
@@ -331,6 +333,7 @@ impl Drop for Node {
             let _ = child.wait();
         }
         if let Proc::Process { log, .. } = &self.proc {
+            let _ = std::fs::remove_file(log.with_extension("secrets.env"));
             if std::thread::panicking() {
                 eprintln!("{}", self.logs());
             } else {

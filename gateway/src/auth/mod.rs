@@ -5,4 +5,4 @@ pub mod permissions;
 pub mod token;
 
 pub use permissions::{Action, allowed, authorize};
-pub use token::{Claims, Identity, TokenKeys};
+pub use token::{Claims, Identity, TokenKeys, TokenPolicy};

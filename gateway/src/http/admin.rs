@@ -203,9 +203,6 @@ struct TokenBody {
     ttl: u64,
 }
 
-/// Longest token the admin API mints: 30 days.
-const MAX_TOKEN_TTL: u64 = 30 * 24 * 3600;
-
 fn default_ttl() -> u64 {
     3600
 }
@@ -217,10 +214,12 @@ async fn mint_token(
     let Json(b) = body.map_err(bad_body)?;
     s.node.limits.check_id("user", &b.user)?;
     s.node.limits.check_nick(&b.name)?;
-    if b.ttl == 0 || b.ttl > MAX_TOKEN_TTL {
+    // The longest token the node would accept (`token_max_ttl_s`).
+    let max_ttl = s.node.keys.max_ttl_s();
+    if b.ttl == 0 || b.ttl > max_ttl {
         return Err(ApiError(Rejection::new(
             ErrorCode::Invalid,
-            format!("ttl must be 1..={MAX_TOKEN_TTL} seconds"),
+            format!("ttl must be 1..={max_ttl} seconds"),
         )));
     }
     let now = crate::clock::now_ms() as u64 / 1000;

@@ -1,11 +1,15 @@
 //! The node's HTTP face on one listener: WebSocket upgrade at `/ws`, the
 //! admin API under `/api` (the core's routes in `admin.rs`, each slice's in
 //! its own `http.rs`), Prometheus text at `/metrics`, `/healthz`, `/readyz`
-//! and the lottery public key at `/lottery/key`.
+//! and the lottery public key at `/lottery/key`; `listener.rs` accepts and
+//! serves the connections.
 
 mod admin;
 mod csv;
+mod listener;
 mod ws;
+
+pub(crate) use listener::serve;
 
 pub(crate) use admin::{ApiResult, bad_body, json_body};
 pub(crate) use csv::cell;

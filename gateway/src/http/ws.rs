@@ -1,9 +1,12 @@
-//! WebSocket upgrade at `/ws`: negotiates the codec by subprotocol, reads the
-//! optional `?token=`, sizes tungstenite's buffers for many idle
-//! connections, and hands the socket to a [`Session`].
+//! WebSocket upgrade at `/ws`: checks the `Origin` against the allow-list,
+//! negotiates the codec by subprotocol, reads the optional `?token=`, sizes
+//! tungstenite's buffers for many idle connections, and hands the socket
+//! to a [`Session`].
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
+use axum::Extension;
 use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -15,6 +18,7 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
 use super::AppState;
+use crate::moderation::IpSlot;
 use crate::session::Session;
 
 /// Frames a session writes in one pass (a tick's high and low lane) are
@@ -41,9 +45,28 @@ fn header_has(headers: &HeaderMap, name: header::HeaderName, token: &str) -> boo
         .any(|v| v.trim().eq_ignore_ascii_case(token))
 }
 
+/// Whether `origin` is one of the comma-separated `allowed` origins (an
+/// empty list allows any). Origins compare without case and without a
+/// trailing `/`.
+fn origin_allowed(allowed: &str, origin: &[u8]) -> bool {
+    if allowed.trim().is_empty() {
+        return true;
+    }
+    let trim = |o: &[u8]| -> Vec<u8> {
+        let o = o.trim_ascii();
+        o.strip_suffix(b"/").unwrap_or(o).to_ascii_lowercase()
+    };
+    let origin = trim(origin);
+    allowed
+        .split(',')
+        .filter(|a| !a.trim().is_empty())
+        .any(|a| trim(a.as_bytes()) == origin)
+}
+
 pub(super) async fn upgrade(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(slot): Extension<Arc<IpSlot>>,
     Query(query): Query<WsQuery>,
     mut req: Request,
 ) -> Response {
@@ -52,6 +75,16 @@ pub(super) async fn upgrade(
         return bad(StatusCode::SERVICE_UNAVAILABLE, "node shutting down");
     }
     let headers = req.headers();
+    // Browsers always send Origin; other clients need not, and pass.
+    if let Some(origin) = headers.get(header::ORIGIN)
+        && !origin_allowed(&node.settings.allowed_origins, origin.as_bytes())
+    {
+        node.metrics
+            .rejections
+            .get_or_create(&vec![("code", "origin_refused")])
+            .inc();
+        return bad(StatusCode::FORBIDDEN, "origin not allowed");
+    }
     if !header_has(headers, header::UPGRADE, "websocket")
         || !header_has(headers, header::CONNECTION, "upgrade")
         || headers
@@ -87,23 +120,21 @@ pub(super) async fn upgrade(
             "node at its connection limit",
         );
     }
-    // Per-IP rate and cap; the slot is held until the session ends.
-    let slot = match node.conn_limits.admit(peer.ip()) {
-        Ok(slot) => slot,
-        Err(retry_s) => {
-            node.metrics
-                .rejections
-                .get_or_create(&vec![("code", "ip_limited")])
-                .inc();
-            let mut resp = bad(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too many connections from this address",
-            );
-            resp.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_s.max(1)));
-            return resp;
-        }
-    };
+    // The per-IP rate; the cap was applied at the accept (`listener.rs`),
+    // and the session keeps the connection's place under it.
+    if let Err(retry_s) = node.conn_limits.check_connect_rate(peer.ip()) {
+        node.metrics
+            .rejections
+            .get_or_create(&vec![("code", "ip_limited")])
+            .inc();
+        let mut resp = bad(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many new connections from this address",
+        );
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_s.max(1)));
+        return resp;
+    }
     let (identity, refused) = match query.token.as_deref() {
         None | Some("") => (None, None),
         Some(t) => match node.keys.verify(t, &node.limits) {

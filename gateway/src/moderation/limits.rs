@@ -1,6 +1,7 @@
 //! Rate limits beyond the per-connection request rate (`session`): the
-//! per-user comment rate, the per-IP connection rate and cap at the `/ws`
-//! upgrade (`governor` keyed limiters, per node), and per-room slow mode,
+//! per-user comment rate, the per-IP connection rate at the `/ws` upgrade
+//! and the per-IP cap of open connections, counted from the accept
+//! (`governor` keyed limiters and counts, per node), and per-room slow mode,
 //! whose claim lives in the store so it holds across nodes.
 
 use std::net::IpAddr;
@@ -78,25 +79,33 @@ impl ConnLimits {
         })
     }
 
-    /// Admits a connection from `ip` at the upgrade: `Err(retry_after_s)`
-    /// when its rate or its cap of open connections is exceeded.
-    pub fn admit(&self, ip: IpAddr) -> Result<IpSlot, u64> {
-        if let Some(l) = &self.connects {
-            if l.len() > SHRINK_AT {
-                l.retain_recent();
-            }
-            l.check_key(&ip).map_err(|n| retry_ms(n).div_ceil(1000))?;
+    /// The per-IP connection rate, checked at the `/ws` upgrade:
+    /// `Err(retry_after_s)` past it.
+    pub fn check_connect_rate(&self, ip: IpAddr) -> Result<(), u64> {
+        let Some(l) = &self.connects else {
+            return Ok(());
+        };
+        if l.len() > SHRINK_AT {
+            l.retain_recent();
         }
+        l.check_key(&ip).map_err(|n| retry_ms(n).div_ceil(1000))
+    }
+
+    /// A place under `ip`'s cap for a connection just accepted, upgraded or
+    /// not; `None` when the address already holds `ip_max_connections`. The
+    /// listener holds it for the connection and a WebSocket session takes
+    /// a clone, so it is freed when both are done.
+    pub fn hold(&self, ip: IpAddr) -> Option<Arc<IpSlot>> {
         let mut n = self.open.entry(ip).or_insert(0);
         if self.per_ip_max > 0 && *n >= self.per_ip_max {
-            return Err(1);
+            return None;
         }
         *n += 1;
         drop(n);
-        Ok(IpSlot {
+        Some(Arc::new(IpSlot {
             ip,
             open: self.open.clone(),
-        })
+        }))
     }
 }
 

@@ -22,7 +22,7 @@ pub(crate) mod ws;
 
 pub use audit::AuditEntry;
 pub use check::{check_comment, check_like, check_room, slow_mode_ms};
-pub use limits::ConnLimits;
+pub use limits::{ConnLimits, IpSlot};
 pub use mute::MuteEntry;
 pub use roles::{Assistant, RoomModeration, WordPolicy};
 pub use store::{Deletion, ModerationStore};
