@@ -106,8 +106,10 @@ impl Session {
             }
             None => self.serve(&mut ws).await,
         };
-        self.leave(true).await;
-        self.unregister_user().await;
+        // The rare steps are boxed: the session future (one per connection,
+        // most of them idle) keeps only the state of its wait for input.
+        Box::pin(self.leave(true)).await;
+        Box::pin(self.unregister_user()).await;
         if let Some(code) = close {
             // Whatever is still queued (the refusal, say) goes before the
             // close, unless the socket is what is stuck.
@@ -122,7 +124,7 @@ impl Session {
                 }
                 ws.send(Message::Close(Some(frame))).await
             };
-            let _ = tokio::time::timeout(limit, closing).await;
+            let _ = tokio::time::timeout(limit, Box::pin(closing)).await;
             let label = vec![("code", close_label(code))];
             metrics.closes.get_or_create(&label).inc();
         }
@@ -134,7 +136,7 @@ impl Session {
         S: Stream<Item = Result<Message, WsError>> + Sink<Message, Error = WsError> + Unpin,
     {
         self.reply(ServerFrame::Hello(self.hello()));
-        self.register_user().await;
+        Box::pin(self.register_user()).await;
         let mut shutdown = self.node.shutdown_signal();
         let outbox = self.outbox.clone();
         let beat = Duration::from_millis(self.node.settings.heartbeat_ms.max(1));
@@ -159,9 +161,9 @@ impl Session {
                     self.last_heard = Instant::now();
                     match msg {
                         Some(Ok(m)) => {
-                            let flow = self.on_message(m).await;
+                            let flow = Box::pin(self.on_message(m)).await;
                             // An `auth` request may have signed the session in.
-                            self.register_user().await;
+                            Box::pin(self.register_user()).await;
                             if let Flow::Close(code) = flow {
                                 return Some(code);
                             }
@@ -176,7 +178,7 @@ impl Session {
                         return Some(CloseCode::HeartbeatTimeout);
                     }
                     let ping = tokio::time::timeout(self.write_timeout(), ws.send(Message::Ping(Default::default())));
-                    if !matches!(ping.await, Ok(Ok(()))) {
+                    if !matches!(Box::pin(ping).await, Ok(Ok(()))) {
                         return None;
                     }
                 }
