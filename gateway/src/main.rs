@@ -20,6 +20,8 @@ enum Command {
     Serve(ServeArgs),
     /// Print a viewer token signed with the configured secret.
     Token(TokenArgs),
+    /// Print every setting at its default as a TOML file.
+    ConfigDefaults,
 }
 
 #[derive(clap::Args)]
@@ -36,8 +38,12 @@ struct TokenArgs {
     /// Validity in seconds.
     #[arg(long, default_value_t = 3600)]
     ttl: u64,
-    #[command(flatten)]
-    settings: ServeArgs,
+    /// TOML file of the node (its `token_secret` is used).
+    #[arg(long, env = "GATEWAY_CONFIG")]
+    config: Option<std::path::PathBuf>,
+    /// HS256 secret of viewer tokens, as the node has it.
+    #[arg(long, env = "GATEWAY_TOKEN_SECRET", hide_env_values = true)]
+    token_secret: Option<String>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -45,12 +51,20 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Token(t)) => token(t),
         Some(Command::Serve(s)) => serve(s),
+        Some(Command::ConfigDefaults) => {
+            print!("{}", Settings::defaults_toml());
+            Ok(())
+        }
         None => serve(cli.serve),
     }
 }
 
 fn token(t: TokenArgs) -> anyhow::Result<()> {
-    let settings = Settings::load(t.settings)?;
+    let settings = Settings::load(ServeArgs {
+        config: t.config,
+        token_secret: t.token_secret,
+        ..ServeArgs::default()
+    })?;
     anyhow::ensure!(
         !settings.token_secret.is_empty(),
         "no token secret configured: pass --token-secret or set GATEWAY_TOKEN_SECRET \
@@ -69,6 +83,22 @@ fn token(t: TokenArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How this binary was started (argv[0], else its path), for hints to
+/// copy: `gateway` is not necessarily on PATH.
+fn invocation() -> String {
+    let exe = std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .filter(|p| !p.as_os_str().is_empty())
+        .or_else(|| std::env::current_exe().ok())
+        .map_or_else(|| "gateway".to_string(), |p| p.display().to_string());
+    if exe.contains(|c: char| c.is_whitespace() || c == '\'') {
+        format!("'{}'", exe.replace('\'', r"'\''"))
+    } else {
+        exe
+    }
+}
+
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut settings = Settings::load(args)?;
     init_tracing(&settings.log_format);
@@ -76,8 +106,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if generated.contains(&"token_secret") {
         println!(
             "No token secret configured; generated one for this run.\n  Mint viewer tokens with:\n    \
-             GATEWAY_TOKEN_SECRET={} gateway token --user alice --name Alice",
-            settings.token_secret
+             GATEWAY_TOKEN_SECRET={} {} token --user alice --name Alice",
+            settings.token_secret,
+            invocation()
         );
     }
     if generated.contains(&"admin_key") {

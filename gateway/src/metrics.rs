@@ -93,7 +93,26 @@ impl Metrics {
             "append_batches", "Store calls that appended one tick's comments of a room" => append_batches;
             "appended_comments", "Comments logged by those batches" => appended_comments;
         }
+        m.create_known_labels();
         Metrics { registry, ..m }
+    }
+
+    /// Creates the labelled counters whose label values are known up front
+    /// (every rejection code, every snapshot and resume source), so
+    /// `/metrics` shows them at zero before their first event and a
+    /// dashboard's rate() has a series from the start.
+    fn create_known_labels(&self) {
+        for code in protocol::ErrorCode::ALL {
+            let _ = self
+                .rejections
+                .get_or_create(&vec![("code", code.as_str())]);
+        }
+        for source in ["hub", "store"] {
+            let _ = self.snapshots.get_or_create(&vec![("source", source)]);
+        }
+        for source in ["hub", "log"] {
+            let _ = self.resumes.get_or_create(&vec![("source", source)]);
+        }
     }
 
     /// Counts one tick's delivery.

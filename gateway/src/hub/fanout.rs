@@ -297,3 +297,7 @@ mod tests {
         assert_eq!(a[0].msg, b[0].msg);
     }
 }
+
+#[cfg(test)]
+#[path = "fanout_props.rs"]
+mod props;

@@ -1,0 +1,279 @@
+//! A small mutational fuzzer that runs on a stable toolchain: for each
+//! target it runs every corpus input, then for the given seconds mutates
+//! them (bit flips, byte edits, splices, dictionary tokens) and runs the
+//! target on each mutant. No coverage feedback: inputs that the target
+//! parsed (or that are new shapes of valid UTF-8) join the pool, which is
+//! the poor man's version of it. A panic writes the input to
+//! `fuzz/artifacts/<target>/crash-<hash>` and exits 1.
+//!
+//! `fuzz-stable [--seconds N] [--seed S] [TARGET...]` (all targets when
+//! none is named); `fuzz-stable --replay FILE TARGET` runs one input;
+//! `fuzz-stable --write-binary-corpus` rewrites the postcard seeds from the
+//! JSON ones (the same frames, so both codecs start from every request).
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::panic;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use gateway_fuzz::{TARGETS, Target};
+
+/// Tokens spliced into inputs: JSON structure and the protocol's and the
+/// lottery record's keys, so mutants reach past the first parse error.
+const TOKENS: &[&[u8]] = &[
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b"\"",
+    b":",
+    b",",
+    b"null",
+    b"true",
+    b"false",
+    b"0",
+    b"-1",
+    b"18446744073709551615",
+    b"1e400",
+    b"\"type\"",
+    b"\"id\"",
+    b"\"comment\"",
+    b"\"join\"",
+    b"\"resume\"",
+    b"\"mute\"",
+    b"\"words\"",
+    b"\"lottery_create\"",
+    b"\"state\"",
+    b"\"drawn\"",
+    b"\"abnormal\"",
+    b"\"outcome\"",
+    b"\\u0000",
+    b"\\ud800",
+    "微信".as_bytes(),
+    "ｆｕｃｋ".as_bytes(),
+    "①③⑧".as_bytes(),
+    "\u{200b}".as_bytes(),
+    b"http://",
+    b".com",
+    b"\xff",
+    b"\x80",
+    b"\x00",
+];
+
+/// Largest input the driver builds (frames are capped at 8 KiB anyway).
+const MAX_LEN: usize = 16 * 1024;
+/// Most inputs kept per target.
+const MAX_POOL: usize = 2_000;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        // xorshift64*
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
+}
+
+fn mutate(rng: &mut Rng, input: &[u8], pool: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = input.to_vec();
+    for _ in 0..1 + rng.below(4) {
+        let at = rng.below(out.len() + 1);
+        match rng.below(8) {
+            0 if !out.is_empty() => {
+                let i = rng.below(out.len());
+                out[i] ^= 1 << rng.below(8);
+            }
+            1 if !out.is_empty() => {
+                let i = rng.below(out.len());
+                out[i] = rng.next() as u8;
+            }
+            2 if at < out.len() => {
+                let n = 1 + rng.below((out.len() - at).min(16));
+                out.drain(at..at + n);
+            }
+            3 => {
+                let t = TOKENS[rng.below(TOKENS.len())];
+                out.splice(at..at, t.iter().copied());
+            }
+            4 if !pool.is_empty() => {
+                // Splice a slice of another input.
+                let other = &pool[rng.below(pool.len())];
+                let from = rng.below(other.len() + 1);
+                let to = from + rng.below(other.len() - from + 1);
+                out.splice(at..at, other[from..to].iter().copied());
+            }
+            5 if at < out.len() => {
+                // Duplicate a slice in place (nesting, repeated fields).
+                let to = at + rng.below((out.len() - at).min(64) + 1);
+                let copy = out[at..to].to_vec();
+                out.splice(at..at, copy);
+            }
+            6 if !out.is_empty() => {
+                let i = rng.below(out.len());
+                out[i] = b"09az{}[]\",:-. "[rng.below(14)];
+            }
+            _ => out.truncate(at),
+        }
+    }
+    out.truncate(MAX_LEN);
+    out
+}
+
+fn read_corpus(dir: &Path) -> Vec<Vec<u8>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+        .iter()
+        .filter(|p| p.is_file())
+        .filter_map(|p| std::fs::read(p).ok())
+        .collect()
+}
+
+/// Runs the target on one input; on a panic saves it and returns false.
+fn try_one(target: &Target, input: &[u8], root: &Path) -> bool {
+    if panic::catch_unwind(|| (target.run)(input)).is_ok() {
+        return true;
+    }
+    let mut h = DefaultHasher::new();
+    input.hash(&mut h);
+    let dir = root.join("artifacts").join(target.name);
+    let path = dir.join(format!("crash-{:016x}", h.finish()));
+    let saved = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, input));
+    match saved {
+        Ok(()) => eprintln!("{}: panic; input saved to {}", target.name, path.display()),
+        Err(e) => eprintln!("{}: panic; input not saved ({e}): {input:?}", target.name),
+    }
+    false
+}
+
+fn fuzz(target: &Target, root: &Path, seconds: u64, seed: u64) -> bool {
+    let mut pool = read_corpus(&root.join("corpus").join(target.name));
+    if pool.is_empty() {
+        eprintln!("{}: no corpus in fuzz/corpus/{}", target.name, target.name);
+        return false;
+    }
+    for input in &pool {
+        if !try_one(target, input, root) {
+            return false;
+        }
+    }
+    let mut rng = Rng(seed | 1);
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut runs = 0u64;
+    while Instant::now() < deadline {
+        for _ in 0..256 {
+            let parent = &pool[rng.below(pool.len())];
+            let child = mutate(&mut rng, parent, &pool);
+            if !try_one(target, &child, root) {
+                return false;
+            }
+            runs += 1;
+            // Valid UTF-8 mutants of valid-UTF-8 parents keep the pool
+            // textual; a few binary ones keep it varied.
+            if pool.len() < MAX_POOL && (std::str::from_utf8(&child).is_ok() || rng.below(8) == 0)
+            {
+                pool.push(child);
+            } else if rng.below(4) == 0 {
+                let i = rng.below(pool.len());
+                pool[i] = child;
+            }
+        }
+    }
+    println!("{}: {runs} inputs in {seconds} s, no panic", target.name);
+    true
+}
+
+fn write_binary_corpus(corpus: &Path) -> ExitCode {
+    use protocol::Codec;
+    let Ok(dir) = std::fs::read_dir(corpus.join("json_decode_client")) else {
+        eprintln!("no JSON corpus");
+        return ExitCode::FAILURE;
+    };
+    let out = corpus.join("binary_decode_client");
+    for path in dir.filter_map(|e| e.ok().map(|e| e.path())) {
+        let data = std::fs::read(&path).unwrap_or_default();
+        let Ok(frame) = Codec::Json.decode_client(&data) else {
+            continue;
+        };
+        let Some(stem) = path.file_stem() else {
+            continue;
+        };
+        let file = out.join(stem).with_extension("bin");
+        if let Err(e) = std::fs::write(&file, Codec::Binary.encode_client(&frame)) {
+            eprintln!("{}: {e}", file.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn main() -> ExitCode {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut args = std::env::args().skip(1);
+    let mut seconds = 30u64;
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64);
+    let mut names = vec![];
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--seconds" => seconds = args.next().and_then(|s| s.parse().ok()).unwrap_or(seconds),
+            "--seed" => seed = args.next().and_then(|s| s.parse().ok()).unwrap_or(seed),
+            "--replay" => {
+                let (Some(file), Some(name)) = (args.next(), args.next()) else {
+                    eprintln!("usage: fuzz-stable --replay FILE TARGET");
+                    return ExitCode::from(2);
+                };
+                let Some(t) = TARGETS.iter().find(|t| t.name == name) else {
+                    eprintln!("unknown target {name}");
+                    return ExitCode::from(2);
+                };
+                let input = std::fs::read(&file).unwrap_or_default();
+                (t.run)(&input);
+                println!("{name}: {file} passes");
+                return ExitCode::SUCCESS;
+            }
+            "--write-binary-corpus" => return write_binary_corpus(&root.join("corpus")),
+            _ => names.push(a),
+        }
+    }
+    // A panic is reported once, with its input, by try_one.
+    let default_hook = panic::take_hook();
+    panic::set_hook(Box::new(move |info| {
+        eprintln!("{info}");
+        if std::env::var_os("RUST_BACKTRACE").is_some() {
+            default_hook(info);
+        }
+    }));
+    println!("fuzz-stable: seed {seed}");
+    let mut ok = true;
+    for t in TARGETS {
+        if names.is_empty() || names.iter().any(|n| n == t.name) {
+            ok &= fuzz(t, &root, seconds, seed);
+        }
+    }
+    if let Some(unknown) = names.iter().find(|n| !TARGETS.iter().any(|t| t.name == *n)) {
+        eprintln!("unknown target {unknown}");
+        ok = false;
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# A bounded fuzzing pass over every target in fuzz/ (both codecs'
+# decode_client, the word filter, the lottery record parser), SECONDS each
+# (default 30), on a stable toolchain: the stable driver `fuzz-stable` runs
+# each target's corpus, then mutated inputs. A panic saves its input under
+# fuzz/artifacts/<target>/ and fails the script. With cargo-fuzz and a
+# nightly toolchain, FUZZ_ENGINE=libfuzzer runs the same targets under
+# libFuzzer instead (coverage-guided).
+#   scripts/fuzz.sh [SECONDS] [TARGET...]
+set -euo pipefail
+cd "$(dirname "$0")/../fuzz"
+seconds="${1:-30}"
+shift || true
+if [[ "${FUZZ_ENGINE:-stable}" == libfuzzer ]]; then
+  targets=("$@")
+  [[ ${#targets[@]} -gt 0 ]] || mapfile -t targets < <(cargo fuzz list)
+  for t in "${targets[@]}"; do
+    # New inputs go to the first folder (ignored by git); the seeds are read.
+    mkdir -p "target/corpus/$t"
+    cargo fuzz run "$t" "target/corpus/$t" "corpus/$t" -- -max_total_time="$seconds" -max_len=16384
+  done
+else
+  cargo run --quiet --release --locked --no-default-features --bin fuzz-stable -- \
+    --seconds "$seconds" "$@"
+fi
