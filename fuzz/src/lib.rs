@@ -9,8 +9,9 @@ use protocol::Codec;
 pub struct Target {
     /// Name, as in `fuzz/corpus/<name>/` and `cargo fuzz run <name>`.
     pub name: &'static str,
-    /// The body; panics on a broken invariant.
-    pub run: fn(&[u8]),
+    /// The body; panics on a broken invariant. True when the input was
+    /// accepted (it parsed): the stable driver breeds from those.
+    pub run: fn(&[u8]) -> bool,
 }
 
 /// Every target.
@@ -35,16 +36,16 @@ pub const TARGETS: &[Target] = &[
 
 /// A client frame as the JSON codec decodes it: never panics, and what
 /// decodes re-encodes to a frame that decodes to the same value.
-pub fn json_decode_client(data: &[u8]) {
-    decode_client(Codec::Json, data);
+pub fn json_decode_client(data: &[u8]) -> bool {
+    decode_client(Codec::Json, data)
 }
 
 /// The same for the postcard codec.
-pub fn binary_decode_client(data: &[u8]) {
-    decode_client(Codec::Binary, data);
+pub fn binary_decode_client(data: &[u8]) -> bool {
+    decode_client(Codec::Binary, data)
 }
 
-fn decode_client(codec: Codec, data: &[u8]) {
+fn decode_client(codec: Codec, data: &[u8]) -> bool {
     match codec.decode_client(data) {
         Ok(frame) => {
             let again = codec.encode_client(&frame);
@@ -52,11 +53,13 @@ fn decode_client(codec: Codec, data: &[u8]) {
                 .decode_client(&again)
                 .unwrap_or_else(|e| panic!("{codec:?}: re-encoded frame does not decode: {e}"));
             assert_eq!(back, frame, "{codec:?}: round trip changed the frame");
+            true
         }
         Err(e) => {
             // The rejection sent back to the client must be buildable.
             let r = e.rejection();
             assert!(r.code.counts_as_malformed(), "{:?}", r.code);
+            false
         }
     }
 }
@@ -65,7 +68,7 @@ fn decode_client(codec: Codec, data: &[u8]) {
 /// (whitespace-separated) for a dictionary, the rest is the comment. Never
 /// panics; hits name valid spans of the text; masking keeps every character
 /// that is not masked and the character count.
-pub fn wordfilter(data: &[u8]) {
+pub fn wordfilter(data: &[u8]) -> bool {
     use ::wordfilter::{Dictionary, Policy, Scanner, Verdict};
     let input = String::from_utf8_lossy(data);
     let (head, text) = input.split_once('\n').unwrap_or(("", &input));
@@ -87,7 +90,11 @@ pub fn wordfilter(data: &[u8]) {
         assert!(text.is_char_boundary(hit.span.start) && text.is_char_boundary(hit.span.end));
     }
     let blocked = scanner.check(text, &dictionaries, &policy);
-    match scanner.check(text, &dictionaries, &Policy::mask().with_digit_runs(3).with_urls()) {
+    match scanner.check(
+        text,
+        &dictionaries,
+        &Policy::mask().with_digit_runs(3).with_urls(),
+    ) {
         Verdict::Masked { text: masked, .. } => {
             assert!(matches!(blocked, Verdict::Blocked { .. }), "{blocked:?}");
             assert_eq!(masked.chars().count(), text.chars().count());
@@ -95,24 +102,30 @@ pub fn wordfilter(data: &[u8]) {
                 assert!(a == b || b == '*', "{text:?} -> {masked:?}");
             }
         }
-        Verdict::Pass => assert_eq!(blocked, Verdict::Pass),
+        Verdict::Pass => {
+            assert_eq!(blocked, Verdict::Pass);
+            return false;
+        }
         Verdict::Blocked { .. } => panic!("a mask policy blocked"),
     }
+    // A text with hits is the interesting kind.
+    true
 }
 
 /// A published lottery record (JSON) as `lottery verify` reads it: parsing
 /// and verifying never panic, and a parsed record prints and re-parses to
 /// the same record (what it verifies to does not change).
-pub fn lottery_record(data: &[u8]) {
+pub fn lottery_record(data: &[u8]) -> bool {
     let Ok(text) = std::str::from_utf8(data) else {
-        return;
+        return false;
     };
     let Ok(record) = lottery::Record::from_json(text) else {
-        return;
+        return false;
     };
     let verdict = lottery::verify(&record);
     let again = lottery::Record::from_json(&record.to_json())
         .unwrap_or_else(|e| panic!("a printed record does not parse: {e}"));
     assert_eq!(again, record);
     assert_eq!(lottery::verify(&again).is_ok(), verdict.is_ok());
+    true
 }

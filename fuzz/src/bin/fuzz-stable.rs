@@ -1,15 +1,16 @@
 //! A small mutational fuzzer that runs on a stable toolchain: for each
 //! target it runs every corpus input, then for the given seconds mutates
 //! them (bit flips, byte edits, splices, dictionary tokens) and runs the
-//! target on each mutant. No coverage feedback: inputs that the target
-//! parsed (or that are new shapes of valid UTF-8) join the pool, which is
-//! the poor man's version of it. A panic writes the input to
+//! target on each mutant. No coverage feedback: mutants that the target
+//! accepted (they parsed, or the filter hit) join the pool, the poor man's
+//! version of it; the seeds always stay. A panic writes the input to
 //! `fuzz/artifacts/<target>/crash-<hash>` and exits 1.
 //!
 //! `fuzz-stable [--seconds N] [--seed S] [TARGET...]` (all targets when
 //! none is named); `fuzz-stable --replay FILE TARGET` runs one input;
-//! `fuzz-stable --write-binary-corpus` rewrites the postcard seeds from the
-//! JSON ones (the same frames, so both codecs start from every request).
+//! `fuzz-stable --write-seeds` rewrites the generated seeds: the postcard
+//! frames from the JSON ones (so both codecs start from every request) and
+//! the lottery records (the demo draw, its abnormal twin, a tampered copy).
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -144,10 +145,11 @@ fn read_corpus(dir: &Path) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Runs the target on one input; on a panic saves it and returns false.
-fn try_one(target: &Target, input: &[u8], root: &Path) -> bool {
-    if panic::catch_unwind(|| (target.run)(input)).is_ok() {
-        return true;
+/// Runs the target on one input: whether it accepted it, or `Err` after a
+/// panic, its input saved.
+fn try_one(target: &Target, input: &[u8], root: &Path) -> Result<bool, ()> {
+    if let Ok(accepted) = panic::catch_unwind(|| (target.run)(input)) {
+        return Ok(accepted);
     }
     let mut h = DefaultHasher::new();
     input.hash(&mut h);
@@ -158,7 +160,7 @@ fn try_one(target: &Target, input: &[u8], root: &Path) -> bool {
         Ok(()) => eprintln!("{}: panic; input saved to {}", target.name, path.display()),
         Err(e) => eprintln!("{}: panic; input not saved ({e}): {input:?}", target.name),
     }
-    false
+    Err(())
 }
 
 fn fuzz(target: &Target, root: &Path, seconds: u64, seed: u64) -> bool {
@@ -168,10 +170,11 @@ fn fuzz(target: &Target, root: &Path, seconds: u64, seed: u64) -> bool {
         return false;
     }
     for input in &pool {
-        if !try_one(target, input, root) {
+        if try_one(target, input, root).is_err() {
             return false;
         }
     }
+    let seeds = pool.len();
     let mut rng = Rng(seed | 1);
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut runs = 0u64;
@@ -179,47 +182,67 @@ fn fuzz(target: &Target, root: &Path, seconds: u64, seed: u64) -> bool {
         for _ in 0..256 {
             let parent = &pool[rng.below(pool.len())];
             let child = mutate(&mut rng, parent, &pool);
-            if !try_one(target, &child, root) {
+            let Ok(accepted) = try_one(target, &child, root) else {
                 return false;
-            }
+            };
             runs += 1;
-            // Valid UTF-8 mutants of valid-UTF-8 parents keep the pool
-            // textual; a few binary ones keep it varied.
-            if pool.len() < MAX_POOL && (std::str::from_utf8(&child).is_ok() || rng.below(8) == 0)
-            {
+            if accepted && pool.len() < MAX_POOL {
                 pool.push(child);
-            } else if rng.below(4) == 0 {
-                let i = rng.below(pool.len());
+            } else if accepted && pool.len() > seeds {
+                let i = seeds + rng.below(pool.len() - seeds);
                 pool[i] = child;
             }
         }
     }
-    println!("{}: {runs} inputs in {seconds} s, no panic", target.name);
+    println!(
+        "{}: {runs} inputs in {seconds} s, no panic ({} seeds, {} accepted mutants kept)",
+        target.name,
+        seeds,
+        pool.len() - seeds
+    );
     true
 }
 
-fn write_binary_corpus(corpus: &Path) -> ExitCode {
-    use protocol::Codec;
-    let Ok(dir) = std::fs::read_dir(corpus.join("json_decode_client")) else {
-        eprintln!("no JSON corpus");
-        return ExitCode::FAILURE;
-    };
-    let out = corpus.join("binary_decode_client");
-    for path in dir.filter_map(|e| e.ok().map(|e| e.path())) {
-        let data = std::fs::read(&path).unwrap_or_default();
-        let Ok(frame) = Codec::Json.decode_client(&data) else {
-            continue;
-        };
-        let Some(stem) = path.file_stem() else {
-            continue;
-        };
-        let file = out.join(stem).with_extension("bin");
-        if let Err(e) = std::fs::write(&file, Codec::Binary.encode_client(&frame)) {
-            eprintln!("{}: {e}", file.display());
-            return ExitCode::FAILURE;
+fn write_seeds(corpus: &Path) -> ExitCode {
+    match write_binary_seeds(corpus).and_then(|()| write_lottery_seeds(corpus)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
         }
     }
-    ExitCode::SUCCESS
+}
+
+fn write_binary_seeds(corpus: &Path) -> std::io::Result<()> {
+    use protocol::Codec;
+    let out = corpus.join("binary_decode_client");
+    for entry in std::fs::read_dir(corpus.join("json_decode_client"))? {
+        let path = entry?.path();
+        let Ok(frame) = Codec::Json.decode_client(&std::fs::read(&path)?) else {
+            continue;
+        };
+        if let Some(stem) = path.file_stem() {
+            let file = out.join(stem).with_extension("bin");
+            std::fs::write(file, Codec::Binary.encode_client(&frame))?;
+        }
+    }
+    Ok(())
+}
+
+fn write_lottery_seeds(corpus: &Path) -> std::io::Result<()> {
+    use lottery::demo;
+    let out = corpus.join("lottery_record");
+    let drawn = demo::demo_record();
+    std::fs::write(out.join("demo-drawn.json"), drawn.to_json())?;
+    let abnormal = lottery::abandon(&drawn.announcement, &demo::demo_key(), "live ended")
+        .map_err(std::io::Error::other)?;
+    std::fs::write(out.join("demo-abnormal.json"), abnormal.to_json())?;
+    let mut tampered = drawn;
+    if let lottery::Outcome::Drawn(d) = &mut tampered.outcome {
+        d.winners.reverse();
+    }
+    std::fs::write(out.join("demo-tampered.json"), tampered.to_json())?;
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -244,11 +267,11 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 };
                 let input = std::fs::read(&file).unwrap_or_default();
-                (t.run)(&input);
-                println!("{name}: {file} passes");
+                let accepted = (t.run)(&input);
+                println!("{name}: {file} passes (accepted: {accepted})");
                 return ExitCode::SUCCESS;
             }
-            "--write-binary-corpus" => return write_binary_corpus(&root.join("corpus")),
+            "--write-seeds" => return write_seeds(&root.join("corpus")),
             _ => names.push(a),
         }
     }
@@ -261,17 +284,22 @@ fn main() -> ExitCode {
         }
     }));
     println!("fuzz-stable: seed {seed}");
-    let mut ok = true;
+    let (mut passed, mut failed) = (0, 0);
     for t in TARGETS {
         if names.is_empty() || names.iter().any(|n| n == t.name) {
-            ok &= fuzz(t, &root, seconds, seed);
+            if fuzz(t, &root, seconds, seed) {
+                passed += 1;
+            } else {
+                failed += 1;
+            }
         }
     }
     if let Some(unknown) = names.iter().find(|n| !TARGETS.iter().any(|t| t.name == *n)) {
         eprintln!("unknown target {unknown}");
-        ok = false;
+        failed += 1;
     }
-    if ok {
+    println!("fuzz: {passed} passed, {failed} failed");
+    if failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
