@@ -14,6 +14,8 @@ struct Cli {
     serve: ServeArgs,
 }
 
+// Parsed once at start: the size of `ServeArgs` does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Run a gateway node (the default).

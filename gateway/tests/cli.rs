@@ -92,3 +92,35 @@ fn config_defaults_is_a_file_the_node_accepts_at_the_defaults() {
     assert_eq!(loaded.listen, d.listen);
     assert!(text.contains("\noutbox_bytes = 524288\n"), "{text}");
 }
+
+#[test]
+fn the_startup_hint_names_the_binary_as_it_was_started() {
+    use std::io::{BufRead, BufReader};
+    let exe = env!("CARGO_BIN_EXE_gateway");
+    let mut child = Command::new(exe)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env_remove("GATEWAY_TOKEN_SECRET")
+        .env_remove("GATEWAY_CONFIG")
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut hint = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if line.contains(" token --user ") {
+            hint = Some(line.clone());
+        }
+        if line.starts_with("gateway listening on") {
+            break;
+        }
+    }
+    child.kill().ok();
+    child.wait().ok();
+    let hint = hint.expect("no token hint printed");
+    assert!(
+        hint.contains("GATEWAY_TOKEN_SECRET=") && hint.contains(&format!(" {exe} token ")),
+        "hint does not name {exe}: {hint}"
+    );
+}
