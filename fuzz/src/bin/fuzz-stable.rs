@@ -124,7 +124,8 @@ fn mutate(rng: &mut Rng, input: &[u8], pool: &[Vec<u8>]) -> Vec<u8> {
             }
             6 if !out.is_empty() => {
                 let i = rng.below(out.len());
-                out[i] = b"09az{}[]\",:-. "[rng.below(14)];
+                const BYTES: &[u8] = b"0123456789az{}[]\",:-. \\";
+                out[i] = BYTES[rng.below(BYTES.len())];
             }
             _ => out.truncate(at),
         }
@@ -180,7 +181,12 @@ fn fuzz(target: &Target, root: &Path, seconds: u64, seed: u64) -> bool {
     let mut runs = 0u64;
     while Instant::now() < deadline {
         for _ in 0..256 {
-            let parent = &pool[rng.below(pool.len())];
+            // Half the time a seed, so kept mutants never crowd them out.
+            let parent = if rng.below(2) == 0 {
+                &pool[rng.below(seeds)]
+            } else {
+                &pool[rng.below(pool.len())]
+            };
             let child = mutate(&mut rng, parent, &pool);
             let Ok(accepted) = try_one(target, &child, root) else {
                 return false;
