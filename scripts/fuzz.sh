@@ -23,6 +23,7 @@ if [[ "${FUZZ_ENGINE:-stable}" == libfuzzer ]]; then
       -max_total_time="$seconds" -max_len=16384
   done
 else
-  cargo run --quiet --release --locked --no-default-features --bin fuzz-stable -- \
+  cargo run --quiet --release --locked --no-default-features --features stable \
+    --bin fuzz-stable -- \
     --seconds "$seconds" "$@"
 fi
