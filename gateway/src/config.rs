@@ -18,7 +18,11 @@ macro_rules! settings {
             /// TOML file with any of the settings below (snake_case keys).
             #[arg(long, env = "GATEWAY_CONFIG")]
             pub config: Option<std::path::PathBuf>,
-            $( $(#[doc = $doc])* #[arg(long, env = $env)] pub $name: Option<$ty>, )*
+            $(
+                $(#[doc = $doc])*
+                #[arg(long, env = $env, help = help_line(&[$($doc),*], &default_of::<$ty>($default)))]
+                pub $name: Option<$ty>,
+            )*
         }
 
         #[derive(Debug, Default, serde::Deserialize)]
@@ -36,12 +40,75 @@ macro_rules! settings {
         }
 
         impl Settings {
+            /// Every setting's TOML key, environment variable, doc and
+            /// default (a TOML value), in declaration order.
+            pub fn describe() -> Vec<SettingInfo> {
+                let d = Settings::default();
+                vec![ $( SettingInfo {
+                    key: stringify!($name),
+                    env: $env,
+                    doc: doc_text(&[$($doc),*]),
+                    default: toml_value(&d.$name),
+                }, )* ]
+            }
+
             fn merge(args: ServeArgs, file: FileSettings) -> Settings {
                 let d = Settings::default();
                 Settings { $( $name: args.$name.or(file.$name).unwrap_or(d.$name), )* }
             }
         }
     };
+}
+
+/// One setting as documented: `gateway config-defaults` prints these as a
+/// TOML file, and README.md's table is generated from that.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingInfo {
+    /// TOML key (the flag is `--` and the key with `-` for `_`).
+    pub key: &'static str,
+    /// Environment variable.
+    pub env: &'static str,
+    /// What it does (its doc comment, on one line).
+    pub doc: String,
+    /// Its default as a TOML value, e.g. `524288` or `"gw"`.
+    pub default: String,
+}
+
+/// A value as TOML writes it on the right of `key = `.
+fn toml_value<T: serde::Serialize>(value: &T) -> String {
+    toml::Value::try_from(value).map_or_else(|e| format!("<{e}>"), |v| v.to_string())
+}
+
+/// Pins a default expression to the setting's type.
+fn default_of<T: serde::Serialize>(value: T) -> String {
+    toml_value(&value)
+}
+
+/// A doc comment's lines joined into one line.
+fn doc_text(lines: &[&str]) -> String {
+    lines.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ")
+}
+
+/// A flag's help: its doc and its default.
+fn help_line(doc: &[&str], default: &str) -> String {
+    format!("{} [default: {default}]", doc_text(doc))
+}
+
+impl Settings {
+    /// Every default as a TOML file, each key under its doc and variable.
+    pub fn defaults_toml() -> String {
+        let mut out = String::from(
+            "# Every setting of `gateway serve` at its default; each also has a\n\
+             # --flag (the key with - for _) and an environment variable.\n",
+        );
+        for s in Settings::describe() {
+            out.push_str(&format!(
+                "\n# {}\n# {}\n{} = {}\n",
+                s.doc, s.env, s.key, s.default
+            ));
+        }
+        out
+    }
 }
 
 settings! {

@@ -83,7 +83,9 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
     let metrics = Arc::new(Metrics::new());
     let (stores, bus) = backend(&settings, &metrics).await?;
     let keys = TokenKeys::with_policy(settings.token_secret.as_bytes(), settings.token_policy());
-    let listener = TcpListener::bind(settings.listen).await?;
+    let listener = TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
     let addr = listener.local_addr()?;
     let admin_key = settings.admin_key.clone();
     let lottery_key =

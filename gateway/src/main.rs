@@ -16,12 +16,16 @@ struct Cli {
     serve: ServeArgs,
 }
 
+// Parsed once at start: the size of `ServeArgs` does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Run a gateway node (the default).
     Serve(ServeArgs),
     /// Print a viewer token signed with the configured secret.
     Token(TokenArgs),
+    /// Print every setting at its default as a TOML file.
+    ConfigDefaults,
 }
 
 #[derive(clap::Args)]
@@ -38,8 +42,12 @@ struct TokenArgs {
     /// Validity in seconds.
     #[arg(long, default_value_t = 3600)]
     ttl: u64,
-    #[command(flatten)]
-    settings: ServeArgs,
+    /// TOML file of the node (its `token_secret` is used).
+    #[arg(long, env = "GATEWAY_CONFIG")]
+    config: Option<std::path::PathBuf>,
+    /// HS256 secret of viewer tokens, as the node has it.
+    #[arg(long, env = "GATEWAY_TOKEN_SECRET", hide_env_values = true)]
+    token_secret: Option<String>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -47,12 +55,20 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Token(t)) => token(t),
         Some(Command::Serve(s)) => serve(s),
+        Some(Command::ConfigDefaults) => {
+            print!("{}", Settings::defaults_toml());
+            Ok(())
+        }
         None => serve(cli.serve),
     }
 }
 
 fn token(t: TokenArgs) -> anyhow::Result<()> {
-    let settings = Settings::load(t.settings)?;
+    let settings = Settings::load(ServeArgs {
+        config: t.config,
+        token_secret: t.token_secret,
+        ..ServeArgs::default()
+    })?;
     anyhow::ensure!(
         !settings.token_secret.is_empty(),
         "no token secret configured: pass --token-secret or set GATEWAY_TOKEN_SECRET \
@@ -69,6 +85,22 @@ fn token(t: TokenArgs) -> anyhow::Result<()> {
     let now = gateway::clock::now_ms() as u64 / 1000;
     println!("{}", keys.mint(&t.user, &t.name, t.real_name, now, t.ttl)?);
     Ok(())
+}
+
+/// How this binary was started (argv[0], else its path), for hints to
+/// copy: `gateway` is not necessarily on PATH.
+fn invocation() -> String {
+    let exe = std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .filter(|p| !p.as_os_str().is_empty())
+        .or_else(|| std::env::current_exe().ok())
+        .map_or_else(|| "gateway".to_string(), |p| p.display().to_string());
+    if exe.contains(|c: char| c.is_whitespace() || c == '\'') {
+        format!("'{}'", exe.replace('\'', r"'\''"))
+    } else {
+        exe
+    }
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -105,7 +137,10 @@ fn print_secrets_hint(path: &std::path::Path, generated: &[&str], addr: std::net
         generated.join(", ")
     );
     if generated.contains(&"token_secret") {
-        println!("  Mint a viewer token: gateway token --user alice --name Alice");
+        println!(
+            "  Mint a viewer token: {} token --user alice --name Alice",
+            invocation()
+        );
     }
     if generated.contains(&"admin_key") {
         println!(

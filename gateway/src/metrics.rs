@@ -32,7 +32,8 @@ pub struct Metrics {
     pub gap_skipped: Counter,
     /// Times the bus connection dropped.
     pub bus_disconnects: Counter,
-    /// Events a hub fetched from the log because the bus did not bring them.
+    /// Events a hub fetched from the log because the bus had not brought
+    /// them a tick after they were known to exist (0 on a healthy node).
     pub gap_filled: Counter,
     /// Resumes by where their replay came from (`hub` memory or the `log`).
     pub resumes: Family<Labels, Counter>,
@@ -96,7 +97,7 @@ impl Metrics {
             "low_dropped", "Low-priority frames dropped for full queues" => low_dropped;
             "gap_skipped", "Room offsets skipped because the log lost them" => gap_skipped;
             "bus_disconnects", "Times the bus connection dropped" => bus_disconnects;
-            "gap_filled", "Events fetched from the log because the bus did not bring them" => gap_filled;
+            "gap_filled", "Events fetched from the log because the bus had not brought them a tick after they were known to exist" => gap_filled;
             "resumes", "Resumes by where the replay came from (hub memory or the log)" => resumes;
             "snapshots", "Join snapshots by where they came from (hub memory or the store)" => snapshots;
             "append_batches", "Store calls that appended one tick's comments of a room" => append_batches;
@@ -105,7 +106,26 @@ impl Metrics {
             "queue_full", "Messages dropped because a bounded queue was full" => queue_full;
             "store_resets", "Times the store was found to have lost its data" => store_resets;
         }
+        m.create_known_labels();
         Metrics { registry, ..m }
+    }
+
+    /// Creates the labelled counters whose label values are known up front
+    /// (every rejection code, every snapshot and resume source), so
+    /// `/metrics` shows them at zero before their first event and a
+    /// dashboard's rate() has a series from the start.
+    fn create_known_labels(&self) {
+        for code in protocol::ErrorCode::ALL {
+            let _ = self
+                .rejections
+                .get_or_create(&vec![("code", code.as_str())]);
+        }
+        for source in ["hub", "store"] {
+            let _ = self.snapshots.get_or_create(&vec![("source", source)]);
+        }
+        for source in ["hub", "log"] {
+            let _ = self.resumes.get_or_create(&vec![("source", source)]);
+        }
     }
 
     /// Counts one tick's delivery.

@@ -44,3 +44,34 @@ fn every_error_and_close_code_is_in_the_protocol_doc() {
         );
     }
 }
+
+#[test]
+fn the_readme_table_shows_every_default_as_toml() {
+    let readme = read("README.md");
+    let table = readme
+        .split("<!-- settings:begin -->")
+        .nth(1)
+        .and_then(|t| t.split("<!-- settings:end -->").next())
+        .unwrap();
+    let settings = gateway::Settings::describe();
+    for s in &settings {
+        let row = table
+            .lines()
+            .find(|l| l.contains(&format!("| `{}` |", s.key)))
+            .unwrap_or_else(|| panic!("README table lacks {}", s.key));
+        let cells: Vec<&str> = row.split(" | ").collect();
+        assert_eq!(
+            cells.get(3).copied(),
+            Some(format!("`{}`", s.default).as_str()),
+            "{}: README default differs from the code's (run scripts/config-table.py)",
+            s.key
+        );
+        assert_eq!(cells.get(1).copied(), Some(format!("`{}`", s.env).as_str()));
+    }
+    let rows = table.lines().filter(|l| l.starts_with("| `--")).count();
+    assert_eq!(
+        rows,
+        settings.len() + 1,
+        "one row per setting, plus --config"
+    );
+}

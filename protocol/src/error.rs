@@ -62,6 +62,36 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in wire (variant) order: metrics create a zero counter
+    /// for each at start.
+    pub const ALL: [ErrorCode; 25] = [
+        ErrorCode::Malformed,
+        ErrorCode::UnknownType,
+        ErrorCode::TooLarge,
+        ErrorCode::Invalid,
+        ErrorCode::Unauthenticated,
+        ErrorCode::TokenInvalid,
+        ErrorCode::TokenExpired,
+        ErrorCode::Forbidden,
+        ErrorCode::NotJoined,
+        ErrorCode::RoomNotFound,
+        ErrorCode::RoomNotLive,
+        ErrorCode::CommentsDisabled,
+        ErrorCode::LikesDisabled,
+        ErrorCode::RateLimited,
+        ErrorCode::InvalidTransition,
+        ErrorCode::RoomExpired,
+        ErrorCode::WatchNotAllowed,
+        ErrorCode::Internal,
+        ErrorCode::Unavailable,
+        ErrorCode::Conflict,
+        ErrorCode::Muted,
+        ErrorCode::Filtered,
+        ErrorCode::SlowMode,
+        ErrorCode::NotFound,
+        ErrorCode::LotteryLimit,
+    ];
+
     /// The wire name, e.g. `"room_not_live"`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -213,3 +213,7 @@ mod tests {
         assert_eq!(o.push(frame(Lane::High, 90)), Pushed::Queued);
     }
 }
+
+#[cfg(test)]
+#[path = "outbox_props.rs"]
+mod props;

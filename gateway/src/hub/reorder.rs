@@ -12,7 +12,10 @@ use tokio::time::{Duration, Instant};
 #[derive(Debug)]
 pub struct Reorder {
     next: u64,
-    held: BTreeMap<u64, RoomEvent>,
+    /// Events above a gap, with when each arrived.
+    held: BTreeMap<u64, (RoomEvent, Instant)>,
+    /// When the gap below the held events was first shown: the earliest
+    /// arrival among them (each one shows that `next` is missing).
     gap_since: Option<Instant>,
     hold: Duration,
     /// The log head as last read, and when: offsets up to it exist even if
@@ -52,7 +55,7 @@ impl Reorder {
         if event.offset < self.next {
             return;
         }
-        self.held.insert(event.offset, event);
+        self.held.entry(event.offset).or_insert((event, now));
         if self.gap_since.is_none() && self.first_held() != Some(self.next) {
             self.gap_since = Some(now);
         }
@@ -64,21 +67,23 @@ impl Reorder {
 
     /// Releases the contiguous run starting at `next`, oldest first.
     pub fn take_ready(&mut self, out: &mut Vec<RoomEvent>) {
+        let before = self.next;
         while let Some(entry) = self.held.first_entry() {
             if *entry.key() != self.next {
                 break;
             }
-            out.push(entry.remove());
+            out.push(entry.remove().0);
             self.next += 1;
         }
         if self.expected.is_some_and(|(h, _)| h < self.next) {
             self.expected = None;
         }
-        self.gap_since = if self.held.is_empty() {
-            None
-        } else {
-            self.gap_since.or(Some(Instant::now()))
-        };
+        // A new gap (a later one than before the release) is only as old as
+        // the earliest arrival still held: the old gap's start would make
+        // it overdue at once and fetch what the bus is still bringing.
+        if self.next != before || self.gap_since.is_none() {
+            self.gap_since = self.held.values().map(|(_, at)| *at).min();
+        }
     }
 
     /// The missing offsets `[next, first held)` when the gap outlived the hold.
@@ -193,3 +198,7 @@ mod tests {
         assert_eq!(r.next(), 4);
     }
 }
+
+#[cfg(test)]
+#[path = "reorder_props.rs"]
+mod props;

@@ -299,6 +299,11 @@ impl RoomHub {
             self.flush_likes(taps).await;
         }
         let mut events = Vec::new();
+        // What waits in this hub's own queue has arrived: take it before
+        // looking for gaps, or a late tick fetches it from the log.
+        while let Ok(cmd) = rx.try_recv() {
+            self.apply(cmd);
+        }
         if Instant::now() >= self.next_resync {
             self.next_resync = Instant::now() + RESYNC_EVERY;
             self.resync().await;

@@ -1,0 +1,7 @@
+//! libFuzzer target `json_decode_client` (`cargo fuzz run json_decode_client`, nightly); the body is
+//! [`gateway_fuzz::json_decode_client`], which `fuzz-stable` runs on stable.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    gateway_fuzz::json_decode_client(data);
+});
