@@ -30,6 +30,8 @@ NAMES = {
 }
 # The gateway's figure must be at least this multiple of the other's.
 TARGETS = {"socketio": 5.0, "ws": 2.0, "ceiling": 0.5}
+# The gateway's server CPU per delivery may be at most this multiple of the ceiling's.
+CPU_RATIO_MAX = 1.2
 
 
 def load(out, server, step):
@@ -72,6 +74,13 @@ def row_figures(r):
         "redis": redis,
         "others": others,
     }
+
+
+def cpu_us(f):
+    """Server CPU µs per delivered comment: CPU % of a core ÷ deliveries/s."""
+    if f["cpu"] is None or not f["deliveries"]:
+        return None
+    return f["cpu"] / 100.0 * 1e6 / f["deliveries"]
 
 
 def qualifies(f):
@@ -156,36 +165,41 @@ def main():
     )
     o.append(
         "| server | viewers | joined | deliveries/s (ratio) | p50 / p99 ms | high-lane gaps / batches "
-        "| server CPU % of a core | server RSS peak | Redis CPU % | co-tenants CPU % | status |"
+        "| server CPU % of a core | server CPU µs per delivery | server RSS peak | Redis CPU % | co-tenants CPU % | status |"
     )
-    o.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    o.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     best = {}
+    per_delivery = {}
     for server in servers:
         skipped = os.path.join(a.out, f"{server}.skipped")
         if os.path.exists(skipped):
             reason = open(skipped).read().strip()
-            o.append(f"| {NAMES[server]} | - | - | - | - | - | - | - | - | - | skipped: {reason} |")
+            o.append(f"| {NAMES[server]} | - | - | - | - | - | - | - | - | - | - | skipped: {reason} |")
             best[server] = ("skipped", None)
             continue
         best[server] = ("none", None)
         if a.bisect and bisects.get(server) is None:
-            o.append(f"| {NAMES[server]} | - | - | - | - | - | - | - | - | - | not bisected |")
+            o.append(f"| {NAMES[server]} | - | - | - | - | - | - | - | - | - | - | not bisected |")
         for step in steps_of(server):
             r, status = load(a.out, server, step)
             if r is None:
-                o.append(f"| {NAMES[server]} | {fmt_int(step)} | - | - | - | - | - | - | - | - | {status} |")
+                o.append(f"| {NAMES[server]} | {fmt_int(step)} | - | - | - | - | - | - | - | - | - | {status} |")
                 continue
             f = row_figures(r)
             joined = fmt_int(f["joined"]) if f["joined"] == f["planned"] else f"**{fmt_int(f['joined'])}**"
             p99 = f"{f['p99']:,.0f}" if f["p99"] <= P99_MAX_MS else f"**{f['p99']:,.0f}**"
             cpu = "-" if f["cpu"] is None else f"{f['cpu']:.0f}"
+            us = cpu_us(f)
+            us_cell = "-" if us is None else f"{us:.1f}"
+            if us is not None:
+                per_delivery.setdefault(server, {})[step] = us
             rss = "-" if f["rss"] is None else f"{f['rss'] / 1024:,.0f} MiB"
             others = "-" if f["others"] is None else f"{f['others']:.0f}"
             redis = "-" if f["redis"] is None else f"{f['redis']:.0f}"
             o.append(
                 f"| {NAMES[server]} | {fmt_int(f['planned'])} | {joined} | "
                 f"{fmt_int(f['deliveries'])} ({f['ratio']:.3f}) | {f['p50']:,.0f} / {p99} | "
-                f"{f['gaps']} / {f['high']} | {cpu} | {rss} | {redis} | {others} | {status} |"
+                f"{f['gaps']} / {f['high']} | {cpu} | {us_cell} | {rss} | {redis} | {others} | {status} |"
             )
             if status == "ok" and qualifies(f) and (best[server][1] is None or f["deliveries"] > best[server][1]):
                 best[server] = (step, f["deliveries"])
@@ -212,6 +226,22 @@ def main():
             o.append(f"| {NAMES[server]} | {value} | {at} | {ratio:.2f}× | {target} | {met} |")
         else:
             o.append(f"| {NAMES[server]} | {value} | {at} | n/a | {target} | n/a |")
+    gw_us = per_delivery.get("gateway", {})
+    ceil_us = per_delivery.get("ceiling", {})
+    common = sorted(set(gw_us) & set(ceil_us))
+    if common:
+        o.append(
+            f"\n**Server CPU per delivery, gateway ÷ ceiling** (server CPU % of a core ÷ "
+            f"deliveries/s, per step; target ≤ {CPU_RATIO_MAX:g}×)\n"
+        )
+        o.append("| viewers | gateway µs | ceiling µs | gateway ÷ ceiling | met |")
+        o.append("|---|---|---|---|---|")
+        for step in common:
+            ratio = gw_us[step] / ceil_us[step]
+            met = "yes" if ratio <= CPU_RATIO_MAX else "no"
+            o.append(
+                f"| {fmt_int(step)} | {gw_us[step]:.1f} | {ceil_us[step]:.1f} | {ratio:.2f}× | {met} |"
+            )
     if a.bisect:
         o.append(
             f"\n**Largest viewer count with p99 ≤ {P99_MAX_MS:g} ms** (and every viewer joined), "

@@ -144,6 +144,10 @@ pub fn plans(
                 placement: s.placement,
                 codec: s.codec,
                 binary_percent: s.binary_percent,
+                viewer_token_secret: s
+                    .viewer_token_secret
+                    .clone()
+                    .or_else(|| std::env::var("LOADTEST_VIEWER_TOKEN_SECRET").ok()),
                 like_count: s.like_count,
                 wire: s.wire,
                 start_unix_ms,

@@ -18,6 +18,7 @@ pub mod procstat;
 pub mod report;
 pub mod scenario;
 pub mod sender;
+pub mod token;
 pub mod viewer;
 pub mod wire;
 pub mod worker;

@@ -23,6 +23,9 @@ pub struct WorkerPlan {
     /// Percent of viewers on postcard instead of `codec` (0: none).
     #[serde(default)]
     pub binary_percent: u8,
+    /// Secret to mint a token per viewer with (signed-in viewers).
+    #[serde(default)]
+    pub viewer_token_secret: Option<String>,
     /// Taps per like request.
     #[serde(default = "one")]
     pub like_count: u32,

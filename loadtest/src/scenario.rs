@@ -69,6 +69,12 @@ pub struct Scenario {
     /// 0: all speak `codec`.
     #[serde(default)]
     pub binary_percent: u8,
+    /// Viewers sign in: each worker mints an HS256 token per viewer
+    /// (`lt-viewer-<index>`) with this secret, the gateway's
+    /// `token_secret` (or `LOADTEST_VIEWER_TOKEN_SECRET`); absent: the
+    /// viewers are anonymous.
+    #[serde(default)]
+    pub viewer_token_secret: Option<String>,
     /// Framing of every connection: `gateway` (default, the gateway's own
     /// WebSocket protocol) or `socketio` (the comparison peer in
     /// `benches/peers/socketio`: the same JSON frames as Socket.IO v4 `frame`

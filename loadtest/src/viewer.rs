@@ -89,6 +89,10 @@ pub async fn run(
         plan.codec.codec()
     };
     let sampled = g.is_multiple_of(16);
+    let token = plan
+        .viewer_token_secret
+        .as_deref()
+        .map(|secret| crate::token::mint(secret, &format!("lt-viewer-{g}")));
     let mut rng = Rng((g as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let mut lost_at: Option<Instant> = None;
     let mut backoff = Duration::from_millis(250);
@@ -106,7 +110,7 @@ pub async fn run(
             addr: ctx.addrs[target],
             source,
             codec,
-            token: None,
+            token: token.as_deref(),
             wire: plan.wire,
         };
         let t0 = Instant::now();
