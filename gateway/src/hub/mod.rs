@@ -193,6 +193,13 @@ impl HubHandle {
     pub fn inject_panic(&self) {
         let _ = self.tx.try_send(HubCommand::InjectPanic);
     }
+
+    /// Makes the hub task stop taking commands for `d`, as a stuck hub
+    /// would (fault-injection tests only: its queue fills up).
+    #[doc(hidden)]
+    pub fn inject_stall(&self, d: std::time::Duration) {
+        let _ = self.tx.try_send(HubCommand::InjectStall(d));
+    }
 }
 
 #[derive(Default)]

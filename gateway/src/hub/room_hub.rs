@@ -34,6 +34,10 @@ pub enum HubCommand {
     /// Fault injection: the hub panics (see `HubHandle::inject_panic`).
     #[doc(hidden)]
     InjectPanic,
+    /// Fault injection: the hub stops taking commands for a while (see
+    /// `HubHandle::inject_stall`).
+    #[doc(hidden)]
+    InjectStall(std::time::Duration),
 }
 
 /// A join snapshot answered by the hub, right after the session's `Join`
@@ -214,6 +218,7 @@ impl RoomHub {
         loop {
             tokio::select! {
                 cmd = rx.recv() => match cmd {
+                    Some(HubCommand::InjectStall(d)) => tokio::time::sleep(d).await,
                     Some(cmd) => {
                         self.apply(cmd);
                         if self.stopped {
@@ -269,6 +274,7 @@ impl RoomHub {
                 }
             }
             HubCommand::InjectPanic => panic!("injected fault in the room hub"),
+            HubCommand::InjectStall(_) => {}
             HubCommand::CloseAll(code) => {
                 for m in &self.members {
                     m.outbox.close(code);
