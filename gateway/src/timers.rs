@@ -8,6 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::now_ms;
+use protocol::RoomStatus;
+
+use crate::room::Transition;
 use crate::room::lifecycle::next_deadline;
 use crate::service::Node;
 
@@ -55,6 +58,18 @@ async fn fire_due(node: &Node) {
             Err(_) => continue,
         };
         let mut room = room;
+        if matches!(room.status, RoomStatus::Live | RoomStatus::Paused)
+            && node.store_steady(now)
+            && matches!(node.store.anchor_presence_lost(&id, now).await, Ok(true))
+        {
+            // The anchor's node died (or stopped refreshing its presence)
+            // without its sessions ending: the room is abnormal, as if the
+            // anchor had left.
+            tracing::warn!(room = %id, "the anchor's node vanished; room abnormal");
+            if let Ok(updated) = node.transition(&id, Transition::AnchorLost).await {
+                room = updated;
+            }
+        }
         if let Some((at, t)) = next_deadline(&room, node.timing)
             && at <= now
         {
@@ -102,8 +117,12 @@ pub async fn presence(node: Arc<Node>) {
 /// write (an outage) every local user's entry again.
 async fn refresh_directory(node: &Node, expires: i64) {
     let id = &node.settings.node_id;
-    if let Err(e) = node.store.set_node_alive(id, expires).await {
-        tracing::warn!(error = %e, "node liveness not refreshed");
+    match node.store.set_node_alive(id, expires).await {
+        Ok(()) => node.store_answered(now_ms()),
+        Err(e) => {
+            node.store_failed();
+            tracing::warn!(error = %e, "node liveness not refreshed");
+        }
     }
     if node.hubs.users.take_stale() {
         let users = node.hubs.users.users();

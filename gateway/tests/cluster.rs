@@ -1106,6 +1106,73 @@ async fn a_redis_outage_is_survived() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_whose_anchor_node_dies_turns_abnormal() {
+    if skip() {
+        return;
+    }
+    let redis = RedisServer::start();
+    let p = prefix();
+    let mut a = Node::process("a", &redis.url(), &p, &[]).await;
+    let b = Node::process("b", &redis.url(), &p, &[]).await;
+    b.room("r1", "anna", false).await;
+    let mut observer = b.connect(Some("obs")).await;
+    let mut seen = Seen::new(&join(&mut observer, "r1").await);
+    let mut anchor = a.connect(Some("anna")).await;
+    join(&mut anchor, "r1").await;
+    let reply = request(
+        &mut anchor,
+        Request::Live(Live {
+            action: LiveAction::Start,
+        }),
+    )
+    .await;
+    assert!(matches!(reply, ServerFrame::Ack(_)), "{reply:?}");
+    // Live, with the anchor's presence refreshed by a, for a while.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The anchor's node dies: its sessions never end, its presence expires
+    // (3 presence intervals: 600 ms) and b's timer makes the room abnormal.
+    a.kill9();
+    drop(anchor);
+    pump(&mut observer, &mut seen, LONG, |s| {
+        s.statuses().contains(&RoomStatus::Abnormal)
+    })
+    .await;
+    let abnormal = seen
+        .events
+        .values()
+        .find(|e| matches!(&e.kind, EventKind::Status(s) if s.status == RoomStatus::Abnormal))
+        .unwrap()
+        .clone();
+    let EventKind::Status(s) = &abnormal.kind else {
+        unreachable!()
+    };
+    assert_eq!(s.reason.as_deref(), Some("anchor_disconnected"));
+    // Once: a second look finds nothing more.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    drain(&mut observer, &mut seen, Duration::from_millis(200)).await;
+    assert_eq!(seen.statuses(), [RoomStatus::Live, RoomStatus::Abnormal]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_room_without_an_anchor_connection_stays_live() {
+    if skip() {
+        return;
+    }
+    let redis = RedisServer::start();
+    let p = prefix();
+    let b = Node::process("b", &redis.url(), &p, &[]).await;
+    // Started by an admin; the anchor never connected: nothing vanished.
+    b.room("r1", "anna", true).await;
+    let mut observer = b.connect(Some("obs")).await;
+    let mut seen = Seen::new(&join(&mut observer, "r1").await);
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    drain(&mut observer, &mut seen, Duration::from_millis(200)).await;
+    assert!(seen.statuses().is_empty(), "{:?}", seen.statuses());
+    let (_, room) = b.api("GET", "/api/rooms/r1", None).await;
+    assert_eq!(room["status"], 101);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_timer_runs_once_when_the_lease_holder_dies() {
     if skip() {
         return;

@@ -65,7 +65,14 @@ impl Node {
 
     /// Records the room's next timer (lifecycle or lottery draw).
     pub async fn set_room_deadline(&self, room: &Room) {
-        let at = room_deadline(room, self.timing);
+        // A live or paused room is looked at every presence TTL, so an
+        // anchor whose node died is noticed (`Store::anchor_presence_lost`).
+        let presence_check = matches!(room.status, RoomStatus::Live | RoomStatus::Paused)
+            .then(|| now_ms() + self.settings.presence_ttl_ms());
+        let at = room_deadline(room, self.timing)
+            .into_iter()
+            .chain(presence_check)
+            .min();
         if let Err(e) = self.store.set_deadline(&room.id, at).await {
             tracing::warn!(room = %room.id, error = %e, "deadline not recorded");
         }

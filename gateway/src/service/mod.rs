@@ -90,6 +90,9 @@ pub struct Node {
     /// Until when (unix ms) the node holds itself not-ready after the store
     /// lost its data.
     store_lost_until: AtomicI64,
+    /// Since when (unix ms) the presence heartbeat has reached the store
+    /// without a failure; 0 while it fails.
+    store_ok_since: AtomicI64,
 }
 
 impl Node {
@@ -131,6 +134,7 @@ impl Node {
             next_session: AtomicU64::new(1),
             store_epoch: Mutex::new(String::new()),
             store_lost_until: AtomicI64::new(0),
+            store_ok_since: AtomicI64::new(0),
         })
     }
 

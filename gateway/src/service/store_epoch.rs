@@ -33,6 +33,26 @@ impl Node {
         Ok(())
     }
 
+    /// The presence heartbeat reached the store at `now`.
+    pub fn store_answered(&self, now: i64) {
+        let _ = self
+            .store_ok_since
+            .compare_exchange(0, now, Ordering::AcqRel, Ordering::Acquire);
+    }
+
+    /// The presence heartbeat failed: the store is away.
+    pub fn store_failed(&self) {
+        self.store_ok_since.store(0, Ordering::Release);
+    }
+
+    /// Whether this node has reached the store for a whole presence TTL,
+    /// so every live node has refreshed its presence since: an expired
+    /// presence then means a dead node, not an outage just over.
+    pub fn store_steady(&self, now: i64) -> bool {
+        let since = self.store_ok_since.load(Ordering::Acquire);
+        since > 0 && now - since >= self.settings.presence_ttl_ms()
+    }
+
     /// Whether the node is holding itself not-ready after a data loss.
     pub fn store_lost(&self) -> bool {
         now_ms() < self.store_lost_until.load(Ordering::Acquire)

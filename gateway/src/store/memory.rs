@@ -404,13 +404,31 @@ impl Store for MemoryStore {
     async fn presence(&self, room: &str, now_ms: i64) -> Result<Presence, StoreError> {
         let data = self.data(room)?;
         let mut d = lock(&data);
-        d.presence.retain(|_, (_, until)| *until > now_ms);
+        // Expired entries that counted anchors stay for `anchor_presence_lost`.
+        d.presence
+            .retain(|_, (p, until)| *until > now_ms || p.anchors > 0);
         Ok(d.presence
             .values()
+            .filter(|(_, until)| *until > now_ms)
             .fold(Presence::default(), |acc, (p, _)| Presence {
                 online: acc.online + p.online,
                 anchors: acc.anchors + p.anchors,
             }))
+    }
+
+    async fn anchor_presence_lost(&self, room: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let data = self.data(room)?;
+        let mut d = lock(&data);
+        let live = d
+            .presence
+            .values()
+            .any(|(p, until)| *until > now_ms && p.anchors > 0);
+        let lost = d
+            .presence
+            .values()
+            .any(|(p, until)| *until <= now_ms && p.anchors > 0);
+        d.presence.retain(|_, (_, until)| *until > now_ms);
+        Ok(lost && !live)
     }
 
     async fn set_node_alive(&self, node: &str, expires_ms: i64) -> Result<(), StoreError> {

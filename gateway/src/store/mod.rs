@@ -208,6 +208,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// The room's presence summed over every node whose contribution is live at `now_ms`.
     async fn presence(&self, room: &str, now_ms: i64) -> Result<Presence, StoreError>;
+    /// Whether the room's anchor vanished with its node: a node's presence
+    /// that counted anchor sessions expired (the node died or lost the
+    /// store), and no live presence counts one. Clears those expired
+    /// entries, so it answers true once per loss. `presence` keeps expired
+    /// entries that counted anchors for this check.
+    async fn anchor_presence_lost(&self, room: &str, now_ms: i64) -> Result<bool, StoreError>;
     /// Marks `node` alive until `expires_ms` (the presence heartbeat): the
     /// user directory addresses only live nodes.
     async fn set_node_alive(&self, node: &str, expires_ms: i64) -> Result<(), StoreError>;

@@ -474,7 +474,9 @@ impl Store for RedisStore {
             if until > now_ms {
                 sum.online += online.max(0) as u64;
                 sum.anchors += anchors.max(0) as u64;
-            } else {
+            } else if anchors <= 0 {
+                // Expired entries that counted anchors stay for
+                // `anchor_presence_lost`.
                 expired.push(node);
             }
         }
@@ -576,6 +578,16 @@ impl Store for RedisStore {
             .await
             .map_err(unavailable)?;
         Ok(())
+    }
+
+    async fn anchor_presence_lost(&self, room: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let lost: i64 = scripts::ANCHOR_LOST
+            .key(self.key(room, "presence"))
+            .arg(now_ms)
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        Ok(lost == 1)
     }
 
     async fn claim_store_epoch(&self, candidate: &str) -> Result<String, StoreError> {

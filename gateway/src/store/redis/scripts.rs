@@ -259,3 +259,30 @@ return redis.call('GET', KEYS[1])
 "#,
     )
 });
+
+/// Whether the room's anchor vanished with its node. KEYS: presence (node
+/// -> "online:anchors:expires_ms"). ARGV: now ms. Deletes the expired
+/// entries; returns 1 when one of them counted anchors and no live entry
+/// does, else 0.
+pub static ANCHOR_LOST: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local now = tonumber(ARGV[1])
+local live, lost, expired = false, false, {}
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  local online, anchors, untilms = string.match(all[i + 1], '^(-?%d+):(-?%d+):(-?%d+)$')
+  anchors, untilms = tonumber(anchors) or 0, tonumber(untilms) or 0
+  if untilms > now then
+    if anchors > 0 then live = true end
+  else
+    if anchors > 0 then lost = true end
+    table.insert(expired, all[i])
+  end
+end
+if #expired > 0 then redis.call('HDEL', KEYS[1], unpack(expired)) end
+if lost and not live then return 1 end
+return 0
+"#,
+    )
+});
