@@ -200,7 +200,7 @@ run_step() {
   case $server in
     gateway)
       start "$dir/server.log" env GATEWAY_ADMIN_KEY=$ADMIN_KEY GATEWAY_TOKEN_SECRET=$TOKEN_SECRET \
-        RUST_LOG=warn "$BIN/gateway" --listen "127.0.0.1:$port" --redis "$REDIS_URL" ;;
+        GATEWAY_MAX_LIVES_PER_DAY=0 RUST_LOG=warn "$BIN/gateway" --listen "127.0.0.1:$port" --redis "$REDIS_URL" ;;
     socketio)
       start "$dir/server.log" node benches/peers/socketio/server.js "$port" --redis "$REDIS_URL"
       wire='wire = "socketio"' ;;

@@ -43,7 +43,10 @@ export LOAD_CLUSTER_REDIS_PORT=$redis_port LOAD_CLUSTER_REDIS_PID=$redis_pid
 gateway_pids=()
 for i in $(seq 0 $((nodes - 1))); do
     # shellcheck disable=SC2086
+    # Load runs start many rooms (zipf: 100): no platform live limits.
     GATEWAY_ADMIN_KEY=${GATEWAY_ADMIN_KEY:-k} GATEWAY_TOKEN_SECRET=${GATEWAY_TOKEN_SECRET:-s} \
+        GATEWAY_MAX_LIVE_ROOMS=${GATEWAY_MAX_LIVE_ROOMS:-0} \
+        GATEWAY_MAX_LIVES_PER_DAY=${GATEWAY_MAX_LIVES_PER_DAY:-0} \
         RUST_LOG=${RUST_LOG:-warn} "$target/release/gateway" \
         --listen "127.0.0.1:$((base + i))" --redis "redis://127.0.0.1:$redis_port" \
         --node-id "n$i" ${GATEWAY_ARGS:-} &

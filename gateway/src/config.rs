@@ -193,6 +193,12 @@ settings! {
     socket_send_buffer: usize = 0, "GATEWAY_SOCKET_SEND_BUFFER";
     /// Most concurrent WebSocket connections (0: unlimited).
     max_connections: usize = 0, "GATEWAY_MAX_CONNECTIONS";
+    /// Rooms live at once over the deployment (started and not yet ended:
+    /// live, paused or abnormal); a start past it is refused `live_limit` (0: unlimited).
+    max_live_rooms: u64 = 50, "GATEWAY_MAX_LIVE_ROOMS";
+    /// Lives started per UTC day over the deployment; a start past it is
+    /// refused `live_limit` (0: unlimited).
+    max_lives_per_day: u64 = 50, "GATEWAY_MAX_LIVES_PER_DAY";
     /// Close a connection that has not sent a complete request head for this
     /// long (the first request's, or the next one's on a kept-alive connection).
     header_read_timeout_ms: u64 = 10_000, "GATEWAY_HEADER_READ_TIMEOUT_MS";

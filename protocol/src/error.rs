@@ -59,12 +59,15 @@ pub enum ErrorCode {
     NotFound,
     /// The room already holds its maximum number of lotteries.
     LotteryLimit,
+    /// A start past the deployment's limits: rooms live at once, or lives
+    /// started today.
+    LiveLimit,
 }
 
 impl ErrorCode {
     /// Every code, in wire (variant) order: metrics create a zero counter
     /// for each at start.
-    pub const ALL: [ErrorCode; 25] = [
+    pub const ALL: [ErrorCode; 26] = [
         ErrorCode::Malformed,
         ErrorCode::UnknownType,
         ErrorCode::TooLarge,
@@ -90,6 +93,7 @@ impl ErrorCode {
         ErrorCode::SlowMode,
         ErrorCode::NotFound,
         ErrorCode::LotteryLimit,
+        ErrorCode::LiveLimit,
     ];
 
     /// The wire name, e.g. `"room_not_live"`.
@@ -120,6 +124,7 @@ impl ErrorCode {
             ErrorCode::SlowMode => "slow_mode",
             ErrorCode::NotFound => "not_found",
             ErrorCode::LotteryLimit => "lottery_limit",
+            ErrorCode::LiveLimit => "live_limit",
         }
     }
 

@@ -24,6 +24,7 @@ pub(super) fn routes(state: AppState) -> Router<AppState> {
         .route("/rooms/{id}", get(get_room).patch(patch_room))
         .route("/rooms/{id}/live", post(live_action))
         .route("/rooms/{id}/stats", get(stats))
+        .route("/stats", get(deployment_stats))
         .route("/tokens", post(mint_token))
         .merge(crate::moderation::http::routes())
         .merge(crate::lotteries::http::routes())
@@ -43,9 +44,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match self.0.code {
             ErrorCode::RoomNotFound | ErrorCode::NotFound => StatusCode::NOT_FOUND,
-            ErrorCode::Conflict | ErrorCode::InvalidTransition | ErrorCode::RoomExpired => {
-                StatusCode::CONFLICT
-            }
+            ErrorCode::Conflict
+            | ErrorCode::InvalidTransition
+            | ErrorCode::RoomExpired
+            | ErrorCode::LiveLimit => StatusCode::CONFLICT,
             ErrorCode::Unauthenticated | ErrorCode::TokenInvalid | ErrorCode::TokenExpired => {
                 StatusCode::UNAUTHORIZED
             }
@@ -189,6 +191,27 @@ async fn stats(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
     Ok(json_body(
         StatusCode::OK,
         &json!({"room": id, "status": room.status, "totals": totals, "anchors_online": presence.anchors}),
+    ))
+}
+
+/// The deployment's live counts against their limits.
+async fn deployment_stats(State(s): State<AppState>) -> ApiResult {
+    let day = (crate::clock::now_ms() / 86_400_000) as u64;
+    let (live, today) = s
+        .node
+        .store
+        .live_counts(day)
+        .await
+        .map_err(|e| e.rejection())?;
+    let st = &s.node.settings;
+    Ok(json_body(
+        StatusCode::OK,
+        &json!({
+            "live_rooms": live,
+            "lives_today": today,
+            "max_live_rooms": st.max_live_rooms,
+            "max_lives_per_day": st.max_lives_per_day,
+        }),
     ))
 }
 

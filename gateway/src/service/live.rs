@@ -11,6 +11,7 @@ use super::Node;
 use crate::clock::now_ms;
 use crate::hub::HubHandle;
 use crate::room::{Room, Timing, Transition, lifecycle};
+use crate::store::LiveClaim;
 
 /// The room's next timer: the lifecycle deadline or a lottery's draw time.
 /// Pauses between retries of an anchor departure the store failed (about
@@ -30,10 +31,27 @@ impl Node {
     pub async fn transition(&self, room: &str, t: Transition) -> Result<Room, Rejection> {
         let now = now_ms();
         let timing = self.timing;
+        let day = (now / 86_400_000) as u64;
+        let start = t == Transition::Live(protocol::LiveAction::Start);
+        let claimed = start && self.claim_live(room, day).await?;
         let updated = self
             .update_room(room, &move |r| lifecycle::apply(r, t, now, timing))
             .await
-            .map_err(|e| e.rejection())?;
+            .map_err(|e| e.rejection());
+        let updated = match updated {
+            Ok(u) => u,
+            Err(r) => {
+                if claimed {
+                    self.release_live(room, day, true).await;
+                }
+                return Err(r);
+            }
+        };
+        if (claimed && updated.status != RoomStatus::Live) || updated.status.is_final() {
+            // The start expired the room (107), or the live is over.
+            self.release_live(room, day, claimed && updated.status != RoomStatus::Live)
+                .await;
+        }
         let reason = if updated.status == RoomStatus::Expired {
             "expired"
         } else {
@@ -61,6 +79,38 @@ impl Node {
             ));
         }
         Ok(updated)
+    }
+
+    /// Counts a starting room against the deployment's live limits; whether
+    /// it was counted now (to undo if the start fails).
+    async fn claim_live(&self, room: &str, day: u64) -> Result<bool, Rejection> {
+        let s = &self.settings;
+        let claim = self
+            .store
+            .claim_live(room, day, s.max_live_rooms, s.max_lives_per_day)
+            .await
+            .map_err(|e| e.rejection())?;
+        match claim {
+            LiveClaim::Claimed => Ok(true),
+            LiveClaim::AlreadyLive => Ok(false),
+            LiveClaim::TooManyLive => Err(Rejection::new(
+                ErrorCode::LiveLimit,
+                format!("{} rooms are live (max_live_rooms)", s.max_live_rooms),
+            )),
+            LiveClaim::TooManyToday => Err(Rejection::new(
+                ErrorCode::LiveLimit,
+                format!(
+                    "{} lives were started today, UTC (max_lives_per_day)",
+                    s.max_lives_per_day
+                ),
+            )),
+        }
+    }
+
+    async fn release_live(&self, room: &str, day: u64, started_today: bool) {
+        if let Err(e) = self.store.release_live(room, day, started_today).await {
+            tracing::warn!(room, error = %e, "live count not released");
+        }
     }
 
     /// Records the room's next timer (lifecycle or lottery draw).

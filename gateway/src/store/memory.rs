@@ -12,8 +12,8 @@ use dashmap::DashMap;
 use protocol::{EventKind, RoomEvent, Totals};
 
 use super::{
-    Appended, CommentRate, LogPosition, PendingComment, Presence, Replay, RoomUpdate, Snapshot,
-    Store, StoreError,
+    Appended, CommentRate, LiveClaim, LogPosition, PendingComment, Presence, Replay, RoomUpdate,
+    Snapshot, Store, StoreError,
 };
 use crate::lotteries::memory::MemoryLotteries;
 use crate::moderation::MuteEntry;
@@ -35,6 +35,8 @@ pub struct MemoryStore {
     nodes_alive: DashMap<String, i64>,
     /// The data epoch (see `Store::claim_store_epoch`).
     store_epoch: Mutex<Option<String>>,
+    /// Rooms live now, and lives started per day (`Store::claim_live`).
+    lives: Mutex<(HashSet<String>, HashMap<u64, u64>)>,
     log_capacity: usize,
     recent_capacity: usize,
 }
@@ -86,6 +88,7 @@ impl MemoryStore {
             user_nodes: DashMap::new(),
             nodes_alive: DashMap::new(),
             store_epoch: Mutex::new(None),
+            lives: Mutex::new(Default::default()),
             log_capacity: log_capacity.max(1),
             recent_capacity,
         }
@@ -517,6 +520,51 @@ impl Store for MemoryStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    async fn claim_live(
+        &self,
+        room: &str,
+        day: u64,
+        max_live: u64,
+        max_per_day: u64,
+    ) -> Result<LiveClaim, StoreError> {
+        let mut l = self.lives.lock().unwrap_or_else(|p| p.into_inner());
+        let (live, days) = &mut *l;
+        if live.contains(room) {
+            return Ok(LiveClaim::AlreadyLive);
+        }
+        if max_live > 0 && live.len() as u64 >= max_live {
+            return Ok(LiveClaim::TooManyLive);
+        }
+        let today = days.entry(day).or_default();
+        if max_per_day > 0 && *today >= max_per_day {
+            return Ok(LiveClaim::TooManyToday);
+        }
+        *today += 1;
+        live.insert(room.to_string());
+        days.retain(|d, _| *d + 1 >= day);
+        Ok(LiveClaim::Claimed)
+    }
+
+    async fn release_live(
+        &self,
+        room: &str,
+        day: u64,
+        started_today: bool,
+    ) -> Result<(), StoreError> {
+        let mut l = self.lives.lock().unwrap_or_else(|p| p.into_inner());
+        let (live, days) = &mut *l;
+        live.remove(room);
+        if started_today && let Some(n) = days.get_mut(&day) {
+            *n = n.saturating_sub(1);
+        }
+        Ok(())
+    }
+
+    async fn live_counts(&self, day: u64) -> Result<(u64, u64), StoreError> {
+        let l = self.lives.lock().unwrap_or_else(|p| p.into_inner());
+        Ok((l.0.len() as u64, l.1.get(&day).copied().unwrap_or(0)))
     }
 
     async fn claim_store_epoch(&self, candidate: &str) -> Result<String, StoreError> {

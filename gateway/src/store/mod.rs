@@ -227,6 +227,26 @@ pub trait Store: Send + Sync + 'static {
     async fn user_nodes(&self, user: &str, now_ms: i64) -> Result<Vec<String>, StoreError>;
     /// Records when the room's next timer is due (`None`: no timer).
     async fn set_deadline(&self, room: &str, at_ms: Option<i64>) -> Result<(), StoreError>;
+    /// Counts `room` as live and as started on `day` (days since the unix
+    /// epoch, UTC) unless that would pass `max_live` rooms live at once or
+    /// `max_per_day` starts that day (0: no limit); atomically.
+    async fn claim_live(
+        &self,
+        room: &str,
+        day: u64,
+        max_live: u64,
+        max_per_day: u64,
+    ) -> Result<LiveClaim, StoreError>;
+    /// Undoes a claim whose start did not happen (the room still counts if
+    /// `started_today` is false: only the live set is left).
+    async fn release_live(
+        &self,
+        room: &str,
+        day: u64,
+        started_today: bool,
+    ) -> Result<(), StoreError>;
+    /// Rooms live now and lives started on `day`.
+    async fn live_counts(&self, day: u64) -> Result<(u64, u64), StoreError>;
     /// Rooms whose timer is due at `now_ms`.
     async fn due_rooms(&self, now_ms: i64) -> Result<Vec<String>, StoreError>;
     /// Takes or extends the lease `name` for `node` until `now_ms + ttl_ms`.
@@ -257,6 +277,19 @@ pub fn muted() -> StoreError {
         ErrorCode::Muted,
         "you are muted in this room",
     ))
+}
+
+/// What a start's claim on the deployment's live limits found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveClaim {
+    /// Counted now (undo with `release_live(.., true)` if the start fails).
+    Claimed,
+    /// The room already counted as live (nothing to undo).
+    AlreadyLive,
+    /// Rooms live at once are at the limit.
+    TooManyLive,
+    /// Lives started today are at the limit.
+    TooManyToday,
 }
 
 /// Connections in a room, and how many of them are the anchor's.

@@ -14,8 +14,8 @@ use protocol::{EventKind, RoomEvent, Totals};
 use redis::AsyncCommands;
 
 use super::{
-    Appended, CommentRate, LogPosition, PendingComment, Presence, Replay, RoomUpdate, Snapshot,
-    Store, StoreError,
+    Appended, CommentRate, LiveClaim, LogPosition, PendingComment, Presence, Replay, RoomUpdate,
+    Snapshot, Store, StoreError,
 };
 use crate::room::Room;
 
@@ -87,6 +87,12 @@ impl RedisStore {
     /// A room key; `{room}` is the Cluster hash tag.
     pub(crate) fn key(&self, room: &str, what: &str) -> String {
         format!("{}:{{{room}}}:{what}", self.prefix)
+    }
+
+    /// A key of the deployment's live counts; one hash tag, so the claim
+    /// script runs on one Cluster shard.
+    fn lives_key(&self, what: &str) -> String {
+        format!("{}:{{lives}}:{what}", self.prefix)
     }
 
     /// The data epoch of the whole store (see `Store::claim_store_epoch`).
@@ -588,6 +594,56 @@ impl Store for RedisStore {
             .await
             .map_err(unavailable)?;
         Ok(lost == 1)
+    }
+
+    async fn claim_live(
+        &self,
+        room: &str,
+        day: u64,
+        max_live: u64,
+        max_per_day: u64,
+    ) -> Result<LiveClaim, StoreError> {
+        let out: i64 = scripts::CLAIM_LIVE
+            .key(self.lives_key("rooms"))
+            .key(self.lives_key(&format!("day:{day}")))
+            .arg(room)
+            .arg(max_live)
+            .arg(max_per_day)
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        Ok(match out {
+            1 => LiveClaim::Claimed,
+            2 => LiveClaim::AlreadyLive,
+            3 => LiveClaim::TooManyLive,
+            _ => LiveClaim::TooManyToday,
+        })
+    }
+
+    async fn release_live(
+        &self,
+        room: &str,
+        day: u64,
+        started_today: bool,
+    ) -> Result<(), StoreError> {
+        let mut pipe = redis::pipe();
+        pipe.srem(self.lives_key("rooms"), room).ignore();
+        if started_today {
+            pipe.decr(self.lives_key(&format!("day:{day}")), 1).ignore();
+        }
+        pipe.query_async::<()>(&mut self.conn())
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn live_counts(&self, day: u64) -> Result<(u64, u64), StoreError> {
+        let (live, today): (u64, Option<u64>) = redis::pipe()
+            .scard(self.lives_key("rooms"))
+            .get(self.lives_key(&format!("day:{day}")))
+            .query_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        Ok((live, today.unwrap_or(0)))
     }
 
     async fn claim_store_epoch(&self, candidate: &str) -> Result<String, StoreError> {

@@ -286,3 +286,23 @@ return 0
 "#,
     )
 });
+
+/// Counts a room as live and as started today, within the limits. KEYS:
+/// the live-room set, today's start counter. ARGV: room, max live (0: no
+/// limit), max per day (0: no limit). Returns 1 claimed, 2 already live,
+/// 3 too many live, 4 too many today.
+pub static CLAIM_LIVE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 2 end
+local max_live, max_day = tonumber(ARGV[2]), tonumber(ARGV[3])
+if max_live > 0 and redis.call('SCARD', KEYS[1]) >= max_live then return 3 end
+local today = tonumber(redis.call('GET', KEYS[2]) or '0')
+if max_day > 0 and today >= max_day then return 4 end
+redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], 2 * 86400000)
+redis.call('SADD', KEYS[1], ARGV[1])
+return 1
+"#,
+    )
+});
