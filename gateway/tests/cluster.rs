@@ -1105,6 +1105,32 @@ async fn a_redis_outage_is_survived() {
     assert!(a.alive() && b.alive());
 }
 
+/// Connects `user` (the room's anchor) to `node`, joins `room` and starts
+/// the live; returns the anchor's connection.
+async fn start_as_anchor(node: &Node, room: &str, user: &str) -> Client {
+    let mut anchor = node.connect(Some(user)).await;
+    let j = join(&mut anchor, room).await;
+    assert_eq!(j.role, Role::Anchor);
+    let reply = request(
+        &mut anchor,
+        Request::Live(Live {
+            action: LiveAction::Start,
+        }),
+    )
+    .await;
+    assert!(
+        matches!(
+            reply,
+            ServerFrame::Ack(Ack {
+                status: Some(RoomStatus::Live),
+                ..
+            })
+        ),
+        "{reply:?}"
+    );
+    anchor
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_room_whose_anchor_node_dies_turns_abnormal() {
     if skip() {
@@ -1117,16 +1143,7 @@ async fn a_room_whose_anchor_node_dies_turns_abnormal() {
     b.room("r1", "anna", false).await;
     let mut observer = b.connect(Some("obs")).await;
     let mut seen = Seen::new(&join(&mut observer, "r1").await);
-    let mut anchor = a.connect(Some("anna")).await;
-    join(&mut anchor, "r1").await;
-    let reply = request(
-        &mut anchor,
-        Request::Live(Live {
-            action: LiveAction::Start,
-        }),
-    )
-    .await;
-    assert!(matches!(reply, ServerFrame::Ack(_)), "{reply:?}");
+    let anchor = start_as_anchor(&a, "r1", "anna").await;
     // Live, with the anchor's presence refreshed by a, for a while.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     // The anchor's node dies: its sessions never end, its presence expires
@@ -1186,26 +1203,7 @@ async fn the_timer_runs_once_when_the_lease_holder_dies() {
     b.room("r1", "anna", false).await;
     let mut observer = b.connect(Some("obs")).await;
     let mut seen = Seen::new(&join(&mut observer, "r1").await);
-    let mut anchor = a.connect(Some("anna")).await;
-    let j = join(&mut anchor, "r1").await;
-    assert_eq!(j.role, Role::Anchor);
-    let reply = request(
-        &mut anchor,
-        Request::Live(Live {
-            action: LiveAction::Start,
-        }),
-    )
-    .await;
-    assert!(
-        matches!(
-            reply,
-            ServerFrame::Ack(Ack {
-                status: Some(RoomStatus::Live),
-                ..
-            })
-        ),
-        "{reply:?}"
-    );
+    let anchor = start_as_anchor(&a, "r1", "anna").await;
     // The anchor's connection drops: the room turns abnormal (106).
     drop(anchor);
     pump(&mut observer, &mut seen, LONG, |s| {

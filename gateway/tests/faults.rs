@@ -31,12 +31,7 @@ async fn a_panicking_hub_is_replaced_and_its_sessions_told_to_reconnect() {
     assert!(matches!(s.comment("still here").await, ServerFrame::Ack(_)));
     v.events_until(|e| comment_texts(e).contains(&"still here".to_string()))
         .await;
-    let metrics = reqwest::get(format!("http://{}/metrics", gw.addr))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = gw.metrics().await;
     assert!(metrics.contains("gateway_hub_panics_total 1"), "{metrics}");
 }
 
@@ -70,15 +65,7 @@ async fn a_stuck_hub_drops_bus_messages_past_its_queue_and_catches_up_from_the_l
             .await
             .unwrap();
     }
-    let metrics = || async {
-        reqwest::get(format!("http://{}/metrics", gw.addr))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
-    let m = metrics().await;
+    let m = gw.metrics().await;
     let dropped: u64 = m
         .lines()
         .find(|l| l.starts_with("gateway_queue_full_total{queue=\"hub\"}"))

@@ -48,12 +48,7 @@ async fn a_redis_that_comes_back_empty_is_detected() {
     assert_eq!(v.closed_with().await, Some(4005));
     assert_eq!(v.close.as_ref().unwrap().1, "store lost its data, rejoin");
     assert_eq!(readyz(&gw).await, (503, "store lost its data".to_string()));
-    let metrics = reqwest::get(format!("http://{}/metrics", gw.addr))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = gw.metrics().await;
     assert!(
         metrics.contains("gateway_store_resets_total 1"),
         "{metrics}"
@@ -71,12 +66,7 @@ async fn a_redis_that_comes_back_empty_is_detected() {
     c.join("r1").await;
     // Only once: the node adopted the new epoch.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let metrics = reqwest::get(format!("http://{}/metrics", gw.addr))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = gw.metrics().await;
     assert!(
         metrics.contains("gateway_store_resets_total 1"),
         "{metrics}"

@@ -52,36 +52,39 @@ impl Limits {
     /// Redis keys (no `{`/`}`, which would break a Cluster hash tag; no `*`,
     /// the global audit scope), URL paths and logs.
     pub fn check_id(&self, what: &str, id: &str) -> Result<(), Rejection> {
-        let ok = !id.is_empty() && id.len() <= self.max_id_bytes && id.bytes().all(is_id_byte);
-        if ok {
-            Ok(())
-        } else {
-            Err(Rejection::new(
-                ErrorCode::Invalid,
-                format!(
-                    "{what} must be 1..={} ASCII letters, digits or -_.:@+=~",
-                    self.max_id_bytes
-                ),
-            ))
-        }
+        self.check_bytes(id, is_id_byte, || {
+            format!(
+                "{what} must be 1..={} ASCII letters, digits or -_.:@+=~",
+                self.max_id_bytes
+            )
+        })
     }
 
     /// Validates a label (a word category): 1..=`max_id_bytes` printable
     /// ASCII characters without spaces.
     pub fn check_label(&self, what: &str, label: &str) -> Result<(), Rejection> {
-        let ok = !label.is_empty()
-            && label.len() <= self.max_id_bytes
-            && label.bytes().all(|b| b.is_ascii_graphic());
-        if ok {
-            Ok(())
-        } else {
-            Err(Rejection::new(
-                ErrorCode::Invalid,
+        self.check_bytes(
+            label,
+            |b| b.is_ascii_graphic(),
+            || {
                 format!(
                     "{what} must be 1..={} printable ASCII characters without spaces",
                     self.max_id_bytes
-                ),
-            ))
+                )
+            },
+        )
+    }
+
+    fn check_bytes(
+        &self,
+        s: &str,
+        allowed: impl Fn(u8) -> bool,
+        message: impl FnOnce() -> String,
+    ) -> Result<(), Rejection> {
+        if !s.is_empty() && s.len() <= self.max_id_bytes && s.bytes().all(allowed) {
+            Ok(())
+        } else {
+            Err(Rejection::new(ErrorCode::Invalid, message()))
         }
     }
 

@@ -137,6 +137,19 @@ impl TestGateway {
     }
 
     /// Creates a room anchored by `anchor` and, when `live`, starts it.
+    /// The node's `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        let url = format!("http://{}/metrics", self.addr);
+        self.http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub async fn room(&self, id: &str, anchor: &str, live: bool) {
         let (st, body) = self
             .api(
