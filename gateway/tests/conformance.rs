@@ -149,6 +149,18 @@ async fn a_client_close_is_echoed() {
         }
     }
     assert_eq!(echoed, Some((1000, "done".to_string())));
+    // A Close without a code gets an empty Close back.
+    let mut c = gw.connect(None).await;
+    c.ws.send(Message::Close(None)).await.unwrap();
+    let mut answered = false;
+    while let Ok(Some(Ok(m))) = tokio::time::timeout(Duration::from_secs(5), c.ws.next()).await {
+        if let Message::Close(f) = m {
+            assert!(f.is_none(), "{f:?}");
+            answered = true;
+            break;
+        }
+    }
+    assert!(answered, "no Close came back");
 }
 
 /// The comments a viewer receives within `wait`.
