@@ -96,6 +96,17 @@ pub struct Joined {
     /// first, each as its latest `created` or `announced` event.
     #[serde(default)]
     pub lotteries: Vec<crate::lottery::LotteryEvent>,
+    /// The room's live preview while it has not started (and after the
+    /// start when the anchor chose to keep it), else null.
+    #[serde(default)]
+    pub preview: Option<crate::room::Preview>,
+}
+
+/// `preview` event: the room's live preview as it is now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviewChanged {
+    /// The preview, or null when it was removed.
+    pub preview: Option<crate::room::Preview>,
 }
 
 /// `ack`: the request succeeded.
@@ -213,6 +224,8 @@ crate::tagged_enum! {
         /// Internal: the room record changed (between gateway nodes only;
         /// never sent to clients).
         Record(RoomRecord) = "record",
+        /// The room's live preview changed (null: removed).
+        Preview(PreviewChanged) = "preview",
     }
 }
 

@@ -21,7 +21,7 @@ pub use codec::{Codec, DecodeError, DecodeKind};
 pub use error::{ErrorCode, Rejection};
 pub use event::{
     Ack, Batch, Comment, CommentDeleted, EventKind, Hello, Joined, Lane, MuteInfo, MuteList, Pong,
-    RoomEvent, RoomRecord, ServerFrame, StatusChanged, UserPurged,
+    PreviewChanged, RoomEvent, RoomRecord, ServerFrame, StatusChanged, UserPurged,
 };
 pub use limits::Limits;
 pub use lottery::{
@@ -29,7 +29,8 @@ pub use lottery::{
     LotteryState, LotteryTerms, LotteryWinner,
 };
 pub use request::{
-    Auth, ClientFrame, DeleteComment, Join, Leave, Like, ListMutes, Live, LiveAction, Mute, Ping,
-    PostComment, Request, RequestId, Resume, SetRole, Switch, Unmute, WordEntry, Words,
+    Auth, ClearPreview, ClientFrame, DeleteComment, Join, Leave, Like, ListMutes, Live, LiveAction,
+    Mute, Ping, PostComment, Request, RequestId, Resume, SetPreview, SetRole, Switch, Unmute,
+    WordEntry, Words,
 };
-pub use room::{Role, RoomInfo, RoomStatus, Switches, Totals};
+pub use room::{Preview, Role, RoomInfo, RoomStatus, Switches, Totals};

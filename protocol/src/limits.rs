@@ -185,6 +185,7 @@ impl Limits {
                 self.check_id("user", &r.user)?;
                 r.nick.as_deref().map_or(Ok(()), |n| self.check_nick(n))
             }
+            Request::SetPreview(p) => self.check_preview(&p.text, p.image_url.as_deref()),
             Request::Words(w) => {
                 for e in &w.add {
                     self.check_word(&e.word)?;
@@ -194,6 +195,45 @@ impl Limits {
             }
             _ => Ok(()),
         }
+    }
+
+    /// Validates a live preview: a text of 100..=500 characters, or an
+    /// image (`http://` or `https://`, at most 2048 bytes, no spaces or
+    /// control characters) with a text of at most 500; the text holds no
+    /// control characters but line breaks, and no bidirectional controls.
+    pub fn check_preview(&self, text: &str, image_url: Option<&str>) -> Result<(), Rejection> {
+        let chars = text.chars().count();
+        let bad_text = chars > MAX_PREVIEW_CHARS
+            || (image_url.is_none() && chars < MIN_PREVIEW_CHARS)
+            || text
+                .chars()
+                .any(|c| (c.is_control() && c != '\n') || is_bidi_control(c));
+        if bad_text {
+            return Err(Rejection::new(
+                ErrorCode::Invalid,
+                format!(
+                    "a preview text has {MIN_PREVIEW_CHARS}..={MAX_PREVIEW_CHARS} characters \
+                     (at most {MAX_PREVIEW_CHARS} with an image), no control characters but line breaks"
+                ),
+            ));
+        }
+        if let Some(url) = image_url {
+            let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+            let rest = url.split_once("://").map_or("", |(_, r)| r);
+            if !scheme_ok
+                || rest.is_empty()
+                || url.len() > MAX_URL_BYTES
+                || url.chars().any(|c| c.is_whitespace() || c.is_control())
+            {
+                return Err(Rejection::new(
+                    ErrorCode::Invalid,
+                    format!(
+                        "image_url must be an http or https URL of at most {MAX_URL_BYTES} bytes"
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Validates a moderation reason: at most 200 characters, no control characters.
@@ -234,6 +274,13 @@ impl Limits {
 pub fn is_id_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-_.:@+=~".contains(&b)
 }
+
+/// Shortest text preview (without an image), in characters.
+pub const MIN_PREVIEW_CHARS: usize = 100;
+/// Longest preview text, in characters.
+pub const MAX_PREVIEW_CHARS: usize = 500;
+/// Longest URL a client may give (a preview image), in bytes.
+pub const MAX_URL_BYTES: usize = 2048;
 
 /// Longest moderation reason, in characters.
 pub const MAX_REASON_CHARS: usize = 200;

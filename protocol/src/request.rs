@@ -77,8 +77,31 @@ crate::tagged_enum! {
         LotteryStart(crate::lottery::LotteryStart) = "lottery_start",
         /// Moderators list the room's active mutes.
         Mutes(ListMutes) = "mutes",
+        /// Set the room's live preview (anchor; before the start).
+        SetPreview(SetPreview) = "set_preview",
+        /// Remove the room's live preview (anchor; before the start).
+        ClearPreview(ClearPreview) = "clear_preview",
     }
 }
+
+/// `set_preview`: the room's live preview (直播预告), shown to viewers of a
+/// room that has not started: a text of 100–500 characters, or an image
+/// (an http or https URL) with a text of at most 500.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetPreview {
+    /// The preview text.
+    pub text: String,
+    /// The image, for an image preview.
+    #[serde(default)]
+    pub image_url: Option<String>,
+    /// Whether the preview stays in the snapshot once the live has started.
+    #[serde(default)]
+    pub keep_after_start: bool,
+}
+
+/// `clear_preview`: remove the room's live preview.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClearPreview {}
 
 /// `mutes`: list the joined room's active mutes (answered by `mutes`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -131,6 +131,16 @@ impl Role {
     }
 }
 
+/// A room's live preview as viewers see it (`joined.preview`, and the
+/// `preview` event).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preview {
+    /// The preview text.
+    pub text: String,
+    /// The image of an image preview (http or https), else null.
+    pub image_url: Option<String>,
+}
+
 /// Running figures of a room.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {

@@ -38,6 +38,8 @@ pub enum Action {
     SkipSlowMode,
     /// Create and start lotteries.
     Lottery,
+    /// Set or remove the room's live preview.
+    Preview,
 }
 
 impl Action {
@@ -53,7 +55,7 @@ impl Action {
     }
 
     /// Every action, for tables and tests.
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Action::Watch,
         Action::Comment,
         Action::Like,
@@ -70,6 +72,7 @@ impl Action {
         Action::RoomWords,
         Action::SkipSlowMode,
         Action::Lottery,
+        Action::Preview,
     ];
 }
 
@@ -83,7 +86,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
         // managing the sub-anchor.
         Role::SubAnchor => !matches!(
             action,
-            Ban | LiveStart | LiveResume | LiveEnd | ManageSubAnchor
+            Ban | LiveStart | LiveResume | LiveEnd | ManageSubAnchor | Preview
         ),
         Role::Assistant => matches!(
             action,
@@ -128,15 +131,15 @@ mod tests {
         ];
         // Rows follow `roles`; columns follow `Action::ALL`:
         // watch comment like start pause resume end ban | delete mute
-        // assistants sub-anchor switch words skip-slow-mode | lottery.
+        // assistants sub-anchor switch words skip-slow-mode | lottery preview.
         let (y, n) = (true, false);
-        let expected: [[bool; 16]; 6] = [
-            [y, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n],
-            [y, y, y, n, n, n, n, n, n, n, n, n, n, n, n, n],
-            [y, y, y, n, n, n, n, n, y, y, n, n, n, y, y, n],
-            [y, y, y, n, y, n, n, n, y, y, y, n, y, y, y, y],
-            [y, y, y, y, y, y, y, n, y, y, y, y, y, y, y, y],
-            [y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y],
+        let expected: [[bool; 17]; 6] = [
+            [y, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n],
+            [y, y, y, n, n, n, n, n, n, n, n, n, n, n, n, n, n],
+            [y, y, y, n, n, n, n, n, y, y, n, n, n, y, y, n, n],
+            [y, y, y, n, y, n, n, n, y, y, y, n, y, y, y, y, n],
+            [y, y, y, y, y, y, y, n, y, y, y, y, y, y, y, y, y],
+            [y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y],
         ];
         for (r, role) in roles.iter().enumerate() {
             for (a, action) in Action::ALL.iter().enumerate() {

@@ -23,6 +23,10 @@ pub(super) fn routes(state: AppState) -> Router<AppState> {
         .route("/rooms", post(create_room).get(list_rooms))
         .route("/rooms/{id}", get(get_room).patch(patch_room))
         .route("/rooms/{id}/live", post(live_action))
+        .route(
+            "/rooms/{id}/preview",
+            axum::routing::put(set_preview).delete(clear_preview),
+        )
         .route("/rooms/{id}/stats", get(stats))
         .route("/stats", get(deployment_stats))
         .route("/tokens", post(mint_token))
@@ -175,6 +179,21 @@ async fn live_action(
         AdminAction::Ban => Transition::Ban,
     };
     let room = s.node.transition(&id, t).await?;
+    Ok(json_body(StatusCode::OK, &room))
+}
+
+async fn set_preview(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Json<crate::room::preview::RoomPreview>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult {
+    let Json(preview) = body.map_err(bad_body)?;
+    let room = s.node.set_preview(&id, Some(preview)).await?;
+    Ok(json_body(StatusCode::OK, &room))
+}
+
+async fn clear_preview(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    let room = s.node.set_preview(&id, None).await?;
     Ok(json_body(StatusCode::OK, &room))
 }
 

@@ -162,6 +162,7 @@ mod tests {
             ended_at: None,
             moderation: Default::default(),
             lotteries: vec![],
+            preview: None,
             version: 1,
         }
     }

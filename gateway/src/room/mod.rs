@@ -2,6 +2,7 @@
 
 pub mod lifecycle;
 pub mod model;
+pub mod preview;
 
 pub use lifecycle::{Timing, Transition};
 pub use model::{Room, RoomPatch, RoomSpec};

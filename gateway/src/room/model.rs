@@ -38,6 +38,9 @@ pub struct Room {
     /// prize, rules and the published record live in their own store keys.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lotteries: Vec<LotterySlot>,
+    /// The live preview (直播预告), set before the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview: Option<super::preview::RoomPreview>,
     /// Bumped by the store with every change (`Store::update_room`); a room
     /// hub applies a record only when it is newer than the one it holds.
     #[serde(default)]
@@ -114,6 +117,7 @@ impl RoomSpec {
             ended_at: None,
             moderation: RoomModeration::default(),
             lotteries: vec![],
+            preview: None,
             version: 1,
         })
     }

@@ -146,6 +146,21 @@ impl Session {
                 let (room, _) = self.authorized(Action::Lottery)?;
                 lotteries::ws::create(&self.node, &room, id, terms).await
             }
+            Request::SetPreview(p) => {
+                let (room, _) = self.authorized(Action::Preview)?;
+                let preview = crate::room::preview::RoomPreview {
+                    text: p.text,
+                    image_url: p.image_url,
+                    keep_after_start: p.keep_after_start,
+                };
+                self.node.set_preview(&room.id, Some(preview)).await?;
+                Ok(ack(id, None))
+            }
+            Request::ClearPreview(_) => {
+                let (room, _) = self.authorized(Action::Preview)?;
+                self.node.set_preview(&room.id, None).await?;
+                Ok(ack(id, None))
+            }
             Request::LotteryStart(s) => {
                 let (room, _) = self.authorized(Action::Lottery)?;
                 lotteries::ws::start(&self.node, &room, id, s).await
@@ -297,6 +312,7 @@ impl Session {
             recovered: None,
             missed: vec![],
             lotteries: node.open_lotteries(&snap.room).await,
+            preview: snap.room.shown_preview(),
         };
         // From the hub, `online` is the room's count at its last tick; the
         // hub writes this node's new presence at its next one.
