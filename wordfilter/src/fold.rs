@@ -6,8 +6,8 @@
 use std::ops::Range;
 
 use crate::table::{
-    ASCII_SKIP, GAP_SEPARATOR, GAP_SILENT, TAG_CHAR, TAG_IDENT, TAG_MASK, TAG_MULTI, TAG_SKIP,
-    table,
+    ASCII_SKIP, GAP_OTHER, GAP_SEPARATOR, GAP_SILENT, TAG_CHAR, TAG_IDENT, TAG_MASK, TAG_MULTI,
+    TAG_SKIP, table,
 };
 
 /// A text in folded form plus the map back to the original.
@@ -29,6 +29,8 @@ pub struct FoldedText {
     tail_gap: u8,
     /// Union of all gap bits seen (lets detectors skip texts quickly).
     all_gaps: u8,
+    /// The text holds regional indicators (`🇨🇳`).
+    regional: bool,
 }
 
 impl FoldedText {
@@ -45,12 +47,29 @@ impl FoldedText {
     }
 
     /// Folds `src` into this buffer, replacing what it held. Texts longer than
-    /// `u32::MAX` bytes are folded up to that length only.
+    /// `u32::MAX` bytes are folded up to that length only. Regional
+    /// indicators fold to their letters (`🇫🇺🇨🇰` reads `fuck`).
     pub fn fold_into(&mut self, src: &str) {
+        self.fold_with(src, false);
+    }
+
+    /// Folds `src` with regional indicators as noise (a flag emoji between
+    /// two characters, `傻🇨🇳逼`, reads as a separator).
+    pub fn fold_flags_as_noise(&mut self, src: &str) {
+        self.fold_with(src, true);
+    }
+
+    /// Whether the last text folded holds regional indicators.
+    pub fn has_regional_indicators(&self) -> bool {
+        self.regional
+    }
+
+    fn fold_with(&mut self, src: &str, flags_as_noise: bool) {
         self.text.clear();
         self.spans.clear();
         self.gaps.clear();
         self.all_gaps = 0;
+        self.regional = false;
         self.text.reserve(src.len());
         let t = table();
         let bytes = src.as_bytes();
@@ -78,6 +97,17 @@ impl FoldedText {
             let e = t.entry(c);
             match e & TAG_MASK {
                 TAG_IDENT => self.push_char(c, i, end, gap),
+                TAG_CHAR if len == 4 && crate::maps::is_regional_indicator(c) => {
+                    self.regional = true;
+                    if flags_as_noise {
+                        self.skip(&mut gap, GAP_OTHER, end);
+                        self.all_gaps |= gap;
+                        i = end;
+                        continue;
+                    }
+                    let o = char::from_u32(e & !TAG_MASK).unwrap_or(c);
+                    self.push_char(o, i, end, gap);
+                }
                 TAG_CHAR => {
                     let o = char::from_u32(e & !TAG_MASK).unwrap_or(c);
                     self.push_char(o, i, end, gap);
@@ -157,6 +187,12 @@ impl FoldedText {
     /// last one when `pos == len`).
     pub(crate) fn gap_at(&self, pos: usize) -> u8 {
         self.gaps.get(pos).copied().unwrap_or(self.tail_gap)
+    }
+
+    /// Whether the folded byte at `pos` came from a one-byte (ASCII)
+    /// character of the original text.
+    pub(crate) fn is_ascii_source(&self, pos: usize) -> bool {
+        self.spans.get(pos).is_some_and(|&(a, b)| b - a == 1)
     }
 
     /// Union of the gap bits of every skipped character.

@@ -34,16 +34,25 @@
 //! 3. Compatibility decomposition (NFKD), combining marks dropped, then
 //!    recomposed: full-width forms, enclosed and styled letters (`Ⓕ ⒦ 𝐟`),
 //!    superscripts, `① ⑸ ⒋ ㈤ ㊄`, ligatures and accents (`é` → `e`).
-//! 4. Look-alike letters of other scripts become Latin (Cyrillic `а е о р с х`,
-//!    Greek `ο ν`, small capitals…), then lower case.
+//! 4. Look-alike letters of other scripts become Latin: a hand map (Cyrillic
+//!    `а е о р с х`, Greek `ο ν`, small capitals `ᴀ ꜰ ꞯ` and other Latin
+//!    variants that no data maps), then the Unicode confusables data (UTS #39
+//!    skeleton via `unicode-security`: Cherokee `Ꮯ`, Lisu `ꓚ`, …) for any
+//!    non-Han letter whose skeleton is one ASCII letter or digit; then lower
+//!    case.
 //! 5. Traditional Chinese becomes simplified (OpenCC single characters).
 //! 6. Chinese numerals `零〇一二三…九`, financial forms `壹贰叁肆…` and `幺`
 //!    become ASCII digits. This applies to dictionary words as well, so a word
 //!    containing `二` still matches (`二维码` matches `2维码` and `贰维码` too);
 //!    a word made only of numerals (`六四`) behaves like the digits `64`.
 //!    `十 百 千 万 两` are not folded.
-//! 7. What is not alphanumeric afterwards (spaces, punctuation, symbols,
-//!    emoji, zero-width and format characters, combining marks) is noise: it
+//! 7. Noise: CJK characters typed as separators (`丶 丨 丿 ー ㆍ ꞏ ヽ 〃`…),
+//!    letter-like symbols and unit signs whose decomposition is not one
+//!    letter (`™ ℃ ℡ № ㎏ ㎡ ㋿`), and whatever is not alphanumeric afterwards
+//!    (spaces, punctuation, symbols, emoji, zero-width and format
+//!    characters, combining marks). Regional indicators (`🇨🇳`) are read both
+//!    ways: a text holding them is scanned once with them as letters
+//!    (`🇫🇺🇨🇰`) and once with them as noise (`傻🇨🇳逼`). Noise is
 //!    is skipped, but the kind of noise is remembered between the folded
 //!    characters, and every folded byte keeps the byte span of the original
 //!    character it came from (for masking).
@@ -62,25 +71,77 @@
 //! or `cl\u{200B}ass`; `cl ass` does hit, because there `ass` stands as its
 //! own word. Non-ASCII words (Chinese) match anywhere.
 //!
-//! Allow-list words cancel the matches of their own dictionary that lie
-//! entirely inside them; they have no boundary rule.
+//! # The number rule
 //!
-//! # Data licence
+//! A word containing digits (after folding: `250`, `8964`, `六四`, `二维码`)
+//! matches only a whole number that is not a quantity. At each edge of the
+//! match that is a digit:
+//!
+//! - the neighbouring folded character must not be a digit joined to it
+//!   (nothing, an invisible character, a dot or an ASCII comma between them):
+//!   `250` does not hit `1250`, `2500`, `2.250`; a space or other punctuation
+//!   separates numbers (`1 250` hits);
+//! - the number must not be a quantity: no currency or percent sign next to it
+//!   (`¥250`, `250%`), no price or count marker just before it (`满 减 价 第
+//!   约 共 仅 售 送 返 省 降 付 券 原 补 秒 拍 买 卖 到 重 高 长 宽 身 体 腰 胸
+//!   码`, spaces allowed between), no unit just after it (`元 块 克 斤 件 个 号
+//!   码 折 米 年 月 日 点`…, see `maps::is_unit`; spaces allowed between). An
+//!   ASCII unit (`250g`, `250ml`) is already excluded by the boundary rule.
+//!
+//! Inside the match no decimal point may lie between two digits. A dot is a
+//! decimal point when both digits around it are ASCII digits and the dotted
+//! chain of digit groups around it has exactly two groups (`2.50`, `4.19`,
+//! `1,299.50`); in a longer chain (`8.9.6.4`, `192.168.1.1`) or between
+//! other digit forms (`六.四`, `⑧.⑨`) dots are spelling noise. So `250` hits
+//! `你是250吧`, `2 5 0` and `二五零`, but not `单价2.50元`, `250克` or `满250`;
+//! `419` does not hit `4.19`; `8964` hits `8,964` and `8.9.6.4`.
+//!
+//! # The lexicon rule
+//!
+//! A match of a word of two or more characters that is not pure ASCII is
+//! checked against a Chinese lexicon with frequencies (jieba, MIT): the
+//! text around the match (six folded characters each side) is segmented by
+//! maximum probability, with the listed word given at least the
+//! probability of a common word. If a segment of that segmentation crosses
+//! an edge of the match without containing it, the match does not count:
+//! `这个牙刷单价多少` segments as `这个|牙刷|单价|多少`, so `刷单` is not
+//! there. A segment containing the whole match (`大麻花` around `大麻`) does
+//! not cancel it: that is what allow-lists are for.
+//! [`DictionaryBuilder::lexicon`] turns the rule off for one dictionary.
+//!
+//! # Allow-lists
+//!
+//! An allow-list word cancels every match lying entirely inside one of its
+//! occurrences, at that position only (`大麻花` cancels the `大麻` inside it,
+//! not another `大麻` elsewhere in the comment); it has no boundary rule. A
+//! dictionary's allow-list applies to its own matches and to those of the
+//! dictionaries after it in the slice given to [`Scanner::scan`]: pass the
+//! global dictionary first, and a global allow-list word applies in every
+//! room, while a room's allow-list never cancels a global match.
+//! [`DictionaryBuilder::default_allow`] adds the shipped default allow-list
+//! ([`default_allow_list`], `data/allow.txt`: reviewed compounds such as
+//! `大麻花 刷单词 平台独 qq糖`).
+//!
+//! # Data licences
 //!
 //! `data/ts_chars.txt` is derived from OpenCC's `TSCharacters.txt`
-//! (Apache-2.0); see `DATA-LICENSES.md`.
+//! (Apache-2.0); `data/lexicon.txt` from jieba's `dict.txt` (MIT); the
+//! confusables come from Unicode's `confusables.txt` (Unicode License v3) as
+//! embedded by the `unicode-security` crate; see `DATA-LICENSES.md`.
 
 mod detectors;
 mod dictionary;
 mod fold;
 mod handle;
+mod lexicon;
 mod maps;
+mod numbers;
 mod scan;
 mod t2s;
 mod table;
 mod verdict;
 
-pub use dictionary::{BuildError, Category, Dictionary, DictionaryBuilder};
+pub use dictionary::{BuildError, Category, Dictionary, DictionaryBuilder, default_allow_list};
 pub use fold::{FoldedText, fold_str};
 pub use handle::FilterHandle;
 pub use scan::Scanner;

@@ -27,9 +27,28 @@ impl Scanner {
     /// Finds every hit of `text`: matches of each dictionary (each one's
     /// allow-list applies to its own matches only) and, as the policy asks,
     /// digit runs and URLs. Hits are sorted by position in the original text.
+    ///
+    /// A text holding regional indicators is scanned twice: once reading
+    /// them as letters (`🇫🇺🇨🇰`), once as noise (`傻🇨🇳逼`); the hits of both
+    /// are kept. [`Scanner::folded`] is then the second folding.
     pub fn scan(&mut self, text: &str, dictionaries: &[&Dictionary], policy: &Policy) -> &[Hit] {
-        self.folded.fold_into(text);
         self.hits.clear();
+        self.folded.fold_into(text);
+        self.scan_folded(dictionaries, policy);
+        if self.folded.has_regional_indicators() {
+            self.folded.fold_flags_as_noise(text);
+            self.scan_folded(dictionaries, policy);
+            self.hits.sort_by_key(|h| (h.span.start, h.span.end));
+            self.hits
+                .dedup_by(|a, b| a.span == b.span && a.category == b.category);
+        }
+        self.hits.sort_by_key(|h| (h.span.start, h.span.end));
+        &self.hits
+    }
+
+    /// Appends the hits of the folded text held.
+    fn scan_folded(&mut self, dictionaries: &[&Dictionary], policy: &Policy) {
+        self.scratch.allowed.clear();
         for d in dictionaries {
             d.find_into(&self.folded, &mut self.hits, &mut self.scratch);
         }
@@ -39,8 +58,6 @@ impl Scanner {
         if policy.detect_urls {
             detectors::urls(&self.folded, &mut self.labels, &mut self.hits);
         }
-        self.hits.sort_by_key(|h| (h.span.start, h.span.end));
-        &self.hits
     }
 
     /// Checks one comment against the dictionaries (typically the global one

@@ -1,0 +1,169 @@
+//! The precision rule for Chinese matches: a word lexicon with frequencies
+//! (derived from jieba's `dict.txt`, MIT; see `DATA-LICENSES.md`), folded
+//! like the text, and a maximum-probability segmentation of the text around
+//! a match. A match that a more probable segmentation cuts through (a
+//! segment crossing one of its edges without containing it: `牙刷|单价` is
+//! not `刷单`) does not count. A segment containing the whole match
+//! (`大麻花` around `大麻`) is not a cut; compounds like that are the
+//! allow-list's business.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use daachorse::CharwiseDoubleArrayAhoCorasick;
+
+use crate::fold::fold_str;
+
+/// The vendored lexicon: `word frequency` lines, `# total N` gives the sum
+/// of all frequencies of the original dictionary.
+const LEXICON: &str = include_str!("../data/lexicon.txt");
+
+/// Characters of context taken on each side of a match.
+const CONTEXT: usize = 6;
+
+/// Frequency given to a listed word absent from the lexicon (or rarer in
+/// it): an operator listed it, so it is taken to be a common word.
+const LISTED_FREQ: f64 = 5_000.0;
+
+/// The compiled lexicon.
+pub(crate) struct Lexicon {
+    /// Multi-character words (folded), value: index into `logp`.
+    words: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
+    /// Log probability of each word.
+    logp: Vec<f32>,
+    /// Log probability of single characters (folded).
+    chars: HashMap<char, f32>,
+    /// Log probability of an unknown single character.
+    unknown: f32,
+    /// Log probability given to a listed word.
+    listed: f32,
+}
+
+/// The process-wide lexicon, built on first use.
+pub(crate) fn lexicon() -> &'static Lexicon {
+    static LEX: OnceLock<Lexicon> = OnceLock::new();
+    LEX.get_or_init(build)
+}
+
+fn build() -> Lexicon {
+    let mut total = 0f64;
+    let mut index: HashMap<String, u32> = HashMap::new();
+    let mut logp = Vec::new();
+    let mut chars = HashMap::new();
+    let mut entries = Vec::new();
+    for line in LEXICON.lines() {
+        if let Some(t) = line.strip_prefix("# total ") {
+            total = t.trim().parse().unwrap_or(0.0);
+            continue;
+        }
+        if line.starts_with('#') {
+            continue;
+        }
+        let mut it = line.split(' ');
+        if let (Some(w), Some(f)) = (it.next(), it.next().and_then(|f| f.parse::<f64>().ok())) {
+            entries.push((fold_str(w), f));
+        }
+    }
+    let total = total.max(1.0);
+    let lp = |f: f64| (f / total).ln() as f32;
+    for (w, f) in entries {
+        let mut cs = w.chars();
+        match (cs.next(), cs.next()) {
+            (Some(c), None) => {
+                let e = chars.entry(c).or_insert(f32::MIN);
+                *e = e.max(lp(f));
+            }
+            (Some(_), Some(_)) if !w.is_ascii() => {
+                let next = logp.len() as u32;
+                let id = *index.entry(w).or_insert(next);
+                if id == next {
+                    logp.push(lp(f));
+                } else if let Some(p) = logp.get_mut(id as usize) {
+                    *p = p.max(lp(f));
+                }
+            }
+            _ => {}
+        }
+    }
+    let words = CharwiseDoubleArrayAhoCorasick::with_values(index).ok();
+    Lexicon {
+        words,
+        logp,
+        chars,
+        unknown: lp(1.0),
+        listed: lp(LISTED_FREQ),
+    }
+}
+
+impl Lexicon {
+    /// Whether the most probable segmentation of the folded text around
+    /// `start..end` (byte offsets, a match of a listed word) has a segment
+    /// that crosses an edge of the match without containing it.
+    pub(crate) fn cuts(&self, text: &str, start: usize, end: usize) -> bool {
+        let (Some(before), Some(inner), Some(after)) =
+            (text.get(..start), text.get(start..end), text.get(end..))
+        else {
+            return false;
+        };
+        let lead: usize = before.chars().rev().take(CONTEXT).map(char::len_utf8).sum();
+        let tail: usize = after.chars().take(CONTEXT).map(char::len_utf8).sum();
+        if lead == 0 && tail == 0 {
+            return false;
+        }
+        let w0 = start - lead;
+        let Some(window) = text.get(w0..end + tail) else {
+            return false;
+        };
+        let chars: Vec<(usize, char)> = window.char_indices().collect();
+        let n = chars.len();
+        let pos = |byte: usize| chars.partition_point(|&(b, _)| b < byte);
+        let (ms, me) = (pos(lead), pos(lead + inner.len()));
+        // Edges: (from char, to char, log probability).
+        let mut edges: Vec<(usize, usize, f32)> = Vec::with_capacity(n * 2);
+        for (k, &(_, c)) in chars.iter().enumerate() {
+            let p = self.chars.get(&c).copied().unwrap_or(self.unknown);
+            edges.push((k, k + 1, p));
+        }
+        let found = self
+            .words
+            .iter()
+            .flat_map(|ac| ac.find_overlapping_iter(window));
+        for m in found {
+            if let Some(&p) = self.logp.get(m.value() as usize) {
+                let (a, z) = (pos(m.start()), pos(m.end()));
+                let p = if (a, z) == (ms, me) {
+                    p.max(self.listed)
+                } else {
+                    p
+                };
+                edges.push((a, z, p));
+            }
+        }
+        if me - ms > 1 {
+            edges.push((ms, me, self.listed));
+        }
+        // best[k]: log probability of the best segmentation of chars k..n.
+        let mut best = vec![f32::NEG_INFINITY; n + 1];
+        let mut next = vec![n; n + 1];
+        best[n] = 0.0;
+        edges.sort_unstable_by_key(|e| std::cmp::Reverse(e.0));
+        for &(a, z, p) in &edges {
+            let score = p + best[z];
+            if score > best[a] {
+                best[a] = score;
+                next[a] = z;
+            }
+        }
+        let mut k = 0;
+        while k < n {
+            let z = next[k].max(k + 1);
+            let crosses_start = k < ms && ms < z && z < me;
+            let crosses_end = ms < k && k < me && me < z;
+            if crosses_start || crosses_end {
+                return true;
+            }
+            k = z;
+        }
+        false
+    }
+}
