@@ -29,7 +29,7 @@ pub use lottery::{
     LotteryState, LotteryTerms, LotteryWinner,
 };
 pub use request::{
-    Auth, ClientFrame, DeleteComment, Join, Leave, Like, ListMutes, Live, LiveAction, Mute, Ping,
-    PostComment, Request, RequestId, Resume, SetRole, Switch, Unmute, WordEntry, Words,
+    AllowWords, Auth, ClientFrame, DeleteComment, Join, Leave, Like, ListMutes, Live, LiveAction,
+    Mute, Ping, PostComment, Request, RequestId, Resume, SetRole, Switch, Unmute, WordEntry, Words,
 };
 pub use room::{Role, RoomInfo, RoomStatus, Switches, Totals};
