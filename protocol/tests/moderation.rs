@@ -48,7 +48,10 @@ fn allow_words_is_appended_as_request_16_and_round_trips() {
     assert_eq!(postcard::from_bytes::<Request>(&bytes).unwrap(), r);
     let json = r#"{"type":"allow_words","id":"a1","add":["大麻花"],"remove":["旧词"]}"#;
     let f = Codec::Json.decode_client(json.as_bytes());
-    assert!(matches!(f, Ok(ClientFrame { request: ref q, .. }) if *q == r), "{f:?}");
+    assert!(
+        matches!(f, Ok(ClientFrame { request: ref q, .. }) if *q == r),
+        "{f:?}"
+    );
 }
 
 #[test]

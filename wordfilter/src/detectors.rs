@@ -29,10 +29,10 @@ const WEAK_TLDS: &[&str] = &[
 /// labelled order or tracking number, or a date (`2024-12-25`; digits after
 /// the date are a run of their own); a run shaped like a mobile number
 /// (11 digits, `1[3-9]…`) is contact unless labelled.
-pub(crate) fn digit_runs(text: &FoldedText, min: usize, out: &mut Vec<Hit>) {
+/// `runs` is reusable scratch storage.
+pub(crate) fn digit_runs(text: &FoldedText, min: usize, runs: &mut DigitRuns, out: &mut Vec<Hit>) {
     let b = text.as_str().as_bytes();
-    let mut digits: Vec<u8> = Vec::new();
-    let mut cuts: Vec<(usize, usize)> = Vec::new();
+    let DigitRuns { digits, cuts } = runs;
     let mut i = 0;
     while i < b.len() {
         if !b[i].is_ascii_digit() {
@@ -58,11 +58,14 @@ pub(crate) fn digit_runs(text: &FoldedText, min: usize, out: &mut Vec<Hit>) {
             digits.push(b[i]);
             i += 1;
         }
+        if digits.len() < min {
+            continue;
+        }
         cuts.push((group, digits.len()));
         let groups: Vec<&[u8]> = cuts.iter().filter_map(|&(a, z)| digits.get(a..z)).collect();
         let date = numbers::date_groups(&groups);
         let skip: usize = groups.iter().take(date).map(|g| g.len()).sum();
-        let (rest, from) = (&digits[skip..], nth_digit(b, start, skip));
+        let (rest, from) = (digits.get(skip..).unwrap_or(&[]), nth_digit(b, start, skip));
         if rest.len() < min || numbers::labelled_number(text, start) {
             continue;
         }
@@ -72,6 +75,14 @@ pub(crate) fn digit_runs(text: &FoldedText, min: usize, out: &mut Vec<Hit>) {
         }
         push(text, from, i, CONTACT, HitKind::DigitRun, out);
     }
+}
+
+/// Reusable buffers of [`digit_runs`]: the digits of the current run and
+/// where its groups (digits between two separators) end.
+#[derive(Debug, Default)]
+pub(crate) struct DigitRuns {
+    digits: Vec<u8>,
+    cuts: Vec<(usize, usize)>,
 }
 
 /// Byte position of the `n`-th digit at or after `start` (`n` = 0: `start`).

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use daachorse::CharwiseDoubleArrayAhoCorasick;
 
 use crate::fold::{FoldedText, fold_str};
-use crate::lexicon::lexicon;
+use crate::lexicon::{Segments, lexicon};
 use crate::numbers::whole_number;
 use crate::verdict::{Hit, HitKind};
 
@@ -259,7 +259,11 @@ impl Dictionary {
             let Some(p) = self.patterns.get(id as usize) else {
                 continue;
             };
-            if covered || (self.lexicon && p.han && lexicon().cuts(text.as_str(), start, end)) {
+            if covered
+                || (self.lexicon
+                    && p.han
+                    && lexicon().cuts(text.as_str(), start, end, &mut scratch.segments))
+            {
                 continue;
             }
             if let (Some(category), Some(span)) =
@@ -282,4 +286,6 @@ pub(crate) struct Scratch {
     candidates: Vec<(usize, usize, u32)>,
     /// Allow-list occurrences of the dictionaries scanned so far.
     pub(crate) allowed: Vec<(usize, usize)>,
+    /// Buffers of the lexicon rule.
+    segments: Segments,
 }

@@ -95,11 +95,52 @@ fn build() -> Lexicon {
     }
 }
 
+/// Reusable buffers of one segmentation.
+#[derive(Debug, Default)]
+pub(crate) struct Segments {
+    /// The window's characters with their byte offsets.
+    chars: Vec<(usize, char)>,
+    /// Candidate segments: (from char, to char, log probability).
+    edges: Vec<(usize, usize, f32)>,
+    /// Best log probability of the rest from each character.
+    best: Vec<f32>,
+    /// Where the best segment from each character ends.
+    next: Vec<usize>,
+}
+
 impl Lexicon {
+    /// Whether a lexicon word around byte `edge` of `text` crosses it and
+    /// also crosses out of `span` (starts before it and ends inside, or
+    /// starts inside and ends after it).
+    fn crossed(&self, text: &str, edge: usize, span: std::ops::Range<usize>) -> bool {
+        const REACH: usize = 3;
+        let (Some(before), Some(after)) = (text.get(..edge), text.get(edge..)) else {
+            return false;
+        };
+        let a = edge
+            - before
+                .chars()
+                .rev()
+                .take(REACH)
+                .map(char::len_utf8)
+                .sum::<usize>();
+        let z = edge + after.chars().take(REACH).map(char::len_utf8).sum::<usize>();
+        let (Some(ac), Some(part)) = (&self.words, text.get(a..z)) else {
+            return false;
+        };
+        ac.find_overlapping_iter(part).any(|m| {
+            let (ms, me) = (a + m.start(), a + m.end());
+            let crosses = ms < edge && edge < me;
+            let out_left = ms < span.start && me < span.end;
+            let out_right = ms > span.start && me > span.end;
+            crosses && (out_left || out_right)
+        })
+    }
+
     /// Whether the most probable segmentation of the folded text around
     /// `start..end` (byte offsets, a match of a listed word) has a segment
     /// that crosses an edge of the match without containing it.
-    pub(crate) fn cuts(&self, text: &str, start: usize, end: usize) -> bool {
+    pub(crate) fn cuts(&self, text: &str, start: usize, end: usize, seg: &mut Segments) -> bool {
         let (Some(before), Some(inner), Some(after)) =
             (text.get(..start), text.get(start..end), text.get(end..))
         else {
@@ -110,16 +151,29 @@ impl Lexicon {
         if lead == 0 && tail == 0 {
             return false;
         }
+        // Only a lexicon word crossing an edge can make a segment cross it:
+        // look for one in a few characters around each edge first (most
+        // matches have none, and skip the segmentation).
+        if !self.crossed(text, start, start..end) && !self.crossed(text, end, start..end) {
+            return false;
+        }
         let w0 = start - lead;
         let Some(window) = text.get(w0..end + tail) else {
             return false;
         };
-        let chars: Vec<(usize, char)> = window.char_indices().collect();
+        let Segments {
+            chars,
+            edges,
+            best,
+            next,
+        } = seg;
+        chars.clear();
+        chars.extend(window.char_indices());
         let n = chars.len();
         let pos = |byte: usize| chars.partition_point(|&(b, _)| b < byte);
         let (ms, me) = (pos(lead), pos(lead + inner.len()));
         // Edges: (from char, to char, log probability).
-        let mut edges: Vec<(usize, usize, f32)> = Vec::with_capacity(n * 2);
+        edges.clear();
         for (k, &(_, c)) in chars.iter().enumerate() {
             let p = self.chars.get(&c).copied().unwrap_or(self.unknown);
             edges.push((k, k + 1, p));
@@ -143,11 +197,13 @@ impl Lexicon {
             edges.push((ms, me, self.listed));
         }
         // best[k]: log probability of the best segmentation of chars k..n.
-        let mut best = vec![f32::NEG_INFINITY; n + 1];
-        let mut next = vec![n; n + 1];
+        best.clear();
+        best.resize(n + 1, f32::NEG_INFINITY);
+        next.clear();
+        next.resize(n + 1, n);
         best[n] = 0.0;
         edges.sort_unstable_by_key(|e| std::cmp::Reverse(e.0));
-        for &(a, z, p) in &edges {
+        for &(a, z, p) in edges.iter() {
             let score = p + best[z];
             if score > best[a] {
                 best[a] = score;

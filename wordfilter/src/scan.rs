@@ -16,6 +16,7 @@ pub struct Scanner {
     hits: Vec<Hit>,
     scratch: Scratch,
     labels: Vec<detectors::Label>,
+    runs: detectors::DigitRuns,
 }
 
 impl Scanner {
@@ -53,7 +54,7 @@ impl Scanner {
             d.find_into(&self.folded, &mut self.hits, &mut self.scratch);
         }
         if let Some(min) = policy.min_digit_run {
-            detectors::digit_runs(&self.folded, min.max(1), &mut self.hits);
+            detectors::digit_runs(&self.folded, min.max(1), &mut self.runs, &mut self.hits);
         }
         if policy.detect_urls {
             detectors::urls(&self.folded, &mut self.labels, &mut self.hits);

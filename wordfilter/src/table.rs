@@ -168,12 +168,16 @@ fn fold_char(c: char, t2s: &HashMap<char, char>) -> Fold {
             continue;
         }
         for l in r.to_lowercase() {
-            let l = maps::confusable_lower(l)
-                .or_else(|| confusable_skeleton(l))
-                .or_else(|| confusable_skeleton(r))
-                .unwrap_or(l);
+            let l = maps::confusable_lower(l).unwrap_or(l);
             let l = t2s.get(&l).copied().unwrap_or(l);
             let l = maps::chinese_digit(l).unwrap_or(l);
+            let l = if l.is_ascii() {
+                l
+            } else {
+                confusable_skeleton(l)
+                    .or_else(|| confusable_skeleton(r))
+                    .unwrap_or(l)
+            };
             if l.is_alphanumeric() && !maps::is_invisible(l) {
                 out.push(l);
             }
@@ -205,7 +209,7 @@ fn confusable_skeleton(c: char) -> Option<char> {
 /// CJK ideographs (and the Kangxi / supplementary radicals): never mapped
 /// to a Latin look-alike.
 fn is_han(c: char) -> bool {
-    matches!(c as u32, 0x2E80..=0x2FDF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3FFFF)
+    matches!(c as u32, 0x2E80..=0x2FDF | 0x3005..=0x3007 | 0x3021..=0x3029 | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3FFFF)
 }
 
 /// Gap bits for a skipped character.

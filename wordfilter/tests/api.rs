@@ -350,4 +350,9 @@ fn new_noise_and_letter_forms_are_seen_through() {
     }
     assert_eq!(fold_str("25℃ 5㎏ ™"), "255");
     assert_eq!(fold_str("ℱ ℎ"), "fh");
+    // Chinese numerals stay digits; Han characters are never look-alikes.
+    assert_eq!(fold_str("二〇二四年"), "2024年");
+    assert_eq!(fold_str("口工"), "口工");
+    // Look-alikes keep the boundary rule: `ᴄlass` is `class`, no `ass` hit.
+    assert_eq!(check("ᴄlᴀꜱꜱ", &Policy::block()), Verdict::Pass);
 }
