@@ -139,7 +139,7 @@ impl DictionaryBuilder {
                 patterns.push(Pattern {
                     ascii_word: folded.is_ascii(),
                     digits: folded.bytes().any(|b| b.is_ascii_digit()),
-                    han: folded.chars().nth(1).is_some() && !folded.is_ascii(),
+                    han: !folded.is_ascii(),
                     category: category.cloned(),
                     allow: category.is_none(),
                 });
@@ -172,7 +172,7 @@ struct Pattern {
     ascii_word: bool,
     /// Contains a digit after folding: matches only whole numbers.
     digits: bool,
-    /// Two or more characters, not all ASCII: subject to the lexicon rule.
+    /// Not all ASCII: subject to the lexicon rule.
     han: bool,
     /// Category of the first word that folded to this pattern.
     category: Option<Category>,

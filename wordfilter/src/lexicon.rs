@@ -5,7 +5,9 @@
 //! segment crossing one of its edges without containing it: `牙刷|单价` is
 //! not `刷单`) does not count. A segment containing the whole match
 //! (`大麻花` around `大麻`) is not a cut; compounds like that are the
-//! allow-list's business.
+//! allow-list's business. A one-character word is its own word only where
+//! the best segmentation leaves it alone: `操` is not in `操作简单`, `逼` not
+//! in `逼真`.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -109,6 +111,28 @@ pub(crate) struct Segments {
 }
 
 impl Lexicon {
+    /// Whether a lexicon word (of two or more characters) contains the
+    /// one-character match `span`.
+    fn contained(&self, text: &str, span: std::ops::Range<usize>) -> bool {
+        const REACH: usize = 3;
+        let (Some(before), Some(after)) = (text.get(..span.start), text.get(span.end..)) else {
+            return false;
+        };
+        let a = span.start
+            - before
+                .chars()
+                .rev()
+                .take(REACH)
+                .map(char::len_utf8)
+                .sum::<usize>();
+        let z = span.end + after.chars().take(REACH).map(char::len_utf8).sum::<usize>();
+        let (Some(ac), Some(part)) = (&self.words, text.get(a..z)) else {
+            return false;
+        };
+        ac.find_overlapping_iter(part)
+            .any(|m| a + m.start() <= span.start && span.end <= a + m.end())
+    }
+
     /// Whether a lexicon word around byte `edge` of `text` crosses it and
     /// also crosses out of `span` (starts before it and ends inside, or
     /// starts inside and ends after it).
@@ -154,7 +178,13 @@ impl Lexicon {
         // Only a lexicon word crossing an edge can make a segment cross it:
         // look for one in a few characters around each edge first (most
         // matches have none, and skip the segmentation).
-        if !self.crossed(text, start, start..end) && !self.crossed(text, end, start..end) {
+        let single = inner.chars().nth(1).is_none();
+        let suspect = if single {
+            self.contained(text, start..end)
+        } else {
+            self.crossed(text, start, start..end) || self.crossed(text, end, start..end)
+        };
+        if !suspect {
             return false;
         }
         let w0 = start - lead;
@@ -176,6 +206,11 @@ impl Lexicon {
         edges.clear();
         for (k, &(_, c)) in chars.iter().enumerate() {
             let p = self.chars.get(&c).copied().unwrap_or(self.unknown);
+            let p = if single && k == ms {
+                p.max(self.listed)
+            } else {
+                p
+            };
             edges.push((k, k + 1, p));
         }
         let found = self
@@ -213,6 +248,9 @@ impl Lexicon {
         let mut k = 0;
         while k < n {
             let z = next[k].max(k + 1);
+            if single && k <= ms && me <= z && z - k > 1 {
+                return true;
+            }
             let crosses_start = k < ms && ms < z && z < me;
             let crosses_end = ms < k && k < me && me < z;
             if crosses_start || crosses_end {

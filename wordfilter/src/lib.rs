@@ -78,23 +78,25 @@
 //! match that is a digit:
 //!
 //! - the neighbouring folded character must not be a digit joined to it
-//!   (nothing, an invisible character, a dot or an ASCII comma between them):
-//!   `250` does not hit `1250`, `2500`, `2.250`; a space or other punctuation
-//!   separates numbers (`1 250` hits);
-//! - the number must not be a quantity: no currency or percent sign next to it
-//!   (`¥250`, `250%`), no price or count marker just before it (`满 减 价 第
-//!   约 共 仅 售 送 返 省 降 付 券 原 补 秒 拍 买 卖 到 重 高 长 宽 身 体 腰 胸
-//!   码`, spaces allowed between), no unit just after it (`元 块 克 斤 件 个 号
-//!   码 折 米 年 月 日 点`…, see `maps::is_unit`; spaces allowed between). An
-//!   ASCII unit (`250g`, `250ml`) is already excluded by the boundary rule.
+//!   (nothing, an invisible character, a dot, an ASCII comma, a colon or a
+//!   slash between them): `250` does not hit `1250`, `2500`, `2.250`,
+//!   `1/250`; a space or other punctuation separates numbers (`1 250` hits);
+//! - the number must not be a quantity: no currency or percent sign next to
+//!   it (`¥250`, `250%`), no price, count or label marker just before it
+//!   (`满 减 价 第 约 共 号 存 量 数`…, see `maps::is_quantity_marker`; spaces
+//!   allowed between), no unit or measure word just after it (`元 块 克 斤 件
+//!   个 号 码 折 米 年 月 日 点 路 室`…, see `maps::is_unit`; spaces allowed
+//!   between). An ASCII unit (`250g`, `250ml`) is already excluded by the
+//!   boundary rule.
 //!
-//! Inside the match no decimal point may lie between two digits. A dot is a
-//! decimal point when both digits around it are ASCII digits and the dotted
-//! chain of digit groups around it has exactly two groups (`2.50`, `4.19`,
-//! `1,299.50`); in a longer chain (`8.9.6.4`, `192.168.1.1`) or between
-//! other digit forms (`六.四`, `⑧.⑨`) dots are spelling noise. So `250` hits
-//! `你是250吧`, `2 5 0` and `二五零`, but not `单价2.50元`, `250克` or `满250`;
-//! `419` does not hit `4.19`; `8964` hits `8,964` and `8.9.6.4`.
+//! Inside the match no joint of two numbers may lie between two digits: a
+//! dot (decimal point) or a colon or slash (time, date, fraction) between
+//! two ASCII digits, where the chain of digit groups joined by that kind of
+//! joint has exactly two groups (`2.50`, `4.19`, `1,299.50`, `6/4`, `6:40`).
+//! In a longer chain (`8.9.6.4`, `192.168.1.1`) or between other digit forms
+//! (`六.四`, `⑧.⑨`) the joints are spelling noise. So `250` hits `你是250吧`,
+//! `2 5 0` and `二五零`, but not `单价2.50元`, `250克` or `满250`; `419` does not
+//! hit `4.19`; `64` does not hit `6/4`; `8964` hits `8,964` and `8.9.6.4`.
 //!
 //! # The lexicon rule
 //!
@@ -106,7 +108,9 @@
 //! an edge of the match without containing it, the match does not count:
 //! `这个牙刷单价多少` segments as `这个|牙刷|单价|多少`, so `刷单` is not
 //! there. A segment containing the whole match (`大麻花` around `大麻`) does
-//! not cancel it: that is what allow-lists are for.
+//! not cancel it: that is what allow-lists are for. A one-character word
+//! counts only where the best segmentation leaves it alone (`操` hits `我操`,
+//! not `操作简单`).
 //! [`DictionaryBuilder::lexicon`] turns the rule off for one dictionary.
 //!
 //! # Allow-lists

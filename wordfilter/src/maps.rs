@@ -371,11 +371,43 @@ pub(crate) fn is_unit(c: char) -> bool {
             | '尺'
             | '粉'
             | '赞'
+            | '集'
+            | '场'
+            | '路'
+            | '章'
+            | '题'
+            | '栋'
+            | '幢'
+            | '室'
+            | '户'
+            | '站'
+            | '瓦'
+            | '根'
+            | '枚'
+            | '辆'
+            | '本'
+            | '束'
+            | '朵'
+            | '把'
+            | '盆'
+            | '桶'
+            | '副'
+            | '串'
+            | '排'
+            | '盘'
+            | '碗'
+            | '锅'
+            | '卷'
+            | '组'
+            | '批'
+            | '届'
+            | '代'
     )
 }
 
-/// Folded characters that make the number just after them a price or a
-/// count: `满100` `减50` `单价250` `第3` `约200` `共12` `仅99` `送2`.
+/// Folded characters that make the number just after them a price, a
+/// count or a label: `满100` `减50` `单价250` `第3` `约200` `共12` `仅99`
+/// `送2` `尾号8964` `库存250` `数量419`.
 pub(crate) fn is_quantity_marker(c: char) -> bool {
     matches!(
         c,
@@ -408,6 +440,20 @@ pub(crate) fn is_quantity_marker(c: char) -> bool {
             | '腰'
             | '胸'
             | '码'
+            | '号'
+            | '存'
+            | '量'
+            | '数'
+            | '额'
+            | '率'
+            | '款'
+            | '余'
+            | '剩'
+            | '近'
+            | '超'
+            | '差'
+            | '编'
+            | '尾'
     )
 }
 

@@ -5,33 +5,41 @@
 
 use crate::fold::FoldedText;
 use crate::maps;
-use crate::table::{GAP_COMMA, GAP_DOT, GAP_MEASURE, GAP_SILENT, GAP_SPACE};
+use crate::table::{GAP_COLON_SLASH, GAP_COMMA, GAP_DOT, GAP_MEASURE, GAP_SILENT, GAP_SPACE};
 
 fn digit(b: &[u8], i: usize) -> bool {
     b.get(i).is_some_and(u8::is_ascii_digit)
 }
 
 /// The gap between two digits keeps them in one number: nothing, an
-/// invisible character, a dot or a comma (`1299`, `2.50`, `1,299`).
+/// invisible character, a dot, a comma, a colon or a slash (`1299`, `2.50`,
+/// `1,299`, `20:00`, `1/250`).
 pub(crate) fn joins(gap: u8) -> bool {
-    gap & !(GAP_SILENT | GAP_DOT | GAP_COMMA) == 0
+    gap & !(GAP_SILENT | GAP_DOT | GAP_COMMA | GAP_COLON_SLASH) == 0
 }
 
-/// The gap is a dot and nothing else visible.
-fn is_dot(gap: u8) -> bool {
-    gap & !GAP_SILENT == GAP_DOT
+/// The kind of a joint between two digits: a dot, or a colon or slash, and
+/// nothing else visible.
+fn joint_kind(gap: u8) -> Option<u8> {
+    let g = gap & !GAP_SILENT;
+    (g == GAP_DOT || g == GAP_COLON_SLASH).then_some(g)
 }
 
-/// Whether a dot between the digits at `p - 1` and `p` is a decimal point:
-/// both digits are written as ASCII digits (not `六.四` or `⑧.⑨`), and the
-/// dotted chain of digit groups around it has exactly two groups (`2.50`,
-/// `1,299.00`), not more (`8.9.6.4`, `192.168.1.1`, where the dots are
-/// spelling noise or separators).
+/// Whether the gap between the digits at `p - 1` and `p` joins two numbers
+/// into one figure: a decimal point (`2.50`, `4.19`), a time, date or
+/// fraction (`6:40`, `6/4`, `1/2`). Both digits are written as ASCII digits
+/// (not `六.四` or `⑧.⑨`), and the chain of digit groups joined by that kind
+/// of joint around it has exactly two groups; in a longer chain
+/// (`8.9.6.4`, `8/9/6/4`, `192.168.1.1`) the joints are spelling noise or
+/// separators.
 pub(crate) fn is_decimal_point(t: &FoldedText, p: usize) -> bool {
     let b = t.as_str().as_bytes();
-    if p == 0 || !digit(b, p - 1) || !digit(b, p) || !is_dot(t.gap_at(p)) {
+    if p == 0 || !digit(b, p - 1) || !digit(b, p) {
         return false;
     }
+    let Some(kind) = joint_kind(t.gap_at(p)) else {
+        return false;
+    };
     if !t.is_ascii_source(p - 1) || !t.is_ascii_source(p) {
         return false;
     }
@@ -39,14 +47,14 @@ pub(crate) fn is_decimal_point(t: &FoldedText, p: usize) -> bool {
     while g > 0 && digit(b, g - 1) && t.gap_at(g) & !GAP_SILENT == 0 {
         g -= 1;
     }
-    if g > 0 && digit(b, g - 1) && is_dot(t.gap_at(g)) {
+    if g > 0 && digit(b, g - 1) && joint_kind(t.gap_at(g)) == Some(kind) {
         return false;
     }
     let mut h = p + 1;
     while digit(b, h) && t.gap_at(h) & !GAP_SILENT == 0 {
         h += 1;
     }
-    !(digit(b, h) && is_dot(t.gap_at(h)))
+    !(digit(b, h) && joint_kind(t.gap_at(h)) == Some(kind))
 }
 
 /// The folded character ending just before byte `pos`.
@@ -85,10 +93,10 @@ pub(crate) fn quantity_after(t: &FoldedText, end: usize) -> bool {
 /// The number rule: a match `start..end` of a word containing digits
 /// stands for a whole number and not a quantity. At a digit edge of the
 /// match, the neighbour must not be a digit joined to it (nothing, an
-/// invisible character, a dot or a comma between them), and the number must
-/// not be a quantity (a currency or percent sign, a price or count marker
-/// before it, a unit after it); inside the match no decimal point may lie
-/// between two digits. So `250` hits `你是250吧` and `2 5 0`, but not
+/// invisible character, a dot, comma, colon or slash between them), and the
+/// number must not be a quantity (a currency or percent sign, a price or
+/// count marker before it, a unit after it); inside the match no decimal
+/// point, time, date or fraction joint may lie between two digits. So `250` hits `你是250吧` and `2 5 0`, but not
 /// `单价2.50元`, `1250`, `250克`, `¥250`; `419` does not hit `4.19`.
 pub(crate) fn whole_number(t: &FoldedText, start: usize, end: usize) -> bool {
     let b = t.as_str().as_bytes();

@@ -356,3 +356,40 @@ fn new_noise_and_letter_forms_are_seen_through() {
     // Look-alikes keep the boundary rule: `ᴄlass` is `class`, no `ass` hit.
     assert_eq!(check("ᴄlᴀꜱꜱ", &Policy::block()), Verdict::Pass);
 }
+
+#[test]
+fn a_one_character_word_counts_only_as_its_own_word() {
+    let mut b = Dictionary::builder();
+    b.word("操", "abuse").word("逼", "abuse");
+    let d = b.build().unwrap();
+    let mut s = Scanner::new();
+    let p = Policy::block();
+    for t in ["操作简单", "画面很逼真", "体操服"] {
+        assert_eq!(s.check(t, &[&d], &p), Verdict::Pass, "{t:?}");
+    }
+    for t in ["我操", "操！", "逼 你"] {
+        assert_ne!(s.check(t, &[&d], &p), Verdict::Pass, "{t:?}");
+    }
+}
+
+#[test]
+fn times_dates_fractions_and_labels_are_not_whole_numbers() {
+    let d = common::listed();
+    let mut s = Scanner::new();
+    let p = Policy::block();
+    for t in [
+        "6/4 发货",
+        "6:40 开播",
+        "1/250 快门",
+        "手机尾号8964",
+        "库存250",
+        "数量 419",
+        "250路公交",
+        "3栋250室",
+    ] {
+        assert_eq!(s.check(t, &[&d], &p), Verdict::Pass, "{t:?}");
+    }
+    for t in ["8/9/6/4", "8:9:6:4", "六/四", "8-9-6-4"] {
+        assert_ne!(s.check(t, &[&d], &p), Verdict::Pass, "{t:?}");
+    }
+}
