@@ -402,6 +402,8 @@ pub(crate) fn is_unit(c: char) -> bool {
             | '批'
             | '届'
             | '代'
+            | '色'
+            | '帧'
     )
 }
 
@@ -454,6 +456,42 @@ pub(crate) fn is_quantity_marker(c: char) -> bool {
             | '差'
             | '编'
             | '尾'
+            | '围'
+    )
+}
+
+/// ASCII units written after a number and a space (`64 cm`, `250 ml`,
+/// `64 GB`): the folded letters that follow.
+pub(crate) fn is_ascii_unit(letters: &str) -> bool {
+    matches!(
+        letters,
+        "cm" | "mm"
+            | "m"
+            | "km"
+            | "kg"
+            | "g"
+            | "mg"
+            | "ml"
+            | "l"
+            | "w"
+            | "kw"
+            | "mah"
+            | "gb"
+            | "tb"
+            | "mb"
+            | "k"
+            | "ft"
+            | "inch"
+            | "oz"
+            | "lb"
+            | "lbs"
+            | "pcs"
+            | "pc"
+            | "yuan"
+            | "rmb"
+            | "usd"
+            | "min"
+            | "hz"
     )
 }
 

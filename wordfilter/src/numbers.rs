@@ -80,14 +80,27 @@ pub(crate) fn quantity_before(t: &FoldedText, start: usize) -> bool {
 }
 
 /// Whether the number ending at `end` is a quantity by what follows it: a
-/// currency, percent or unit sign, or a unit (`元 克 件 号`…) with at most
-/// spaces in between.
+/// currency, percent or unit sign, or a unit (`元 克 件 号`…, or an ASCII
+/// unit `cm kg ml gb`…) with at most spaces in between.
 pub(crate) fn quantity_after(t: &FoldedText, end: usize) -> bool {
     let gap = t.gap_at(end);
     if gap & GAP_MEASURE != 0 {
         return true;
     }
-    gap & !(GAP_SILENT | GAP_SPACE) == 0 && char_at(t, end).is_some_and(maps::is_unit)
+    if gap & !(GAP_SILENT | GAP_SPACE) != 0 {
+        return false;
+    }
+    if char_at(t, end).is_some_and(maps::is_unit) {
+        return true;
+    }
+    // An ASCII unit after a space (`64 cm`): the letters up to the next
+    // separator or non-letter.
+    let b = t.as_str().as_bytes();
+    let mut k = end;
+    while k < b.len() && b[k].is_ascii_lowercase() && (k == end || t.gap_at(k) & !GAP_SILENT == 0) {
+        k += 1;
+    }
+    k > end && t.as_str().get(end..k).is_some_and(maps::is_ascii_unit)
 }
 
 /// The number rule: a match `start..end` of a word containing digits
