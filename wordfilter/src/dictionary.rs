@@ -262,7 +262,7 @@ impl Dictionary {
             if covered
                 || (self.lexicon
                     && p.han
-                    && lexicon().cuts(text.as_str(), start, end, &mut scratch.segments))
+                    && lexicon().cuts(text, start, end, &mut scratch.segments))
             {
                 continue;
             }

@@ -5,7 +5,9 @@
 //! segment crossing one of its edges without containing it: `牙刷|单价` is
 //! not `刷单`) does not count. A segment containing the whole match
 //! (`大麻花` around `大麻`) is not a cut; compounds like that are the
-//! allow-list's business. A one-character word is its own word only where
+//! allow-list's business. Lexicon words are never read across a separator
+//! (a space, punctuation or a symbol skipped between two characters), so a
+//! word spelled out with noise between its characters is never cut. A one-character word is its own word only where
 //! the best segmentation leaves it alone: `操` is not in `操作简单`, `逼` not
 //! in `逼真`.
 
@@ -14,7 +16,8 @@ use std::sync::OnceLock;
 
 use daachorse::CharwiseDoubleArrayAhoCorasick;
 
-use crate::fold::fold_str;
+use crate::fold::{FoldedText, fold_str};
+use crate::table::GAP_SEPARATOR;
 
 /// The vendored lexicon: `word frequency` lines, `# total N` gives the sum
 /// of all frequencies of the original dictionary.
@@ -97,6 +100,13 @@ fn build() -> Lexicon {
     }
 }
 
+/// Whether a separator (space, punctuation, symbol) was skipped inside
+/// `start..end` of the folded text: a word is not written across one, so a
+/// lexicon word spanning one is no candidate (`刷 单 价` has no `单价`).
+fn spans_separator(folded: &FoldedText, start: usize, end: usize) -> bool {
+    (start + 1..end).any(|p| folded.gap_at(p) & GAP_SEPARATOR != 0)
+}
+
 /// Reusable buffers of one segmentation.
 #[derive(Debug, Default)]
 pub(crate) struct Segments {
@@ -113,7 +123,8 @@ pub(crate) struct Segments {
 impl Lexicon {
     /// Whether a lexicon word (of two or more characters) contains the
     /// one-character match `span`.
-    fn contained(&self, text: &str, span: std::ops::Range<usize>) -> bool {
+    fn contained(&self, folded: &FoldedText, span: std::ops::Range<usize>) -> bool {
+        let text = folded.as_str();
         const REACH: usize = 3;
         let (Some(before), Some(after)) = (text.get(..span.start), text.get(span.end..)) else {
             return false;
@@ -129,14 +140,17 @@ impl Lexicon {
         let (Some(ac), Some(part)) = (&self.words, text.get(a..z)) else {
             return false;
         };
-        ac.find_overlapping_iter(part)
-            .any(|m| a + m.start() <= span.start && span.end <= a + m.end())
+        ac.find_overlapping_iter(part).any(|m| {
+            let (ms, me) = (a + m.start(), a + m.end());
+            ms <= span.start && span.end <= me && !spans_separator(folded, ms, me)
+        })
     }
 
     /// Whether a lexicon word around byte `edge` of `text` crosses it and
     /// also crosses out of `span` (starts before it and ends inside, or
     /// starts inside and ends after it).
-    fn crossed(&self, text: &str, edge: usize, span: std::ops::Range<usize>) -> bool {
+    fn crossed(&self, folded: &FoldedText, edge: usize, span: std::ops::Range<usize>) -> bool {
+        let text = folded.as_str();
         const REACH: usize = 3;
         let (Some(before), Some(after)) = (text.get(..edge), text.get(edge..)) else {
             return false;
@@ -157,14 +171,21 @@ impl Lexicon {
             let crosses = ms < edge && edge < me;
             let out_left = ms < span.start && me < span.end;
             let out_right = ms > span.start && me > span.end;
-            crosses && (out_left || out_right)
+            crosses && (out_left || out_right) && !spans_separator(folded, ms, me)
         })
     }
 
     /// Whether the most probable segmentation of the folded text around
     /// `start..end` (byte offsets, a match of a listed word) has a segment
     /// that crosses an edge of the match without containing it.
-    pub(crate) fn cuts(&self, text: &str, start: usize, end: usize, seg: &mut Segments) -> bool {
+    pub(crate) fn cuts(
+        &self,
+        folded: &FoldedText,
+        start: usize,
+        end: usize,
+        seg: &mut Segments,
+    ) -> bool {
+        let text = folded.as_str();
         let (Some(before), Some(inner), Some(after)) =
             (text.get(..start), text.get(start..end), text.get(end..))
         else {
@@ -180,9 +201,9 @@ impl Lexicon {
         // matches have none, and skip the segmentation).
         let single = inner.chars().nth(1).is_none();
         let suspect = if single {
-            self.contained(text, start..end)
+            self.contained(folded, start..end)
         } else {
-            self.crossed(text, start, start..end) || self.crossed(text, end, start..end)
+            self.crossed(folded, start, start..end) || self.crossed(folded, end, start..end)
         };
         if !suspect {
             return false;
@@ -218,6 +239,9 @@ impl Lexicon {
             .iter()
             .flat_map(|ac| ac.find_overlapping_iter(window));
         for m in found {
+            if spans_separator(folded, w0 + m.start(), w0 + m.end()) {
+                continue;
+            }
             if let Some(&p) = self.logp.get(m.value() as usize) {
                 let (a, z) = (pos(m.start()), pos(m.end()));
                 let p = if (a, z) == (ms, me) {

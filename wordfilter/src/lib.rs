@@ -108,7 +108,9 @@
 //! an edge of the match without containing it, the match does not count:
 //! `这个牙刷单价多少` segments as `这个|牙刷|单价|多少`, so `刷单` is not
 //! there. A segment containing the whole match (`大麻花` around `大麻`) does
-//! not cancel it: that is what allow-lists are for. A one-character word
+//! not cancel it: that is what allow-lists are for. Lexicon words are never
+//! read across a separator (noise other than invisible characters), so a
+//! word spelled out with noise between its characters is never cut. A one-character word
 //! counts only where the best segmentation leaves it alone (`操` hits `我操`,
 //! not `操作简单`).
 //! [`DictionaryBuilder::lexicon`] turns the rule off for one dictionary.

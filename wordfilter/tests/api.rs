@@ -263,6 +263,12 @@ fn the_lexicon_drops_a_match_that_a_more_probable_segmentation_cuts() {
     for t in ["招人刷单日结", "刷单", "卖大麻", "有大麻吗"] {
         assert_ne!(s.check(t, &[&precise], &p), Verdict::Pass, "{t:?}");
     }
+    // Spaces between words do not matter; a lexicon word is never read
+    // across noise, so a word spelled out with noise is never cut.
+    assert_eq!(s.check("这个牙刷 单价多少", &[&precise], &p), Verdict::Pass);
+    for t in ["牙.刷.单.价", "牙 刷 单 价", "牙刷.单.价"] {
+        assert_ne!(s.check(t, &[&precise], &p), Verdict::Pass, "{t:?}");
+    }
 }
 
 #[test]
