@@ -74,7 +74,7 @@ fn dictionary(n: usize, seed: u64) -> DictionaryBuilder {
     ] {
         b.word(w, "abuse");
     }
-    b.allow("assassin").allow("傻逼格").default_allow();
+    b.allow("assassin").allow("傻逼格").default_allow(true);
     b
 }
 

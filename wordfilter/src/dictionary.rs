@@ -78,6 +78,8 @@ pub struct DictionaryBuilder {
     allow: Vec<String>,
     /// Apply the lexicon's segmentation to Chinese matches.
     lexicon: bool,
+    /// Include the shipped default allow-list.
+    default_allow: bool,
 }
 
 impl Default for DictionaryBuilder {
@@ -86,6 +88,7 @@ impl Default for DictionaryBuilder {
             words: Vec::new(),
             allow: Vec::new(),
             lexicon: true,
+            default_allow: true,
         }
     }
 }
@@ -110,9 +113,10 @@ impl DictionaryBuilder {
         self
     }
 
-    /// Adds the shipped default allow-list ([`default_allow_list`]).
-    pub fn default_allow(&mut self) -> &mut Self {
-        self.allow.extend(default_allow_list().map(str::to_owned));
+    /// Includes the shipped default allow-list ([`default_allow_list`]) in
+    /// the dictionary (the default) or leaves it out.
+    pub fn default_allow(&mut self, on: bool) -> &mut Self {
+        self.default_allow = on;
         self
     }
 
@@ -127,8 +131,14 @@ impl DictionaryBuilder {
     pub fn build(&self) -> Result<Dictionary, BuildError> {
         let mut index: HashMap<String, u32> = HashMap::new();
         let mut patterns: Vec<Pattern> = Vec::new();
+        let shipped: Vec<String> = if self.default_allow {
+            default_allow_list().map(str::to_owned).collect()
+        } else {
+            Vec::new()
+        };
         let words = self.words.iter().map(|(w, c)| (w, Some(c)));
-        for (word, category) in words.chain(self.allow.iter().map(|w| (w, None))) {
+        let allow = self.allow.iter().chain(&shipped).map(|w| (w, None));
+        for (word, category) in words.chain(allow) {
             let folded = fold_str(word);
             if folded.is_empty() {
                 return Err(BuildError::EmptyWord { word: word.clone() });

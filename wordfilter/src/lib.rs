@@ -124,7 +124,8 @@
 //! dictionaries after it in the slice given to [`Scanner::scan`]: pass the
 //! global dictionary first, and a global allow-list word applies in every
 //! room, while a room's allow-list never cancels a global match.
-//! [`DictionaryBuilder::default_allow`] adds the shipped default allow-list
+//! Every dictionary includes the shipped default allow-list unless
+//! [`DictionaryBuilder::default_allow`] turns it off
 //! ([`default_allow_list`], `data/allow.txt`: reviewed compounds such as
 //! `大麻花 刷单词 平台独 qq糖`).
 //!

@@ -250,7 +250,10 @@ fn listed(text: &str) -> Verdict {
 #[test]
 fn the_lexicon_drops_a_match_that_a_more_probable_segmentation_cuts() {
     let mut b = Dictionary::builder();
-    b.word("刷单", "ads").word("大麻", "drugs");
+    // Without the default allow-list, to see the lexicon rule alone.
+    b.word("刷单", "ads")
+        .word("大麻", "drugs")
+        .default_allow(false);
     let plain = b.clone().lexicon(false).build().unwrap();
     let precise = b.build().unwrap();
     let mut s = Scanner::new();
@@ -281,7 +284,14 @@ fn the_default_allow_list_cancels_compounds_at_their_position_only() {
         Verdict::Blocked { .. }
     ));
     assert!(wordfilter::default_allow_list().any(|w| w == "大麻花"));
-    let without = Dictionary::builder().word("大麻", "drugs").build().unwrap();
+    let with = Dictionary::builder().word("大麻", "drugs").build().unwrap();
+    let v = Scanner::new().check("天津大麻花", &[&with], &Policy::block());
+    assert_eq!(v, Verdict::Pass, "the default allow-list is on by default");
+    let without = Dictionary::builder()
+        .word("大麻", "drugs")
+        .default_allow(false)
+        .build()
+        .unwrap();
     let v = Scanner::new().check("天津大麻花", &[&without], &Policy::block());
     assert_ne!(v, Verdict::Pass);
 }

@@ -598,7 +598,11 @@ fn without_the_lexicon_and_the_default_allow_list_innocent_texts_are_blocked() {
             b.word(w, *category);
         }
     }
-    let bare = b.lexicon(false).build().expect("builds");
+    let bare = b
+        .lexicon(false)
+        .default_allow(false)
+        .build()
+        .expect("builds");
     let policy = common::strict();
     let mut scanner = Scanner::new();
     let innocent = innocent();

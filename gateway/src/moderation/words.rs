@@ -206,9 +206,9 @@ fn builder(lists: &WordLists, global: bool) -> DictionaryBuilder {
     for w in &lists.allow {
         b.allow(w);
     }
-    if global {
-        b.default_allow();
-    }
+    // The global dictionary is scanned first, so its copy of the default
+    // allow-list covers the room's words too.
+    b.default_allow(global);
     b
 }
 
