@@ -171,6 +171,52 @@ impl FoldedText {
         self.text.is_empty()
     }
 
+    /// Reads digits used as letters inside a Latin word (`sh1t`, `b1tch`,
+    /// `f4ck`, `a55hole`) as the letters they look like (`0 1 3 4 5 7` →
+    /// `o i e a s t`), in place: a run of such digits counts when an ASCII
+    /// letter stands on both sides with no separator in between. Digits at
+    /// the edge of a token (`a55`, `mp3`, `5s`) and numbers stay as they are.
+    /// Returns whether anything changed (spans and gaps are unchanged: one
+    /// ASCII byte for another).
+    pub fn read_digits_as_letters(&mut self) -> bool {
+        let leet = |d: u8| match d {
+            b'0' => Some(b'o'),
+            b'1' => Some(b'i'),
+            b'3' => Some(b'e'),
+            b'4' => Some(b'a'),
+            b'5' => Some(b's'),
+            b'7' => Some(b't'),
+            _ => None,
+        };
+        let mut bytes = std::mem::take(&mut self.text).into_bytes();
+        let joined = |gaps: &[u8], k: usize| gaps.get(k).is_some_and(|g| g & GAP_SEPARATOR == 0);
+        let mut changed = false;
+        let mut i = 1;
+        while i < bytes.len() {
+            if !bytes[i - 1].is_ascii_lowercase()
+                || leet(bytes[i]).is_none()
+                || !joined(&self.gaps, i)
+            {
+                i += 1;
+                continue;
+            }
+            let mut j = i;
+            while j < bytes.len() && leet(bytes[j]).is_some() && joined(&self.gaps, j) {
+                j += 1;
+            }
+            if j < bytes.len() && bytes[j].is_ascii_lowercase() && joined(&self.gaps, j) {
+                for b in &mut bytes[i..j] {
+                    *b = leet(*b).unwrap_or(*b);
+                }
+                changed = true;
+            }
+            i = j.max(i + 1);
+        }
+        // Only ASCII bytes were replaced by ASCII bytes: still UTF-8.
+        self.text = String::from_utf8(bytes).unwrap_or_default();
+        changed
+    }
+
     /// Maps a byte range of the folded text back to the byte range of the
     /// original text that produced it. Returns `None` for an empty or
     /// out-of-range range.

@@ -57,6 +57,12 @@
 //!    characters, and every folded byte keeps the byte span of the original
 //!    character it came from (for masking).
 //!
+//! A text with digits inside a Latin word (`sh1t`, `b1tch`: a run of `0 1 3 4
+//! 5 7` with an ASCII letter on both sides and no separator) is matched a
+//! second time with those digits read as `o i e a s t`
+//! ([`FoldedText::read_digits_as_letters`]); digits at a token's edge
+//! (`a55`, `mp3`) and numbers stay digits.
+//!
 //! The table is built once per process (`OnceLock`): a dense array for the
 //! BMP and a map for the other planes.
 //!

@@ -30,29 +30,41 @@ impl Scanner {
     /// digit runs and URLs. Hits are sorted by position in the original text.
     ///
     /// A text holding regional indicators is scanned twice: once reading
-    /// them as letters (`🇫🇺🇨🇰`), once as noise (`傻🇨🇳逼`); the hits of both
-    /// are kept. [`Scanner::folded`] is then the second folding.
+    /// them as letters (`🇫🇺🇨🇰`), once as noise (`傻🇨🇳逼`); a text with
+    /// digits inside a Latin word (`sh1t`) is scanned once more with them
+    /// read as letters ([`FoldedText::read_digits_as_letters`], words only);
+    /// the hits of every reading are kept. [`Scanner::folded`] is then the
+    /// last reading.
     pub fn scan(&mut self, text: &str, dictionaries: &[&Dictionary], policy: &Policy) -> &[Hit] {
         self.hits.clear();
         self.folded.fold_into(text);
-        self.scan_folded(dictionaries, policy);
+        self.scan_folded(dictionaries, Some(policy));
+        let mut again = false;
         if self.folded.has_regional_indicators() {
             self.folded.fold_flags_as_noise(text);
-            self.scan_folded(dictionaries, policy);
-            self.hits.sort_by_key(|h| (h.span.start, h.span.end));
+            self.scan_folded(dictionaries, Some(policy));
+            again = true;
+        }
+        if self.folded.read_digits_as_letters() {
+            self.scan_folded(dictionaries, None);
+            again = true;
+        }
+        self.hits.sort_by_key(|h| (h.span.start, h.span.end));
+        if again {
             self.hits
                 .dedup_by(|a, b| a.span == b.span && a.category == b.category);
         }
-        self.hits.sort_by_key(|h| (h.span.start, h.span.end));
         &self.hits
     }
 
-    /// Appends the hits of the folded text held.
-    fn scan_folded(&mut self, dictionaries: &[&Dictionary], policy: &Policy) {
+    /// Appends the hits of the folded text held: the dictionaries', and
+    /// the detectors' when a policy is given.
+    fn scan_folded(&mut self, dictionaries: &[&Dictionary], policy: Option<&Policy>) {
         self.scratch.allowed.clear();
         for d in dictionaries {
             d.find_into(&self.folded, &mut self.hits, &mut self.scratch);
         }
+        let Some(policy) = policy else { return };
         if let Some(min) = policy.min_digit_run {
             detectors::digit_runs(&self.folded, min.max(1), &mut self.runs, &mut self.hits);
         }

@@ -409,3 +409,46 @@ fn times_dates_fractions_and_labels_are_not_whole_numbers() {
         assert_ne!(s.check(t, &[&d], &p), Verdict::Pass, "{t:?}");
     }
 }
+
+#[test]
+fn digits_inside_a_latin_word_are_read_as_letters() {
+    let p = Policy::block().with_digit_runs(7);
+    for t in [
+        "sh1t",
+        "b1tch",
+        "bi7ch please",
+        "play c4s1no now",
+        "SH1T!",
+        "b1t.ch",
+    ] {
+        assert!(matches!(check(t, &p), Verdict::Blocked { .. }), "{t:?}");
+    }
+    for t in [
+        "a55",
+        "mp3",
+        "4k 屏",
+        "iphone15",
+        "5s",
+        "s10e",
+        "x1s",
+        "8964元",
+        "Galaxy A55",
+    ] {
+        assert!(
+            !matches!(check(t, &p), Verdict::Blocked { category } if category.as_str() == "abuse"),
+            "{t:?}"
+        );
+    }
+    let mut f = FoldedText::fold("sh1t 1234 a55 b10tch");
+    assert!(f.read_digits_as_letters());
+    assert_eq!(f.as_str(), "shit1234a55biotch");
+    // Masking still covers the original characters.
+    let v = check("oh sh1t", &Policy::mask());
+    assert_eq!(
+        v,
+        Verdict::Masked {
+            text: "oh ****".into(),
+            categories: vec!["abuse".into()]
+        }
+    );
+}

@@ -114,6 +114,24 @@ fn evasions() -> Vec<(String, &'static str)> {
                     put(&mut out, e, category);
                 }
                 put(&mut out, word.to_uppercase(), category);
+                // Digits for the interior letters they look like (`sh1t`).
+                let n = chars.len();
+                let leet: String = chars
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &c)| match c {
+                        'i' if k > 0 && k + 1 < n => '1',
+                        'o' if k > 0 && k + 1 < n => '0',
+                        'e' if k > 0 && k + 1 < n => '3',
+                        'a' if k > 0 && k + 1 < n => '4',
+                        's' if k > 0 && k + 1 < n => '5',
+                        't' if k > 0 && k + 1 < n => '7',
+                        _ => c,
+                    })
+                    .collect();
+                if leet != *word {
+                    put(&mut out, leet, category);
+                }
             } else {
                 let t: String = chars.iter().map(|&c| traditional(c)).collect();
                 put(&mut out, t.clone(), category);
@@ -449,6 +467,13 @@ const HAND_INNOCENT: &[&str] = &[
     "操作简单吗",
     "体操服有吗",
     "干净卫生",
+    "Galaxy A55 有现货吗",
+    "mp3 播放器",
+    "iphone15 pro 256G",
+    "4k 显示器",
+    "s10e 还有吗",
+    "b2b 批发价",
+    "x1s 扫地机",
     "这款刷子单价多少",
     "电动牙刷单头多少钱",
     "牙刷单独买可以吗",
