@@ -188,6 +188,18 @@ impl FoldedText {
             b'7' => Some(b't'),
             _ => None,
         };
+        let mut prev_letter = false;
+        let mut candidate = false;
+        for &b in self.text.as_bytes() {
+            if prev_letter && matches!(b, b'0' | b'1' | b'3' | b'4' | b'5' | b'7') {
+                candidate = true;
+                break;
+            }
+            prev_letter = b.is_ascii_lowercase();
+        }
+        if !candidate {
+            return false;
+        }
         let mut bytes = std::mem::take(&mut self.text).into_bytes();
         let joined = |gaps: &[u8], k: usize| gaps.get(k).is_some_and(|g| g & GAP_SEPARATOR == 0);
         let mut changed = false;
