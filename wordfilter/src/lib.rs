@@ -89,9 +89,9 @@
 //!   `1/250`; a space or other punctuation separates numbers (`1 250` hits);
 //! - the number must not be a quantity: no currency or percent sign next to
 //!   it (`¥250`, `250%`), no price, count or label marker just before it
-//!   (`满 减 价 第 约 共 号 存 量 数`…, see `maps::is_quantity_marker`; spaces
+//!   (`满 减 价 第 约 共 号 存 量 数`…, see `units::is_quantity_marker`; spaces
 //!   allowed between), no unit or measure word just after it (`元 块 克 斤 件
-//!   个 号 码 折 米 年 月 日 点 路 室`…, see `maps::is_unit`; spaces allowed
+//!   个 号 码 折 米 年 月 日 点 路 室`…, see `units::is_unit`; spaces allowed
 //!   between). An ASCII unit (`250g`, `250ml`) is already excluded by the
 //!   boundary rule.
 //!
@@ -152,6 +152,7 @@ mod numbers;
 mod scan;
 mod t2s;
 mod table;
+mod units;
 mod verdict;
 
 pub use dictionary::{BuildError, Category, Dictionary, DictionaryBuilder, default_allow_list};

@@ -4,8 +4,8 @@
 //! is already an ASCII digit and noise is remembered as gap bits.
 
 use crate::fold::FoldedText;
-use crate::maps;
 use crate::table::{GAP_COLON_SLASH, GAP_COMMA, GAP_DOT, GAP_MEASURE, GAP_SILENT, GAP_SPACE};
+use crate::units;
 
 fn digit(b: &[u8], i: usize) -> bool {
     b.get(i).is_some_and(u8::is_ascii_digit)
@@ -76,7 +76,7 @@ pub(crate) fn quantity_before(t: &FoldedText, start: usize) -> bool {
         return true;
     }
     gap & !(GAP_SILENT | GAP_SPACE) == 0
-        && char_before(t, start).is_some_and(maps::is_quantity_marker)
+        && char_before(t, start).is_some_and(units::is_quantity_marker)
 }
 
 /// Whether the number ending at `end` is a quantity by what follows it: a
@@ -90,7 +90,7 @@ pub(crate) fn quantity_after(t: &FoldedText, end: usize) -> bool {
     if gap & !(GAP_SILENT | GAP_SPACE) != 0 {
         return false;
     }
-    if char_at(t, end).is_some_and(maps::is_unit) {
+    if char_at(t, end).is_some_and(units::is_unit) {
         return true;
     }
     // An ASCII unit after a space (`64 cm`): the letters up to the next
@@ -100,7 +100,7 @@ pub(crate) fn quantity_after(t: &FoldedText, end: usize) -> bool {
     while k < b.len() && b[k].is_ascii_lowercase() && (k == end || t.gap_at(k) & !GAP_SILENT == 0) {
         k += 1;
     }
-    k > end && t.as_str().get(end..k).is_some_and(maps::is_ascii_unit)
+    k > end && t.as_str().get(end..k).is_some_and(units::is_ascii_unit)
 }
 
 /// The number rule: a match `start..end` of a word containing digits

@@ -10,6 +10,7 @@ use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 use unicode_security::confusable_detection::skeleton;
 
 use crate::maps;
+use crate::units;
 
 /// Gap bit: an invisible character (zero-width, combining mark) was skipped.
 pub(crate) const GAP_SILENT: u8 = 1;
@@ -226,7 +227,7 @@ fn gap_class(c: char) -> u8 {
             GAP_COLON_SLASH
         } else if d == ',' {
             GAP_COMMA
-        } else if maps::is_measure_sign(d) {
+        } else if units::is_measure_sign(d) {
             GAP_MEASURE
         } else if is_combining_mark(d) {
             0
