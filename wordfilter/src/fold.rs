@@ -31,6 +31,8 @@ pub struct FoldedText {
     all_gaps: u8,
     /// The text holds regional indicators (`🇨🇳`).
     regional: bool,
+    /// An ASCII digit comes after an ASCII letter in the folded text.
+    letter_digit: bool,
 }
 
 impl FoldedText {
@@ -76,11 +78,16 @@ impl FoldedText {
         let limit = bytes.len().min(u32::MAX as usize - 4);
         let mut gap = 0u8;
         let mut i = 0usize;
+        let (mut seen_letter, mut letter_digit) = (false, false);
         while i < limit {
             let b = bytes[i];
             if b < 0x80 {
                 let f = t.ascii[usize::from(b)];
                 if f & ASCII_SKIP == 0 {
+                    // A digit after a letter: a text for
+                    // `read_digits_as_letters` to look at.
+                    letter_digit |= seen_letter && f.is_ascii_digit();
+                    seen_letter |= f.is_ascii_lowercase();
                     self.text.push(char::from(f));
                     self.spans.push((i as u32, i as u32 + 1));
                     self.gaps.push(gap);
@@ -130,6 +137,7 @@ impl FoldedText {
             i = end;
         }
         self.tail_gap = gap;
+        self.letter_digit = letter_digit;
     }
 
     #[inline]
@@ -188,16 +196,7 @@ impl FoldedText {
             b'7' => Some(b't'),
             _ => None,
         };
-        let mut prev_letter = false;
-        let mut candidate = false;
-        for &b in self.text.as_bytes() {
-            if prev_letter && matches!(b, b'0' | b'1' | b'3' | b'4' | b'5' | b'7') {
-                candidate = true;
-                break;
-            }
-            prev_letter = b.is_ascii_lowercase();
-        }
-        if !candidate {
+        if !self.letter_digit {
             return false;
         }
         let mut bytes = std::mem::take(&mut self.text).into_bytes();
