@@ -207,6 +207,24 @@ async fn a_mute_a_deletion_and_a_word_change_on_one_node_apply_on_the_other() {
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     let r = watcher.comment("zorblax").await;
     assert_eq!(err(&r).code, ErrorCode::Filtered);
+    // An allow-list word added through A applies on B, and is stored there.
+    words(&a, "/api/words", json!({"allow_add": ["zorblaxy"]})).await;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(acked_text(&watcher.comment("zorblaxy").await), "zorblaxy");
+    let (_, list) = b.api("GET", "/api/words", None).await;
+    assert_eq!(list["allow"], json!(["zorblaxy"]));
+    // Detector settings set through A hold on B.
+    let (st, _) = a
+        .api(
+            "PATCH",
+            "/api/rooms/r1",
+            Some(json!({"filter": {"urls": true}})),
+        )
+        .await;
+    assert_eq!(st, 200);
+    wait_for_record(&b, "r1", |r| r.moderation.filter.urls).await;
+    let r = watcher.comment("see www.example.com").await;
+    assert!(err(&r).message.contains("url"), "{r:?}");
     // Slow mode is claimed in the store: a second comment through A is refused.
     let (st, _) = a
         .api("PATCH", "/api/rooms/r1", Some(json!({"slow_mode_s": 30})))
@@ -221,4 +239,190 @@ async fn a_mute_a_deletion_and_a_word_change_on_one_node_apply_on_the_other() {
         err(&bob_on_a.comment("two").await).code,
         ErrorCode::SlowMode
     );
+}
+
+#[tokio::test]
+async fn allow_lists_global_and_per_room_cancel_hits_inside_them() {
+    let gw = TestGateway::start().await;
+    gw.room("r1", "anna", true).await;
+    gw.room("r2", "anna", true).await;
+    let body = words(
+        &gw,
+        "/api/words",
+        json!({"add": [{"word": "大麻", "category": "drugs"}, {"word": "刷单", "category": "ads"},
+                       {"word": "250", "category": "abuse"}, {"word": "flurb", "category": "abuse"}]}),
+    )
+    .await;
+    assert_eq!(body["allow"], json!([]));
+    let mut v = gw.connect(Some("vic")).await;
+    v.join("r1").await;
+    // The innocent texts pass: the default allow-list, the lexicon
+    // and the number rule; the words themselves still hit.
+    for text in ["天津大麻花", "这个牙刷单价多少", "单价2.50元", "250克装"] {
+        assert_eq!(acked_text(&v.comment(text).await), text);
+    }
+    for text in ["卖大麻", "招人刷单", "你是250吧"] {
+        assert_eq!(
+            err(&v.comment(text).await).code,
+            ErrorCode::Filtered,
+            "{text}"
+        );
+    }
+    // A room allow-list word cancels the room's hits inside it; it never
+    // cancels a global hit (a room cannot lift the platform's words).
+    words(
+        &gw,
+        "/api/rooms/r1/words",
+        json!({"add": [{"word": "水货", "category": "ads"}]}),
+    )
+    .await;
+    assert_eq!(err(&v.comment("水货店").await).code, ErrorCode::Filtered);
+    let body = words(
+        &gw,
+        "/api/rooms/r1/words",
+        json!({"allow_add": ["水货店", "大麻油"]}),
+    )
+    .await;
+    assert_eq!(body["allow"], json!(["大麻油", "水货店"]));
+    assert_eq!(body["words"], json!([{"word": "水货", "category": "ads"}]));
+    assert_eq!(acked_text(&v.comment("水货店").await), "水货店");
+    assert_eq!(
+        err(&v.comment("水货店卖水货").await).code,
+        ErrorCode::Filtered
+    );
+    assert_eq!(err(&v.comment("大麻油").await).code, ErrorCode::Filtered);
+    let mut w = gw.connect(Some("wendy")).await;
+    w.join("r2").await;
+    assert_eq!(err(&w.comment("大麻油").await).code, ErrorCode::Filtered);
+    // A global allow-list word applies in every room.
+    assert_eq!(err(&w.comment("大麻籽").await).code, ErrorCode::Filtered);
+    let body = words(&gw, "/api/words", json!({"allow_add": ["大麻籽"]})).await;
+    assert_eq!(body["allow"], json!(["大麻籽"]));
+    assert_eq!(acked_text(&w.comment("大麻籽").await), "大麻籽");
+    assert_eq!(acked_text(&v.comment("大麻籽").await), "大麻籽");
+    words(&gw, "/api/words", json!({"allow_remove": ["大麻籽"]})).await;
+    assert_eq!(err(&w.comment("大麻籽").await).code, ErrorCode::Filtered);
+    // An allow word made only of symbols is refused; nothing changes.
+    let (st, body) = gw
+        .api("POST", "/api/words", Some(json!({"allow_add": ["..."]})))
+        .await;
+    assert_eq!(st, 400, "{body}");
+    let (_, page) = gw.api("GET", "/api/audit", None).await;
+    assert_eq!(page["entries"][0]["target"], "+0 -0 allow +0 -1");
+}
+
+#[tokio::test]
+async fn moderators_change_the_room_allow_list_over_websocket() {
+    let gw = TestGateway::start().await;
+    gw.room("r1", "anna", true).await;
+    words(
+        &gw,
+        "/api/rooms/r1/words",
+        json!({"add": [{"word": "竞品", "category": "ads"}]}),
+    )
+    .await;
+    let mut v = gw.connect(Some("vic")).await;
+    v.join("r1").await;
+    assert_eq!(err(&v.comment("竞品店铺").await).code, ErrorCode::Filtered);
+    let mut anna = gw.connect(Some("anna")).await;
+    anna.join("r1").await;
+    let r = anna
+        .request(Request::AllowWords(AllowWords {
+            add: vec!["竞品店".into()],
+            remove: vec![],
+        }))
+        .await;
+    assert!(matches!(r, ServerFrame::Ack(_)), "{r:?}");
+    assert_eq!(acked_text(&v.comment("竞品店铺").await), "竞品店铺");
+    assert_eq!(err(&v.comment("竞品").await).code, ErrorCode::Filtered);
+    let r = v
+        .request(Request::AllowWords(AllowWords {
+            add: vec!["竞品".into()],
+            remove: vec![],
+        }))
+        .await;
+    assert_eq!(err(&r).code, ErrorCode::Forbidden);
+    let (_, list) = gw.api("GET", "/api/rooms/r1/words", None).await;
+    assert_eq!(list["allow"], json!(["竞品店"]));
+}
+
+#[tokio::test]
+async fn detectors_are_room_settings_and_a_block_names_the_category_only() {
+    let gw = TestGateway::start().await;
+    gw.room("r1", "anna", true).await;
+    gw.room("r2", "anna", true).await;
+    let mut v = gw.connect(Some("vic")).await;
+    v.join("r1").await;
+    let phone = "加我 138 1234 5678";
+    let url = "去 www.example.com 买";
+    // Off by default, even with no word list at all.
+    assert_eq!(acked_text(&v.comment(phone).await), phone);
+    assert_eq!(acked_text(&v.comment(url).await), url);
+    let (st, room) = gw
+        .api(
+            "PATCH",
+            "/api/rooms/r1",
+            Some(json!({"filter": {"digit_runs": 7, "urls": true}})),
+        )
+        .await;
+    assert_eq!(st, 200, "{room}");
+    assert_eq!(
+        room["moderation"]["filter"],
+        json!({"digit_runs": 7, "urls": true})
+    );
+    let e = err(&v.comment(phone).await).clone();
+    assert_eq!(e.code, ErrorCode::Filtered);
+    assert!(e.message.contains("contact"), "{}", e.message);
+    assert!(!e.message.contains("138"), "{}", e.message);
+    let e = err(&v.comment(url).await).clone();
+    assert!(e.message.contains("url"), "{}", e.message);
+    assert!(!e.message.contains("example"), "{}", e.message);
+    // Prices, dates and order numbers are not contact.
+    for text in [
+        "单价 12999.00 元",
+        "2024-12-25 下的单",
+        "订单号 2024122512345678",
+    ] {
+        assert_eq!(acked_text(&v.comment(text).await), text);
+    }
+    // The threshold is the room's; other rooms keep theirs.
+    let (st, _) = gw
+        .api(
+            "PATCH",
+            "/api/rooms/r1",
+            Some(json!({"filter": {"digit_runs": 12}})),
+        )
+        .await;
+    assert_eq!(st, 200);
+    assert_eq!(acked_text(&v.comment(phone).await), phone);
+    assert!(err(&v.comment(url).await).message.contains("url"));
+    let mut w = gw.connect(Some("wendy")).await;
+    w.join("r2").await;
+    assert_eq!(acked_text(&w.comment(url).await), url);
+    // Masking masks detector hits too.
+    let (st, _) = gw
+        .api(
+            "PATCH",
+            "/api/rooms/r1",
+            Some(json!({"word_policy": "mask", "filter": {"digit_runs": 7, "urls": false}})),
+        )
+        .await;
+    assert_eq!(st, 200);
+    assert_eq!(
+        acked_text(&v.comment("tel 13812345678").await),
+        "tel ***********"
+    );
+    for bad in [
+        json!({"digit_runs": 2}),
+        json!({"digit_runs": 99}),
+        json!({"urls": "yes"}),
+    ] {
+        let (st, body) = gw
+            .api("PATCH", "/api/rooms/r1", Some(json!({"filter": bad})))
+            .await;
+        assert_eq!(st, 400, "{body}");
+    }
+    let (_, page) = gw.api("GET", "/api/rooms/r1/audit", None).await;
+    let target = page["entries"][0]["target"].as_str().unwrap_or("");
+    assert!(target.contains("digit_runs=7 urls=false"), "{target}");
 }

@@ -29,8 +29,8 @@ pub use lottery::{
     LotteryState, LotteryTerms, LotteryWinner,
 };
 pub use request::{
-    Auth, ClearPreview, ClientFrame, DeleteComment, Join, Leave, Like, ListMutes, Live, LiveAction,
-    Mute, Ping, PostComment, Request, RequestId, Resume, SetPreview, SetRole, Switch, Unmute,
-    WordEntry, Words,
+    AllowWords, Auth, ClearPreview, ClientFrame, DeleteComment, Join, Leave, Like, ListMutes, Live,
+    LiveAction, Mute, Ping, PostComment, Request, RequestId, Resume, SetPreview, SetRole, Switch,
+    Unmute, WordEntry, Words,
 };
 pub use room::{Preview, Role, RoomInfo, RoomStatus, Switches, Totals};

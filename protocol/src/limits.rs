@@ -193,6 +193,11 @@ impl Limits {
                 }
                 w.remove.iter().try_for_each(|word| self.check_word(word))
             }
+            Request::AllowWords(w) => w
+                .add
+                .iter()
+                .chain(&w.remove)
+                .try_for_each(|word| self.check_word(word)),
             _ => Ok(()),
         }
     }

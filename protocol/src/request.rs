@@ -77,11 +77,26 @@ crate::tagged_enum! {
         LotteryStart(crate::lottery::LotteryStart) = "lottery_start",
         /// Moderators list the room's active mutes.
         Mutes(ListMutes) = "mutes",
+        /// Moderators add or remove words of the room's allow-list.
+        AllowWords(AllowWords) = "allow_words",
         /// Set the room's live preview (anchor; before the start).
         SetPreview(SetPreview) = "set_preview",
         /// Remove the room's live preview (anchor; before the start).
         ClearPreview(ClearPreview) = "clear_preview",
     }
+}
+
+/// `allow_words`: change the joined room's allow-list: a match of the word
+/// filter lying inside an occurrence of an allow-list word does not count
+/// (`大麻花` for `大麻`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllowWords {
+    /// Allow-list words to add.
+    #[serde(default)]
+    pub add: Vec<String>,
+    /// Allow-list words to remove.
+    #[serde(default)]
+    pub remove: Vec<String>,
 }
 
 /// `set_preview`: the room's live preview (直播预告), shown to viewers of a

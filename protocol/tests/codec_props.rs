@@ -107,6 +107,16 @@ fn request() -> impl Strategy<Value = Request> {
         terms().prop_map(Request::LotteryCreate),
         text().prop_map(|lottery| Request::LotteryStart(LotteryStart { lottery })),
         Just(Request::Mutes(ListMutes {})),
+        (vec(text(), 0..3), vec(text(), 0..3))
+            .prop_map(|(add, remove)| Request::AllowWords(AllowWords { add, remove })),
+        (text(), of(text()), any::<bool>()).prop_map(|(text, image_url, keep_after_start)| {
+            Request::SetPreview(SetPreview {
+                text,
+                image_url,
+                keep_after_start,
+            })
+        }),
+        Just(Request::ClearPreview(ClearPreview {})),
     ]
 }
 
@@ -188,7 +198,12 @@ fn event_kind() -> impl Strategy<Value = EventKind> {
         lottery_event().prop_map(|e| EventKind::Lottery(Box::new(e))),
         (any::<u64>(), text())
             .prop_map(|(version, record)| EventKind::Record(RoomRecord { version, record })),
+        of(preview()).prop_map(|preview| EventKind::Preview(PreviewChanged { preview })),
     ]
+}
+
+fn preview() -> impl Strategy<Value = Preview> {
+    (text(), of(text())).prop_map(|(text, image_url)| Preview { text, image_url })
 }
 
 fn room_event() -> impl Strategy<Value = RoomEvent> {
@@ -252,13 +267,17 @@ fn server_frame() -> impl Strategy<Value = ServerFrame> {
     let joined = (
         (request_id(), room_info(), role(), text(), any::<u64>()),
         (totals(), vec(room_event(), 0..3), of(any::<bool>())),
-        (vec(room_event(), 0..3), vec(lottery_event(), 0..2)),
+        (
+            vec(room_event(), 0..3),
+            vec(lottery_event(), 0..2),
+            of(preview()),
+        ),
     )
         .prop_map(
             |(
                 (id, room, role, epoch, offset),
                 (totals, recent, recovered),
-                (missed, lotteries),
+                (missed, lotteries, preview),
             )| {
                 ServerFrame::Joined(Joined {
                     id,
@@ -271,6 +290,7 @@ fn server_frame() -> impl Strategy<Value = ServerFrame> {
                     recovered,
                     missed,
                     lotteries,
+                    preview,
                 })
             },
         );

@@ -38,6 +38,23 @@ fn requests() -> Vec<Request> {
 }
 
 #[test]
+fn allow_words_is_appended_as_request_16_and_round_trips() {
+    let r = Request::AllowWords(AllowWords {
+        add: vec!["大麻花".into()],
+        remove: vec!["旧词".into()],
+    });
+    let bytes = postcard::to_allocvec(&r).unwrap();
+    assert_eq!(bytes[0], 16);
+    assert_eq!(postcard::from_bytes::<Request>(&bytes).unwrap(), r);
+    let json = r#"{"type":"allow_words","id":"a1","add":["大麻花"],"remove":["旧词"]}"#;
+    let f = Codec::Json.decode_client(json.as_bytes());
+    assert!(
+        matches!(f, Ok(ClientFrame { request: ref q, .. }) if *q == r),
+        "{f:?}"
+    );
+}
+
+#[test]
 fn moderation_requests_round_trip_in_both_codecs() {
     for codec in [Codec::Json, Codec::Binary] {
         for request in requests() {

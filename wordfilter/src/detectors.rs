@@ -3,7 +3,8 @@
 
 use crate::dictionary::Category;
 use crate::fold::FoldedText;
-use crate::table::{GAP_COLON_SLASH, GAP_DOT, GAP_SEPARATOR, GAP_SPACE};
+use crate::numbers;
+use crate::table::{GAP_COLON_SLASH, GAP_DOT, GAP_MEASURE, GAP_SEPARATOR, GAP_SILENT, GAP_SPACE};
 use crate::verdict::{CONTACT, Hit, HitKind, URL};
 
 /// Top-level domains accepted even when spaces surround the dot
@@ -21,9 +22,17 @@ const WEAK_TLDS: &[&str] = &[
 ];
 
 /// Appends a [`CONTACT`] hit for every run of at least `min` ASCII digits in
-/// the folded text (noise between the digits has been skipped already).
-pub(crate) fn digit_runs(text: &FoldedText, min: usize, out: &mut Vec<Hit>) {
+/// the folded text. Noise between digits is skipped (`138-1234-5678`,
+/// `1 3 8…`), but a run ends at a decimal point, a colon or slash, or a
+/// currency or percent sign. A run is not contact when it is a quantity (a
+/// price or count marker or a currency sign before it, a unit after it), a
+/// labelled order or tracking number, or a date (`2024-12-25`; digits after
+/// the date are a run of their own); a run shaped like a mobile number
+/// (11 digits, `1[3-9]…`) is contact unless labelled.
+/// `runs` is reusable scratch storage.
+pub(crate) fn digit_runs(text: &FoldedText, min: usize, runs: &mut DigitRuns, out: &mut Vec<Hit>) {
     let b = text.as_str().as_bytes();
+    let DigitRuns { digits, cuts } = runs;
     let mut i = 0;
     while i < b.len() {
         if !b[i].is_ascii_digit() {
@@ -31,13 +40,63 @@ pub(crate) fn digit_runs(text: &FoldedText, min: usize, out: &mut Vec<Hit>) {
             continue;
         }
         let start = i;
+        digits.clear();
+        cuts.clear();
+        let mut group = 0;
         while i < b.len() && b[i].is_ascii_digit() {
+            if i > start {
+                let gap = text.gap_at(i);
+                if gap & (GAP_COLON_SLASH | GAP_MEASURE) != 0 || numbers::is_decimal_point(text, i)
+                {
+                    break;
+                }
+                if gap & !GAP_SILENT != 0 {
+                    cuts.push((group, digits.len()));
+                    group = digits.len();
+                }
+            }
+            digits.push(b[i]);
             i += 1;
         }
-        if i - start >= min {
-            push(text, start, i, CONTACT, HitKind::DigitRun, out);
+        if digits.len() < min {
+            continue;
+        }
+        cuts.push((group, digits.len()));
+        let groups: Vec<&[u8]> = cuts.iter().filter_map(|&(a, z)| digits.get(a..z)).collect();
+        let date = numbers::date_groups(&groups);
+        let skip: usize = groups.iter().take(date).map(|g| g.len()).sum();
+        let (rest, from) = (digits.get(skip..).unwrap_or(&[]), nth_digit(b, start, skip));
+        if rest.len() < min || numbers::labelled_number(text, start) {
+            continue;
+        }
+        let quantity = numbers::quantity_before(text, from) || numbers::quantity_after(text, i);
+        if quantity && !numbers::is_mobile(rest) {
+            continue;
+        }
+        push(text, from, i, CONTACT, HitKind::DigitRun, out);
+    }
+}
+
+/// Reusable buffers of [`digit_runs`]: the digits of the current run and
+/// where its groups (digits between two separators) end.
+#[derive(Debug, Default)]
+pub(crate) struct DigitRuns {
+    digits: Vec<u8>,
+    cuts: Vec<(usize, usize)>,
+}
+
+/// Byte position of the `n`-th digit at or after `start` (`n` = 0: `start`).
+fn nth_digit(b: &[u8], start: usize, n: usize) -> usize {
+    let mut seen = 0;
+    for (k, d) in b.iter().enumerate().skip(start) {
+        if d.is_ascii_digit() {
+            if seen == n {
+                return k;
+            }
+            seen += 1;
         }
     }
+    start
 }
 
 /// An ASCII letter/digit run of the folded text with no separator inside.

@@ -6,8 +6,8 @@
 use std::ops::Range;
 
 use crate::table::{
-    ASCII_SKIP, GAP_SEPARATOR, GAP_SILENT, TAG_CHAR, TAG_IDENT, TAG_MASK, TAG_MULTI, TAG_SKIP,
-    table,
+    ASCII_SKIP, GAP_OTHER, GAP_SEPARATOR, GAP_SILENT, TAG_CHAR, TAG_IDENT, TAG_MASK, TAG_MULTI,
+    TAG_SKIP, table,
 };
 
 /// A text in folded form plus the map back to the original.
@@ -29,6 +29,10 @@ pub struct FoldedText {
     tail_gap: u8,
     /// Union of all gap bits seen (lets detectors skip texts quickly).
     all_gaps: u8,
+    /// The text holds regional indicators (`🇨🇳`).
+    regional: bool,
+    /// An ASCII digit comes after an ASCII letter in the folded text.
+    letter_digit: bool,
 }
 
 impl FoldedText {
@@ -45,23 +49,45 @@ impl FoldedText {
     }
 
     /// Folds `src` into this buffer, replacing what it held. Texts longer than
-    /// `u32::MAX` bytes are folded up to that length only.
+    /// `u32::MAX` bytes are folded up to that length only. Regional
+    /// indicators fold to their letters (`🇫🇺🇨🇰` reads `fuck`).
     pub fn fold_into(&mut self, src: &str) {
+        self.fold_with(src, false);
+    }
+
+    /// Folds `src` with regional indicators as noise (a flag emoji between
+    /// two characters, `傻🇨🇳逼`, reads as a separator).
+    pub fn fold_flags_as_noise(&mut self, src: &str) {
+        self.fold_with(src, true);
+    }
+
+    /// Whether the last text folded holds regional indicators.
+    pub fn has_regional_indicators(&self) -> bool {
+        self.regional
+    }
+
+    fn fold_with(&mut self, src: &str, flags_as_noise: bool) {
         self.text.clear();
         self.spans.clear();
         self.gaps.clear();
         self.all_gaps = 0;
+        self.regional = false;
         self.text.reserve(src.len());
         let t = table();
         let bytes = src.as_bytes();
         let limit = bytes.len().min(u32::MAX as usize - 4);
         let mut gap = 0u8;
         let mut i = 0usize;
+        let (mut seen_letter, mut letter_digit) = (false, false);
         while i < limit {
             let b = bytes[i];
             if b < 0x80 {
                 let f = t.ascii[usize::from(b)];
                 if f & ASCII_SKIP == 0 {
+                    // A digit after a letter: a text for
+                    // `read_digits_as_letters` to look at.
+                    letter_digit |= seen_letter && f.is_ascii_digit();
+                    seen_letter |= f.is_ascii_lowercase();
                     self.text.push(char::from(f));
                     self.spans.push((i as u32, i as u32 + 1));
                     self.gaps.push(gap);
@@ -78,6 +104,17 @@ impl FoldedText {
             let e = t.entry(c);
             match e & TAG_MASK {
                 TAG_IDENT => self.push_char(c, i, end, gap),
+                TAG_CHAR if len == 4 && crate::maps::is_regional_indicator(c) => {
+                    self.regional = true;
+                    if flags_as_noise {
+                        self.skip(&mut gap, GAP_OTHER, end);
+                        self.all_gaps |= gap;
+                        i = end;
+                        continue;
+                    }
+                    let o = char::from_u32(e & !TAG_MASK).unwrap_or(c);
+                    self.push_char(o, i, end, gap);
+                }
                 TAG_CHAR => {
                     let o = char::from_u32(e & !TAG_MASK).unwrap_or(c);
                     self.push_char(o, i, end, gap);
@@ -100,6 +137,7 @@ impl FoldedText {
             i = end;
         }
         self.tail_gap = gap;
+        self.letter_digit = letter_digit;
     }
 
     #[inline]
@@ -141,6 +179,55 @@ impl FoldedText {
         self.text.is_empty()
     }
 
+    /// Reads digits used as letters inside a Latin word (`sh1t`, `b1tch`,
+    /// `f4ck`, `a55hole`) as the letters they look like (`0 1 3 4 5 7` →
+    /// `o i e a s t`), in place: a run of such digits counts when an ASCII
+    /// letter stands on both sides with no separator in between. Digits at
+    /// the edge of a token (`a55`, `mp3`, `5s`) and numbers stay as they are.
+    /// Returns whether anything changed (spans and gaps are unchanged: one
+    /// ASCII byte for another).
+    pub fn read_digits_as_letters(&mut self) -> bool {
+        let leet = |d: u8| match d {
+            b'0' => Some(b'o'),
+            b'1' => Some(b'i'),
+            b'3' => Some(b'e'),
+            b'4' => Some(b'a'),
+            b'5' => Some(b's'),
+            b'7' => Some(b't'),
+            _ => None,
+        };
+        if !self.letter_digit {
+            return false;
+        }
+        let mut bytes = std::mem::take(&mut self.text).into_bytes();
+        let joined = |gaps: &[u8], k: usize| gaps.get(k).is_some_and(|g| g & GAP_SEPARATOR == 0);
+        let mut changed = false;
+        let mut i = 1;
+        while i < bytes.len() {
+            if !bytes[i - 1].is_ascii_lowercase()
+                || leet(bytes[i]).is_none()
+                || !joined(&self.gaps, i)
+            {
+                i += 1;
+                continue;
+            }
+            let mut j = i;
+            while j < bytes.len() && leet(bytes[j]).is_some() && joined(&self.gaps, j) {
+                j += 1;
+            }
+            if j < bytes.len() && bytes[j].is_ascii_lowercase() && joined(&self.gaps, j) {
+                for b in &mut bytes[i..j] {
+                    *b = leet(*b).unwrap_or(*b);
+                }
+                changed = true;
+            }
+            i = j.max(i + 1);
+        }
+        // Only ASCII bytes were replaced by ASCII bytes: still UTF-8.
+        self.text = String::from_utf8(bytes).unwrap_or_default();
+        changed
+    }
+
     /// Maps a byte range of the folded text back to the byte range of the
     /// original text that produced it. Returns `None` for an empty or
     /// out-of-range range.
@@ -157,6 +244,12 @@ impl FoldedText {
     /// last one when `pos == len`).
     pub(crate) fn gap_at(&self, pos: usize) -> u8 {
         self.gaps.get(pos).copied().unwrap_or(self.tail_gap)
+    }
+
+    /// Whether the folded byte at `pos` came from a one-byte (ASCII)
+    /// character of the original text.
+    pub(crate) fn is_ascii_source(&self, pos: usize) -> bool {
+        self.spans.get(pos).is_some_and(|&(a, b)| b - a == 1)
     }
 
     /// Union of the gap bits of every skipped character.

@@ -118,6 +118,24 @@ pub(crate) fn confusable_lower(c: char) -> Option<char> {
         'ᴡ' => 'w',
         'ʏ' => 'y',
         'ᴢ' => 'z',
+        // Small capitals and other Latin letter variants that neither NFKD
+        // nor the confusables data map to a plain letter.
+        'ꜰ' | 'ꝼ' | 'ꞙ' => 'f',
+        'ꞯ' => 'q',
+        'ĸ' => 'k',
+        'ᴁ' | 'ᴂ' => 'a',
+        'ᴆ' | 'ꝺ' => 'd',
+        'ᴌ' => 'l',
+        'ᴎ' => 'n',
+        'ᴙ' | 'ꞃ' | 'ꝛ' => 'r',
+        'ᴚ' => 'r',
+        'ꞅ' | 'ſ' => 's',
+        'ꞇ' => 't',
+        'ꟺ' => 'm',
+        'ꭇ' | 'ꭈ' => 'r',
+        'ꭐ' => 'u',
+        'ꝩ' => 'v',
+        'ꝡ' => 'w',
         _ => return None,
     })
 }
@@ -208,6 +226,56 @@ pub(crate) fn is_invisible(c: char) -> bool {
             | 0x1D173..=0x1D17A
             | 0xE0000..=0xE0FFF
     ) || c.is_control() && !c.is_whitespace()
+}
+
+/// CJK and other letters commonly typed as separators between the
+/// characters of a word (`傻丶逼`, `刷丨单`, `代ー购`): folded as noise,
+/// like punctuation.
+pub(crate) fn is_cjk_separator(c: char) -> bool {
+    matches!(
+        c,
+        '丶' | '丨'
+            | '丿'
+            | '亅'
+            | '乀'
+            | '乁'
+            | 'ー'
+            | 'ｰ'
+            | 'ㆍ'
+            | 'ᆞ'
+            | 'ꞏ'
+            | 'ヽ'
+            | 'ヾ'
+            | 'ゝ'
+            | 'ゞ'
+            | '〃'
+            | '々'
+            | '〆'
+    )
+}
+
+/// Regional indicators (`🇦`…`🇿`): the two halves of a flag emoji.
+pub(crate) fn is_regional_indicator(c: char) -> bool {
+    matches!(c as u32, 0x1F1E6..=0x1F1FF)
+}
+
+/// Letter-like symbols and unit signs used as noise (`™ ℃ ℡ № ㎏ ㎡ 🄭`):
+/// symbols whose compatibility decomposition is not one letter or digit.
+/// `decomposed` is the NFKD form with combining marks dropped. Single styled
+/// letters (`ℱ ℎ Ⓕ 🄰`) and enclosed numbers (`① ㉑ ㈤`) are kept.
+pub(crate) fn is_symbol_noise(c: char, decomposed: &str) -> bool {
+    let letters = decomposed.chars().filter(|d| d.is_alphabetic()).count();
+    let alnum = decomposed.chars().filter(|d| d.is_alphanumeric()).count();
+    let chars = decomposed.chars().count();
+    match c as u32 {
+        // Letterlike symbols: keep only a single styled letter.
+        0x2100..=0x214F => !(chars == 1 && letters == 1),
+        // Squared units and era names.
+        0x3300..=0x33FF => chars > 1,
+        // Enclosed CJK and enclosed alphanumerics: two or more letters.
+        0x3200..=0x32FF | 0x1F100..=0x1F1E5 => letters >= 2 || (alnum == 0 && chars > 0),
+        _ => false,
+    }
 }
 
 /// Punctuation that reads as a dot in a domain name.

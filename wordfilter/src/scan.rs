@@ -16,6 +16,7 @@ pub struct Scanner {
     hits: Vec<Hit>,
     scratch: Scratch,
     labels: Vec<detectors::Label>,
+    runs: detectors::DigitRuns,
 }
 
 impl Scanner {
@@ -27,20 +28,49 @@ impl Scanner {
     /// Finds every hit of `text`: matches of each dictionary (each one's
     /// allow-list applies to its own matches only) and, as the policy asks,
     /// digit runs and URLs. Hits are sorted by position in the original text.
+    ///
+    /// A text holding regional indicators is scanned twice: once reading
+    /// them as letters (`🇫🇺🇨🇰`), once as noise (`傻🇨🇳逼`); a text with
+    /// digits inside a Latin word (`sh1t`) is scanned once more with them
+    /// read as letters ([`FoldedText::read_digits_as_letters`], words only);
+    /// the hits of every reading are kept. [`Scanner::folded`] is then the
+    /// last reading.
     pub fn scan(&mut self, text: &str, dictionaries: &[&Dictionary], policy: &Policy) -> &[Hit] {
-        self.folded.fold_into(text);
         self.hits.clear();
+        self.folded.fold_into(text);
+        self.scan_folded(dictionaries, Some(policy));
+        let mut again = false;
+        if self.folded.has_regional_indicators() {
+            self.folded.fold_flags_as_noise(text);
+            self.scan_folded(dictionaries, Some(policy));
+            again = true;
+        }
+        if self.folded.read_digits_as_letters() {
+            self.scan_folded(dictionaries, None);
+            again = true;
+        }
+        self.hits.sort_by_key(|h| (h.span.start, h.span.end));
+        if again {
+            self.hits
+                .dedup_by(|a, b| a.span == b.span && a.category == b.category);
+        }
+        &self.hits
+    }
+
+    /// Appends the hits of the folded text held: the dictionaries', and
+    /// the detectors' when a policy is given.
+    fn scan_folded(&mut self, dictionaries: &[&Dictionary], policy: Option<&Policy>) {
+        self.scratch.allowed.clear();
         for d in dictionaries {
             d.find_into(&self.folded, &mut self.hits, &mut self.scratch);
         }
+        let Some(policy) = policy else { return };
         if let Some(min) = policy.min_digit_run {
-            detectors::digit_runs(&self.folded, min.max(1), &mut self.hits);
+            detectors::digit_runs(&self.folded, min.max(1), &mut self.runs, &mut self.hits);
         }
         if policy.detect_urls {
             detectors::urls(&self.folded, &mut self.labels, &mut self.hits);
         }
-        self.hits.sort_by_key(|h| (h.span.start, h.span.end));
-        &self.hits
     }
 
     /// Checks one comment against the dictionaries (typically the global one

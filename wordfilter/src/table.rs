@@ -7,8 +7,10 @@ use std::sync::OnceLock;
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
+use unicode_security::confusable_detection::skeleton;
 
 use crate::maps;
+use crate::units;
 
 /// Gap bit: an invisible character (zero-width, combining mark) was skipped.
 pub(crate) const GAP_SILENT: u8 = 1;
@@ -20,8 +22,15 @@ pub(crate) const GAP_DOT: u8 = 4;
 pub(crate) const GAP_COLON_SLASH: u8 = 8;
 /// Gap bit: any other punctuation or symbol was skipped.
 pub(crate) const GAP_OTHER: u8 = 16;
+/// Gap bit: an ASCII comma was skipped (a thousands separator between
+/// digits).
+pub(crate) const GAP_COMMA: u8 = 32;
+/// Gap bit: a currency or percent sign was skipped (`¥ $ € %`): a number
+/// next to one is a quantity.
+pub(crate) const GAP_MEASURE: u8 = 64;
 /// Gap bits that separate words (everything but [`GAP_SILENT`]).
-pub(crate) const GAP_SEPARATOR: u8 = GAP_SPACE | GAP_DOT | GAP_COLON_SLASH | GAP_OTHER;
+pub(crate) const GAP_SEPARATOR: u8 =
+    GAP_SPACE | GAP_DOT | GAP_COLON_SLASH | GAP_OTHER | GAP_COMMA | GAP_MEASURE;
 
 /// Entry tag (top 3 bits of a `u32` entry): keep the character as it is.
 pub(crate) const TAG_IDENT: u32 = 0;
@@ -123,12 +132,17 @@ fn build() -> FoldTable {
 }
 
 /// Folds one (non-ASCII) character: special digit forms, then NFKD with
-/// combining marks dropped and recomposed (NFC), then look-alike mapping,
-/// lower-casing, traditional→simplified, Chinese numerals; anything that is
-/// not alphanumeric afterwards is dropped.
+/// combining marks dropped and recomposed (NFC), then look-alike mapping
+/// (the hand maps, then the Unicode confusables skeleton), lower-casing,
+/// traditional→simplified, Chinese numerals; CJK separators, letter-like
+/// symbols and unit signs are noise, and so is anything that is not
+/// alphanumeric afterwards.
 fn fold_char(c: char, t2s: &HashMap<char, char>) -> Fold {
     if maps::is_invisible(c) {
         return Fold::Skip(GAP_SILENT);
+    }
+    if maps::is_cjk_separator(c) {
+        return Fold::Skip(GAP_OTHER);
     }
     if let Some(n) = maps::special_number(c).or_else(|| maps::script_digit(c)) {
         return Fold::Out(n.to_string());
@@ -142,8 +156,14 @@ fn fold_char(c: char, t2s: &HashMap<char, char>) -> Fold {
             base.push(d);
         }
     });
+    if maps::is_symbol_noise(c, &base) {
+        return Fold::Skip(gap_class(c));
+    }
     let mut out = String::new();
     for r in base.nfc() {
+        if maps::is_cjk_separator(r) {
+            continue;
+        }
         if let Some(l) = maps::confusable_upper(r) {
             out.push(l);
             continue;
@@ -152,6 +172,13 @@ fn fold_char(c: char, t2s: &HashMap<char, char>) -> Fold {
             let l = maps::confusable_lower(l).unwrap_or(l);
             let l = t2s.get(&l).copied().unwrap_or(l);
             let l = maps::chinese_digit(l).unwrap_or(l);
+            let l = if l.is_ascii() {
+                l
+            } else {
+                confusable_skeleton(l)
+                    .or_else(|| confusable_skeleton(r))
+                    .unwrap_or(l)
+            };
             if l.is_alphanumeric() && !maps::is_invisible(l) {
                 out.push(l);
             }
@@ -163,6 +190,27 @@ fn fold_char(c: char, t2s: &HashMap<char, char>) -> Fold {
         (Some(o), None) if o == c => Fold::Ident,
         _ => Fold::Out(out),
     }
+}
+
+/// The plain Latin letter or digit a non-ASCII, non-Han character is
+/// confusable with, per the Unicode confusables data (UTS #39 skeleton,
+/// combining marks dropped), lower-cased.
+fn confusable_skeleton(c: char) -> Option<char> {
+    if c.is_ascii() || is_han(c) || !c.is_alphanumeric() {
+        return None;
+    }
+    let mut buf = [0; 4];
+    let mut it = skeleton(c.encode_utf8(&mut buf)).filter(|d| !is_combining_mark(*d));
+    match (it.next(), it.next()) {
+        (Some(d), None) if d.is_ascii_alphanumeric() => Some(d.to_ascii_lowercase()),
+        _ => None,
+    }
+}
+
+/// CJK ideographs (and the Kangxi / supplementary radicals): never mapped
+/// to a Latin look-alike.
+fn is_han(c: char) -> bool {
+    matches!(c as u32, 0x2E80..=0x2FDF | 0x3005..=0x3007 | 0x3021..=0x3029 | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3FFFF)
 }
 
 /// Gap bits for a skipped character.
@@ -177,6 +225,10 @@ fn gap_class(c: char) -> u8 {
             GAP_DOT
         } else if maps::is_colon_slash(d) {
             GAP_COLON_SLASH
+        } else if d == ',' {
+            GAP_COMMA
+        } else if units::is_measure_sign(d) {
+            GAP_MEASURE
         } else if is_combining_mark(d) {
             0
         } else {

@@ -142,8 +142,12 @@ async fn patch_room(
     }
     if room.switches != before.switches || room.moderation != before.moderation {
         let what = format!(
-            "comments={} slow_mode_s={} word_policy={:?}",
-            room.switches.comments, room.moderation.slow_mode_s, room.moderation.word_policy
+            "comments={} slow_mode_s={} word_policy={:?} digit_runs={} urls={}",
+            room.switches.comments,
+            room.moderation.slow_mode_s,
+            room.moderation.word_policy,
+            room.moderation.filter.digit_runs,
+            room.moderation.filter.urls
         );
         audit::record(&s.node, &Actor::admin(), &id, "patch_room", &what, None).await;
     }

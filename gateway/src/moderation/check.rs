@@ -47,7 +47,7 @@ pub async fn check_comment(
         .check(
             node.moderation_store.as_ref(),
             &room.id,
-            room.moderation.word_policy,
+            (room.moderation.word_policy, room.moderation.filter),
             &text,
         )
         .await?;

@@ -1,6 +1,6 @@
 //! Moderation endpoints of the admin API (behind the same bearer key):
-//! room roles, deleting comments, mutes, word lists (global and per room)
-//! and the audit log with paging. Each runs the same action a WebSocket
+//! room roles, deleting comments, mutes, word lists and allow-lists (global
+//! and per room) and the audit log with paging. Each runs the same action a WebSocket
 //! moderator's request runs, with the `admin` role.
 
 use axum::extract::{Path, Query, State};
@@ -11,7 +11,7 @@ use protocol::{Role, WordEntry};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Actor, audit, mute, roles, words};
+use super::{Actor, WordChange, audit, mute, roles, words};
 use crate::http::{ApiResult, AppState, bad_body, json_body};
 
 type Body<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
@@ -138,13 +138,28 @@ struct WordsBody {
     add: Vec<WordEntry>,
     #[serde(default)]
     remove: Vec<String>,
+    #[serde(default)]
+    allow_add: Vec<String>,
+    #[serde(default)]
+    allow_remove: Vec<String>,
+}
+
+impl WordsBody {
+    fn change(&self) -> WordChange<'_> {
+        WordChange {
+            add: &self.add,
+            remove: &self.remove,
+            allow_add: &self.allow_add,
+            allow_remove: &self.allow_remove,
+        }
+    }
 }
 
 async fn words_reply(s: &AppState, room: Option<&str>) -> ApiResult {
-    let (version, list) = words::list(&s.node, room).await?;
+    let lists = words::list(&s.node, room).await?;
     Ok(json_body(
         StatusCode::OK,
-        &json!({"version": version, "words": list}),
+        &json!({"version": lists.version, "words": lists.words, "allow": lists.allow}),
     ))
 }
 
@@ -159,7 +174,7 @@ async fn change_room_words(
     body: Body<WordsBody>,
 ) -> ApiResult {
     let Json(b) = body.map_err(bad_body)?;
-    words::change(&s.node, &Actor::admin(), Some(&id), &b.add, &b.remove).await?;
+    words::change(&s.node, &Actor::admin(), Some(&id), b.change()).await?;
     words_reply(&s, Some(&id)).await
 }
 
@@ -169,7 +184,7 @@ async fn global_words(State(s): State<AppState>) -> ApiResult {
 
 async fn change_global_words(State(s): State<AppState>, body: Body<WordsBody>) -> ApiResult {
     let Json(b) = body.map_err(bad_body)?;
-    words::change(&s.node, &Actor::admin(), None, &b.add, &b.remove).await?;
+    words::change(&s.node, &Actor::admin(), None, b.change()).await?;
     words_reply(&s, None).await
 }
 

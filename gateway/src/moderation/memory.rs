@@ -4,14 +4,16 @@
 //! logs live in [`MemoryModeration`] beside the rooms, keyed by scope (a
 //! room id, or the global scope).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
 use dashmap::DashMap;
 use protocol::{EventKind, RoomEvent, WordEntry};
 
-use super::store::{Deletion, ModerationStore, too_many_words};
+use super::store::{
+    Deletion, ModerationStore, WordChange, WordLists, too_many_allowed, too_many_words,
+};
 use super::{AuditEntry, MuteEntry};
 use crate::store::memory::RoomData;
 use crate::store::{MemoryStore, StoreError};
@@ -19,13 +21,18 @@ use crate::store::{MemoryStore, StoreError};
 /// Scope key of the global word list and audit log (no room id is empty).
 const GLOBAL: &str = "";
 
-/// A word list's version and its words (word → category).
-type WordList = (u64, BTreeMap<String, String>);
+/// A word list's version, its words (word → category) and allow-list.
+#[derive(Default)]
+struct WordList {
+    version: u64,
+    words: BTreeMap<String, String>,
+    allow: BTreeSet<String>,
+}
 
 /// The in-process store's moderation tables that live beside the rooms.
 #[derive(Default)]
 pub struct MemoryModeration {
-    /// Word lists by scope: version and word → category.
+    /// Word lists by scope: version, word → category, allow-list.
     words: Mutex<HashMap<String, WordList>>,
     /// Slow-mode claims: (room, user) → until, unix ms.
     slow: DashMap<(String, String), i64>,
@@ -156,22 +163,26 @@ impl ModerationStore for MemoryStore {
         })
     }
 
-    async fn words(&self, room: Option<&str>) -> Result<(u64, Vec<WordEntry>), StoreError> {
+    async fn words(&self, room: Option<&str>) -> Result<WordLists, StoreError> {
         let all = self
             .moderation()
             .words
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        Ok(all.get(&scope(room)).map_or((0, vec![]), |(v, w)| {
-            let list = w
-                .iter()
-                .map(|(word, category)| WordEntry {
-                    word: word.clone(),
-                    category: category.clone(),
-                })
-                .collect();
-            (*v, list)
-        }))
+        Ok(all
+            .get(&scope(room))
+            .map_or_else(WordLists::default, |l| WordLists {
+                version: l.version,
+                words: l
+                    .words
+                    .iter()
+                    .map(|(word, category)| WordEntry {
+                        word: word.clone(),
+                        category: category.clone(),
+                    })
+                    .collect(),
+                allow: l.allow.iter().cloned().collect(),
+            }))
     }
 
     async fn word_version(&self, room: Option<&str>) -> Result<u64, StoreError> {
@@ -180,14 +191,13 @@ impl ModerationStore for MemoryStore {
             .words
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        Ok(all.get(&scope(room)).map_or(0, |(v, _)| *v))
+        Ok(all.get(&scope(room)).map_or(0, |l| l.version))
     }
 
     async fn change_words(
         &self,
         room: Option<&str>,
-        add: &[WordEntry],
-        remove: &[String],
+        change: WordChange<'_>,
         max: usize,
     ) -> Result<u64, StoreError> {
         let mut all = self
@@ -195,20 +205,29 @@ impl ModerationStore for MemoryStore {
             .words
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        let (version, words) = all.entry(scope(room)).or_default();
-        let mut next = words.clone();
-        for w in remove {
-            next.remove(w);
+        let list = all.entry(scope(room)).or_default();
+        let mut words = list.words.clone();
+        for w in change.remove {
+            words.remove(w);
         }
-        for w in add {
-            next.insert(w.word.clone(), w.category.clone());
+        for w in change.add {
+            words.insert(w.word.clone(), w.category.clone());
         }
-        if next.len() > max {
+        if words.len() > max {
             return Err(too_many_words(max));
         }
-        *words = next;
-        *version += 1;
-        Ok(*version)
+        let mut allow = list.allow.clone();
+        for w in change.allow_remove {
+            allow.remove(w);
+        }
+        allow.extend(change.allow_add.iter().cloned());
+        if allow.len() > max {
+            return Err(too_many_allowed(max));
+        }
+        list.words = words;
+        list.allow = allow;
+        list.version += 1;
+        Ok(list.version)
     }
 
     async fn claim_slow_mode(

@@ -24,8 +24,8 @@ pub use audit::AuditEntry;
 pub use check::{check_comment, check_like, check_room, slow_mode_ms};
 pub use limits::{ConnLimits, IpSlot};
 pub use mute::MuteEntry;
-pub use roles::{Assistant, RoomModeration, WordPolicy};
-pub use store::{Deletion, ModerationStore};
+pub use roles::{Assistant, FilterSettings, RoomModeration, WordPolicy};
+pub use store::{Deletion, ModerationStore, WordChange, WordLists};
 pub use words::WordFilters;
 
 use protocol::Role;

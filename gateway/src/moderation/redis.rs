@@ -1,7 +1,7 @@
 //! `ModerationStore` on Redis: deleted comments (a sorted set of offsets
 //! under the room's hash tag, consulted by the core's snapshot and replay
 //! scripts), mutes (a hash, read by the core's append scripts), word lists
-//! with a version counter, slow-mode claims (`SET NX PX`) and capped audit
+//! and allow-lists with a version counter, slow-mode claims (`SET NX PX`) and capped audit
 //! lists. The Lua scripts are in `scripts.rs`; each touches one hash tag.
 
 use async_trait::async_trait;
@@ -9,7 +9,9 @@ use protocol::WordEntry;
 use redis::AsyncCommands;
 
 use super::scripts::{CHANGE_WORDS, DELETE, PURGE, WORDS};
-use super::store::{Deletion, ModerationStore, too_many_words};
+use super::store::{
+    Deletion, ModerationStore, WordChange, WordLists, too_many_allowed, too_many_words,
+};
 use super::{AuditEntry, MuteEntry};
 use crate::store::redis::{corrupt, unavailable};
 use crate::store::{RedisStore, StoreError};
@@ -18,13 +20,19 @@ fn parse_mute(json: &str) -> Result<MuteEntry, StoreError> {
     serde_json::from_str(json).map_err(|_| corrupt("mute"))
 }
 
-/// The keys of a word list and its version (`None`: the global list).
-fn words_keys(s: &RedisStore, room: Option<&str>) -> (String, String) {
+/// The keys of a word list, its version and its allow-list (`None`: the
+/// global list), all under one hash tag.
+fn words_keys(s: &RedisStore, room: Option<&str>) -> (String, String, String) {
     match room {
-        Some(r) => (s.key(r, "words"), s.key(r, "words_version")),
+        Some(r) => (
+            s.key(r, "words"),
+            s.key(r, "words_version"),
+            s.key(r, "words_allow"),
+        ),
         None => (
             format!("{}:words:{{*}}", s.prefix()),
             format!("{}:words_version:{{*}}", s.prefix()),
+            format!("{}:words_allow:{{*}}", s.prefix()),
         ),
     }
 }
@@ -116,30 +124,37 @@ impl ModerationStore for RedisStore {
         }
     }
 
-    async fn words(&self, room: Option<&str>) -> Result<(u64, Vec<WordEntry>), StoreError> {
-        let (words, version) = words_keys(self, room);
+    async fn words(&self, room: Option<&str>) -> Result<WordLists, StoreError> {
+        let (words, version, allow) = words_keys(self, room);
         let out: Vec<String> = WORDS
             .key(words)
             .key(version)
+            .key(allow)
             .invoke_async(&mut self.conn())
             .await
             .map_err(unavailable)?;
-        let v = out
-            .first()
-            .and_then(|v| v.parse().ok())
-            .ok_or(corrupt("word list version"))?;
-        let list = out[1..]
+        let bad = || corrupt("word list");
+        let v = out.first().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+        let n: usize = out.get(1).and_then(|n| n.parse().ok()).ok_or_else(bad)?;
+        let fields = out.get(2..2 + n).ok_or_else(bad)?;
+        let words = fields
             .chunks_exact(2)
             .map(|p| WordEntry {
                 word: p[0].clone(),
                 category: p[1].clone(),
             })
             .collect();
-        Ok((v, list))
+        let mut allow: Vec<String> = out.get(2 + n..).unwrap_or_default().to_vec();
+        allow.sort();
+        Ok(WordLists {
+            version: v,
+            words,
+            allow,
+        })
     }
 
     async fn word_version(&self, room: Option<&str>) -> Result<u64, StoreError> {
-        let (_, version) = words_keys(self, room);
+        let (_, version, _) = words_keys(self, room);
         let v: Option<u64> = self.conn().get(version).await.map_err(unavailable)?;
         Ok(v.unwrap_or(0))
     }
@@ -147,27 +162,38 @@ impl ModerationStore for RedisStore {
     async fn change_words(
         &self,
         room: Option<&str>,
-        add: &[WordEntry],
-        remove: &[String],
+        change: WordChange<'_>,
         max: usize,
     ) -> Result<u64, StoreError> {
-        let (words, version) = words_keys(self, room);
+        let (words, version, allow) = words_keys(self, room);
         let mut inv = CHANGE_WORDS.key(words);
-        inv.key(version).arg(max).arg(add.len());
-        for w in add {
+        inv.key(version)
+            .key(allow)
+            .arg(max)
+            .arg(change.add.len())
+            .arg(change.remove.len())
+            .arg(change.allow_add.len());
+        for w in change.add {
             inv.arg(&w.word).arg(&w.category);
         }
-        for w in remove {
+        for w in change
+            .remove
+            .iter()
+            .chain(change.allow_add)
+            .chain(change.allow_remove)
+        {
             inv.arg(w);
         }
         let v: i64 = inv
             .invoke_async(&mut self.conn())
             .await
             .map_err(unavailable)?;
-        if v < 0 {
-            return Err(too_many_words(max));
+        match v {
+            -1 => Err(too_many_words(max)),
+            -2 => Err(too_many_allowed(max)),
+            v if v < 0 => Err(corrupt("word list version")),
+            v => Ok(v as u64),
         }
-        Ok(v as u64)
     }
 
     async fn claim_slow_mode(

@@ -36,6 +36,47 @@ pub enum WordPolicy {
     Mask,
 }
 
+/// The word filter's detectors in one room, set through
+/// `PATCH /api/rooms/{id}` (`"filter": {...}`). Both are off by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FilterSettings {
+    /// Digit-run detector: a run of at least this many digits (noise between
+    /// them skipped; prices, dates and labelled order numbers excepted) is
+    /// reported as `contact`. 0: off; otherwise
+    /// [`MIN_DIGIT_RUN`]..=[`MAX_DIGIT_RUN`].
+    pub digit_runs: u32,
+    /// URL detector: URLs and domain-like tokens are reported as `url`.
+    pub urls: bool,
+}
+
+/// Smallest digit-run threshold a room may set.
+pub const MIN_DIGIT_RUN: u32 = 4;
+/// Largest digit-run threshold a room may set.
+pub const MAX_DIGIT_RUN: u32 = 32;
+
+impl FilterSettings {
+    /// The library policy for the room's action.
+    pub fn policy(&self, action: WordPolicy) -> wordfilter::Policy {
+        let mut p = match action {
+            WordPolicy::Block => wordfilter::Policy::block(),
+            WordPolicy::Mask => wordfilter::Policy::mask(),
+        };
+        if self.digit_runs > 0 {
+            p = p.with_digit_runs(self.digit_runs as usize);
+        }
+        if self.urls {
+            p = p.with_urls();
+        }
+        p
+    }
+
+    /// Whether a detector is on (the filter runs even without words).
+    pub fn any(&self) -> bool {
+        self.digit_runs > 0 || self.urls
+    }
+}
+
 /// The moderation part of a room record.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -48,6 +89,8 @@ pub struct RoomModeration {
     pub slow_mode_s: u32,
     /// What the word filter does with a hit.
     pub word_policy: WordPolicy,
+    /// The word filter's detectors.
+    pub filter: FilterSettings,
 }
 
 impl RoomModeration {

@@ -1,5 +1,6 @@
 //! Lua scripts of the moderation slice's Redis store: deleting one comment,
-//! purging a user's comments, changing and reading a word list. Each
+//! purging a user's comments, changing and reading a word list with its
+//! allow-list. Each
 //! touches the keys of one hash tag (a room, or the global `{*}`), so it
 //! runs unchanged on a Redis Cluster.
 
@@ -63,40 +64,69 @@ return out
     )
 });
 
-/// Changes a word list. KEYS: words, version. ARGV: max, number of adds,
-/// then word/category pairs, then words to remove. Returns the new version,
-/// or -1 when the list would exceed max.
+/// Changes a word list and its allow-list. KEYS: words, version, allow.
+/// ARGV: max, number of adds, number of removes, number of allow-list adds,
+/// then word/category pairs, words to remove, allow-list words to add and
+/// allow-list words to remove. Removals apply before additions. Returns the
+/// new version, -1 when the word list would exceed max, -2 when the
+/// allow-list would.
 pub static CHANGE_WORDS: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local max, nadd = tonumber(ARGV[1]), tonumber(ARGV[2])
+local nrem, nallow = tonumber(ARGV[3]), tonumber(ARGV[4])
+local a0 = 5
+local r0 = a0 + 2 * nadd
+local p0 = r0 + nrem
+local q0 = p0 + nallow
 local n, state = redis.call('HLEN', KEYS[1]), {}
-for i = 3 + 2 * nadd, #ARGV do
+for i = r0, p0 - 1 do
   local w = ARGV[i]
   if state[w] == nil and redis.call('HEXISTS', KEYS[1], w) == 1 then n = n - 1 end
   state[w] = 'r'
 end
 for i = 0, nadd - 1 do
-  local w = ARGV[3 + 2 * i]
+  local w = ARGV[a0 + 2 * i]
   if state[w] ~= 'a' and (state[w] == 'r' or redis.call('HEXISTS', KEYS[1], w) == 0) then
     n = n + 1
   end
   state[w] = 'a'
 end
 if n > max then return -1 end
-for i = 3 + 2 * nadd, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
-for i = 0, nadd - 1 do redis.call('HSET', KEYS[1], ARGV[3 + 2 * i], ARGV[4 + 2 * i]) end
+local m, seen = redis.call('SCARD', KEYS[3]), {}
+for i = q0, #ARGV do
+  local w = ARGV[i]
+  if seen[w] == nil and redis.call('SISMEMBER', KEYS[3], w) == 1 then m = m - 1 end
+  seen[w] = 'r'
+end
+for i = p0, q0 - 1 do
+  local w = ARGV[i]
+  if seen[w] ~= 'a' and (seen[w] == 'r' or redis.call('SISMEMBER', KEYS[3], w) == 0) then
+    m = m + 1
+  end
+  seen[w] = 'a'
+end
+if m > max then return -2 end
+for i = r0, p0 - 1 do redis.call('HDEL', KEYS[1], ARGV[i]) end
+for i = 0, nadd - 1 do redis.call('HSET', KEYS[1], ARGV[a0 + 2 * i], ARGV[a0 + 1 + 2 * i]) end
+for i = q0, #ARGV do redis.call('SREM', KEYS[3], ARGV[i]) end
+for i = p0, q0 - 1 do redis.call('SADD', KEYS[3], ARGV[i]) end
 return redis.call('INCR', KEYS[2])
 ",
     )
 });
 
-/// Reads a word list with its version. KEYS: words, version.
+/// Reads a word list with its allow-list and version. KEYS: words,
+/// version, allow. Returns the version, the number of word/category
+/// fields, those fields, then the allow-list words.
 pub static WORDS: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local out = {redis.call('GET', KEYS[2]) or '0'}
-for _, v in ipairs(redis.call('HGETALL', KEYS[1])) do out[#out + 1] = v end
+local fields = redis.call('HGETALL', KEYS[1])
+out[2] = tostring(#fields)
+for _, v in ipairs(fields) do out[#out + 1] = v end
+for _, v in ipairs(redis.call('SMEMBERS', KEYS[3])) do out[#out + 1] = v end
 return out
 ",
     )

@@ -1,6 +1,6 @@
 //! `ModerationStore`: the moderation state that must hold on every node and
 //! the operations on it that must be atomic: deleted comments, mutes, word
-//! lists with their versions, slow-mode claims and the audit logs. Both
+//! lists and allow-lists with their versions, slow-mode claims and the audit logs. Both
 //! stores implement it (`memory.rs`, `redis.rs`); the mute check and the
 //! slow-mode claim of a comment batch happen inside the core's
 //! `Store::append_comments`, in the same atomic step as the append.
@@ -20,6 +20,32 @@ pub enum Deletion {
     AlreadyDeleted,
     /// The room holds no comment at that offset.
     NotFound,
+}
+
+/// A word list as stored (global, or one room's): its version, its words
+/// and its allow-list words. One version covers both lists, so a node
+/// rebuilds its filter when either changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WordLists {
+    /// Bumped by every change (0: never changed).
+    pub version: u64,
+    /// Sensitive words with their categories.
+    pub words: Vec<WordEntry>,
+    /// Allow-list words.
+    pub allow: Vec<String>,
+}
+
+/// One atomic change of a word list: removals first, then additions.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WordChange<'a> {
+    /// Words to add (or re-categorize).
+    pub add: &'a [WordEntry],
+    /// Words to remove.
+    pub remove: &'a [String],
+    /// Allow-list words to add.
+    pub allow_add: &'a [String],
+    /// Allow-list words to remove.
+    pub allow_remove: &'a [String],
 }
 
 /// Moderation state and atomic operations.
@@ -43,17 +69,18 @@ pub trait ModerationStore: Send + Sync + 'static {
         user: &str,
         now_ms: i64,
     ) -> Result<Option<MuteEntry>, StoreError>;
-    /// A word list (`None`: global) and its version, read together.
-    async fn words(&self, room: Option<&str>) -> Result<(u64, Vec<WordEntry>), StoreError>;
+    /// A word list (`None`: global) with its allow-list and version, read
+    /// together.
+    async fn words(&self, room: Option<&str>) -> Result<WordLists, StoreError>;
     /// The version of a word list (0: never changed).
     async fn word_version(&self, room: Option<&str>) -> Result<u64, StoreError>;
-    /// Adds and removes words atomically and bumps the list's version;
-    /// refuses (`Rejected`) to grow the list past `max` words.
+    /// Adds and removes words and allow-list words atomically and bumps the
+    /// list's version; refuses (`Rejected`) to grow the word list or the
+    /// allow-list past `max` words each.
     async fn change_words(
         &self,
         room: Option<&str>,
-        add: &[WordEntry],
-        remove: &[String],
+        change: WordChange<'_>,
         max: usize,
     ) -> Result<u64, StoreError>;
     /// Slow mode: claims the user's comment slot for `interval_ms`. `None`
@@ -87,5 +114,13 @@ pub fn too_many_words(max: usize) -> StoreError {
     StoreError::Rejected(Rejection::new(
         ErrorCode::Invalid,
         format!("a word list holds at most {max} words"),
+    ))
+}
+
+/// The error of an allow-list grown past its limit.
+pub fn too_many_allowed(max: usize) -> StoreError {
+    StoreError::Rejected(Rejection::new(
+        ErrorCode::Invalid,
+        format!("an allow-list holds at most {max} words"),
     ))
 }

@@ -1,6 +1,9 @@
 //! The sensitive-word filter of the request path. Word lists (a global one
-//! and one per room, each word with a category) live in the store with a
-//! version counter per list. A node compares the stored version of a list
+//! and one per room, each word with a category, each with an allow-list)
+//! live in the store with a version counter per list. The global dictionary
+//! also holds the shipped default allow-list, and it is scanned first, so
+//! global allow-list words apply in every room; the room's detectors
+//! (digit runs, URLs) come from the room record. A node compares the stored version of a list
 //! with the one its dictionary was built from at most once per tick (not
 //! once per comment); when it moved (a change on any node) it reads the
 //! list, builds the new automaton aside and swaps it in atomically
@@ -14,11 +17,11 @@ use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
 use dashmap::DashMap;
-use protocol::{ErrorCode, Rejection, WordEntry};
-use wordfilter::{Dictionary, FilterHandle, Policy, Scanner, Verdict};
+use protocol::{ErrorCode, Rejection};
+use wordfilter::{Dictionary, DictionaryBuilder, FilterHandle, Scanner, Verdict};
 
-use super::ModerationStore;
-use super::{Actor, WordPolicy, audit};
+use super::{Actor, FilterSettings, WordPolicy, audit};
+use super::{ModerationStore, WordChange, WordLists};
 use crate::auth::{Action, authorize};
 use crate::service::Node;
 
@@ -152,11 +155,9 @@ impl WordFilters {
         if c.version.load(Ordering::Acquire) != stored {
             let _one = c.reload.lock().await;
             if c.version.load(Ordering::Acquire) != stored {
-                let (version, words) = store.words(room).await.map_err(|e| e.rejection())?;
-                let mut b = Dictionary::builder();
-                for w in &words {
-                    b.word(&w.word, w.category.as_str());
-                }
+                let lists = store.words(room).await.map_err(|e| e.rejection())?;
+                let version = lists.version;
+                let b = builder(&lists, room.is_none());
                 c.handle.reload(&b).map_err(|e| {
                     tracing::error!(room, error = %e, "word list does not build");
                     Rejection::new(ErrorCode::Internal, "word filter unavailable")
@@ -174,18 +175,15 @@ impl WordFilters {
         &self,
         store: &dyn ModerationStore,
         room: &str,
-        policy: WordPolicy,
+        (action, filter): (WordPolicy, FilterSettings),
         text: &str,
     ) -> Result<Option<String>, Rejection> {
         let global = self.current(store, None).await?;
         let local = self.current(store, Some(room)).await?;
-        if global.word_count() == 0 && local.word_count() == 0 {
+        if global.word_count() == 0 && local.word_count() == 0 && !filter.any() {
             return Ok(None);
         }
-        let policy = match policy {
-            WordPolicy::Block => Policy::block(),
-            WordPolicy::Mask => Policy::mask(),
-        };
+        let policy = filter.policy(action);
         let verdict = SCANNER.with(|s| s.borrow_mut().check(text, &[&global, &local], &policy));
         match verdict {
             Verdict::Pass => Ok(None),
@@ -198,15 +196,30 @@ impl WordFilters {
     }
 }
 
-/// Changes a word list (`room: None`: the global list, admins only).
-/// Returns the list's new version; this node rebuilds on its next comment,
-/// every other node within a tick.
+/// The dictionary of a stored list; the global one also gets the shipped
+/// default allow-list.
+fn builder(lists: &WordLists, global: bool) -> DictionaryBuilder {
+    let mut b = Dictionary::builder();
+    for w in &lists.words {
+        b.word(&w.word, w.category.as_str());
+    }
+    for w in &lists.allow {
+        b.allow(w);
+    }
+    // The global dictionary is scanned first, so its copy of the default
+    // allow-list covers the room's words too.
+    b.default_allow(global);
+    b
+}
+
+/// Changes a word list and its allow-list (`room: None`: the global list,
+/// admins only). Returns the list's new version; this node rebuilds on its
+/// next comment, every other node within a tick.
 pub async fn change(
     node: &Node,
     actor: &Actor,
     room: Option<&str>,
-    add: &[WordEntry],
-    remove: &[String],
+    change: WordChange<'_>,
 ) -> Result<u64, Rejection> {
     match room {
         None if actor.role != protocol::Role::Admin => {
@@ -221,39 +234,52 @@ pub async fn change(
             node.store.room(r).await.map_err(|e| e.rejection())?;
         }
     }
-    for w in add {
+    for w in change.add {
         node.limits.check_word(&w.word)?;
         node.limits.check_label("category", &w.category)?;
     }
-    for w in remove {
+    let others = change
+        .remove
+        .iter()
+        .chain(change.allow_add)
+        .chain(change.allow_remove);
+    for w in others {
         node.limits.check_word(w)?;
     }
     // Refuse a list the filter cannot build before storing it.
     let mut b = Dictionary::builder();
-    for w in add {
+    for w in change.add {
         b.word(&w.word, w.category.as_str());
+    }
+    for w in change.allow_add {
+        b.allow(w);
     }
     b.build()
         .map_err(|e| Rejection::new(ErrorCode::Invalid, e.to_string()))?;
     let version = node
         .moderation_store
-        .change_words(room, add, remove, MAX_WORDS)
+        .change_words(room, change, MAX_WORDS)
         .await
         .map_err(|e| e.rejection())?;
     node.words.invalidate(room);
     let scope = room.unwrap_or(audit::GLOBAL);
-    let target = format!("+{} -{}", add.len(), remove.len());
+    let mut target = format!("+{} -{}", change.add.len(), change.remove.len());
+    if !change.allow_add.is_empty() || !change.allow_remove.is_empty() {
+        let (a, r) = (change.allow_add.len(), change.allow_remove.len());
+        target.push_str(&format!(" allow +{a} -{r}"));
+    }
     audit::record(node, actor, scope, "words", &target, None).await;
     Ok(version)
 }
 
-/// A list as stored, sorted by word.
-pub async fn list(node: &Node, room: Option<&str>) -> Result<(u64, Vec<WordEntry>), Rejection> {
-    let (v, mut words) = node
+/// A list as stored, words and allow-list sorted.
+pub async fn list(node: &Node, room: Option<&str>) -> Result<WordLists, Rejection> {
+    let mut lists = node
         .moderation_store
         .words(room)
         .await
         .map_err(|e| e.rejection())?;
-    words.sort_by(|a, b| a.word.cmp(&b.word));
-    Ok((v, words))
+    lists.words.sort_by(|a, b| a.word.cmp(&b.word));
+    lists.allow.sort();
+    Ok(lists)
 }

@@ -1,12 +1,12 @@
 //! Moderation requests of a joined session: delete a comment, mute, unmute
 //! and list the mutes, assign roles, flip the comment switch, change the room's word
-//! list. The session authorizes the request ([`action`]) against the
+//! list and allow-list. The session authorizes the request ([`action`]) against the
 //! caller's current role (the hub's record), then [`handle`] runs the same
 //! action the admin API runs.
 
 use protocol::{EventKind, Rejection, Request, RequestId, ServerFrame};
 
-use super::{Actor, audit, mute, roles, words};
+use super::{Actor, WordChange, audit, mute, roles, words};
 use crate::auth::Action;
 use crate::room::Room;
 use crate::service::Node;
@@ -90,7 +90,20 @@ pub async fn handle(
             audit::record(node, actor, &room.id, "switch", what, None).await;
         }
         Request::Words(w) => {
-            words::change(node, actor, Some(&room.id), &w.add, &w.remove).await?;
+            let change = WordChange {
+                add: &w.add,
+                remove: &w.remove,
+                ..WordChange::default()
+            };
+            words::change(node, actor, Some(&room.id), change).await?;
+        }
+        Request::AllowWords(w) => {
+            let change = WordChange {
+                allow_add: &w.add,
+                allow_remove: &w.remove,
+                ..WordChange::default()
+            };
+            words::change(node, actor, Some(&room.id), change).await?;
         }
         _ => {}
     }

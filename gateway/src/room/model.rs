@@ -5,6 +5,7 @@ use protocol::{ErrorCode, Limits, Rejection, Role, RoomInfo, RoomStatus, Switche
 use serde::{Deserialize, Serialize};
 
 pub use crate::lotteries::LotterySlot;
+use crate::moderation::roles::{MAX_DIGIT_RUN, MIN_DIGIT_RUN};
 use crate::moderation::{RoomModeration, WordPolicy};
 
 /// A room as the store keeps it.
@@ -140,6 +141,17 @@ pub struct RoomPatch {
     pub slow_mode_s: Option<u32>,
     /// Word filter policy: block or mask.
     pub word_policy: Option<WordPolicy>,
+    /// Word filter detectors to change; the ones left out keep their values.
+    pub filter: Option<FilterPatch>,
+}
+
+/// A partial change of the word filter's detectors.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub struct FilterPatch {
+    /// Digit-run threshold (0: off).
+    pub digit_runs: Option<u32>,
+    /// URL detector on or off.
+    pub urls: Option<bool>,
 }
 
 /// A partial change of room switches.
@@ -205,6 +217,22 @@ impl RoomPatch {
         }
         if let Some(p) = self.word_policy {
             room.moderation.word_policy = p;
+        }
+        if let Some(f) = self.filter {
+            if let Some(n) = f.digit_runs {
+                if n != 0 && !(MIN_DIGIT_RUN..=MAX_DIGIT_RUN).contains(&n) {
+                    return Err(Rejection::new(
+                        ErrorCode::Invalid,
+                        format!(
+                            "filter.digit_runs must be 0 (off) or {MIN_DIGIT_RUN}..={MAX_DIGIT_RUN}"
+                        ),
+                    ));
+                }
+                room.moderation.filter.digit_runs = n;
+            }
+            if let Some(u) = f.urls {
+                room.moderation.filter.urls = u;
+            }
         }
         Ok(())
     }

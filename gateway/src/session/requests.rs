@@ -171,6 +171,7 @@ impl Session {
             | Request::SetRole(_)
             | Request::Switch(_)
             | Request::Words(_)
+            | Request::AllowWords(_)
             | Request::Mutes(_)) => self.moderate(id, r).await,
         };
         reply.map(Some)
