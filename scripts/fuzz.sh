@@ -23,7 +23,9 @@ if [[ "${FUZZ_ENGINE:-stable}" == libfuzzer ]]; then
       -max_total_time="$seconds" -max_len=16384
   done
 else
-  cargo run --quiet --release --locked --no-default-features --features stable \
+  # Not --locked: the fuzz crate builds the workspace crates by path, so its
+  # lock follows their dependencies (cargo updates it as it builds).
+  cargo run --quiet --release --no-default-features --features stable \
     --bin fuzz-stable -- \
     --seconds "$seconds" "$@"
 fi
