@@ -175,6 +175,38 @@ async fn comment_lottery_end_to_end() {
 
     let key = public_key(&gw).await;
     let rec = record(&gw, "lot-c", &id).await;
+    // The record is public once drawn: no key, the same bytes.
+    let public = reqwest::get(format!(
+        "http://{}/lottery/rooms/lot-c/lotteries/{id}/record",
+        gw.addr
+    ))
+    .await
+    .unwrap();
+    assert_eq!(public.status().as_u16(), 200);
+    let public: Value = public.json().await.unwrap();
+    let (_, admin) = gw
+        .api(
+            "GET",
+            &format!("/api/rooms/lot-c/lotteries/{id}/record"),
+            None,
+        )
+        .await;
+    assert_eq!(public, admin);
+    // Published once: a second record (say, re-signed as abnormal) is
+    // refused by the store; the first stays.
+    gw.node()
+        .lottery_store
+        .put_lottery_doc("lot-c", &id, "record", "{\"forged\":true}")
+        .await
+        .unwrap();
+    let (_, again) = gw
+        .api(
+            "GET",
+            &format!("/api/rooms/lot-c/lotteries/{id}/record"),
+            None,
+        )
+        .await;
+    assert_eq!(again, admin);
     let checked = ::lottery::verify_pinned(&rec, &key).unwrap();
     let winners: Vec<String> = checked.winners.iter().map(|w| w.user_id.clone()).collect();
     let announced: Vec<String> = drawn.winners.iter().map(|w| w.user.clone()).collect();

@@ -41,6 +41,10 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
         .route("/lottery/key", get(crate::lotteries::http::public_key))
+        .route(
+            "/lottery/rooms/{id}/lotteries/{lid}/record",
+            get(crate::lotteries::http::record),
+        )
         .nest("/api", admin::routes(state.clone()))
         .with_state(state)
 }

@@ -106,8 +106,13 @@ async fn record_json(s: &AppState, id: &str, lid: &str) -> Result<String, Reject
         .ok_or_else(|| Rejection::new(ErrorCode::NotFound, "the lottery has no record yet"))
 }
 
-/// The published record, byte for byte as stored (`lottery verify` input).
-async fn record(State(s): State<AppState>, Path((id, lid)): Path<(String, String)>) -> ApiResult {
+/// The published record, byte for byte as stored (`lottery verify` input);
+/// also public at `/lottery/rooms/{id}/lotteries/{lid}/record` (no key), so
+/// viewers can check a draw themselves.
+pub(crate) async fn record(
+    State(s): State<AppState>,
+    Path((id, lid)): Path<(String, String)>,
+) -> ApiResult {
     let json = record_json(&s, &id, &lid).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use dashmap::DashMap;
 
-use super::store::LotteryStore;
+use super::store::{LotteryStore, RECORD};
 use crate::store::{MemoryStore, StoreError};
 
 /// The in-process store's lottery tables.
@@ -28,7 +28,15 @@ impl LotteryStore for MemoryStore {
         json: &str,
     ) -> Result<(), StoreError> {
         let key = (room.to_string(), lottery.to_string(), what.to_string());
-        self.lotteries().docs.insert(key, json.to_string());
+        if what == RECORD {
+            // Published once: a later write keeps the first.
+            self.lotteries()
+                .docs
+                .entry(key)
+                .or_insert_with(|| json.to_string());
+        } else {
+            self.lotteries().docs.insert(key, json.to_string());
+        }
         Ok(())
     }
 

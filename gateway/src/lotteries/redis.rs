@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use redis::AsyncCommands;
 
-use super::store::LotteryStore;
+use super::store::{LotteryStore, RECORD};
 use crate::store::redis::unavailable;
 use crate::store::{RedisStore, StoreError};
 
@@ -20,7 +20,18 @@ impl LotteryStore for RedisStore {
         json: &str,
     ) -> Result<(), StoreError> {
         let key = self.key(room, &format!("lottery:{lottery}:{what}"));
-        let _: () = self.conn().set(key, json).await.map_err(unavailable)?;
+        if what == RECORD {
+            // Published once: a later write keeps the first (SET NX).
+            let _: Option<String> = redis::cmd("SET")
+                .arg(&key)
+                .arg(json)
+                .arg("NX")
+                .query_async(&mut self.conn())
+                .await
+                .map_err(unavailable)?;
+        } else {
+            let _: () = self.conn().set(key, json).await.map_err(unavailable)?;
+        }
         Ok(())
     }
 

@@ -9,11 +9,16 @@ use async_trait::async_trait;
 
 use crate::store::StoreError;
 
+/// The document name of a lottery's published record: written once.
+pub const RECORD: &str = "record";
+
 /// Lottery documents and participant sets.
 #[async_trait]
 pub trait LotteryStore: Send + Sync + 'static {
     /// Writes a document of a lottery (`what`: `terms`, `announcement`,
-    /// `record`), JSON, replacing an earlier one.
+    /// `record`), JSON, replacing an earlier one; except the published
+    /// [`RECORD`], which is written once: a later write (a drawn lottery
+    /// re-signed as abnormal, say) leaves the first in place.
     async fn put_lottery_doc(
         &self,
         room: &str,
