@@ -1,6 +1,7 @@
 //! Viewer tokens minted by the workers themselves (signed-in viewers):
 //! HS256 with the gateway's `token_secret`, valid for an hour, so a run
-//! of 15,000 signed-in viewers needs no 15,000 admin API calls.
+//! of 15,000 signed-in viewers needs no 15,000 admin API calls. (Not the
+//! gateway's `TokenKeys::mint`: the load tool does not link the gateway.)
 
 use serde::Serialize;
 

@@ -47,10 +47,11 @@ impl Node {
                 return Err(r);
             }
         };
-        if (claimed && updated.status != RoomStatus::Live) || updated.status.is_final() {
-            // The start expired the room (107), or the live is over.
-            self.release_live(room, day, claimed && updated.status != RoomStatus::Live)
-                .await;
+        // The start expired the room (107): its claim is undone; a live
+        // that is over leaves the live set.
+        let start_failed = claimed && updated.status != RoomStatus::Live;
+        if start_failed || updated.status.is_final() {
+            self.release_live(room, day, start_failed).await;
         }
         let reason = if updated.status == RoomStatus::Expired {
             "expired"
@@ -186,19 +187,19 @@ impl Node {
             .get(room)
             .map(|h| h.presence())
             .unwrap_or_default();
-        let expires = now_ms() + self.settings.presence_ttl_ms();
-        self.store
-            .set_presence(room, &self.settings.node_id, presence, expires)
-            .await
-            .is_ok()
+        self.write_presence(room, presence).await
     }
 
     /// Writes this node's presence in `room` now; whether it was stored.
     pub async fn report_presence(&self, room: &str, hub: &HubHandle) -> bool {
+        self.write_presence(room, hub.presence()).await
+    }
+
+    async fn write_presence(&self, room: &str, presence: crate::store::Presence) -> bool {
         let expires = now_ms() + self.settings.presence_ttl_ms();
         match self
             .store
-            .set_presence(room, &self.settings.node_id, hub.presence(), expires)
+            .set_presence(room, &self.settings.node_id, presence, expires)
             .await
         {
             Ok(()) => true,

@@ -136,7 +136,7 @@ impl Session {
         S: Stream<Item = Result<Message, WsError>> + Sink<Message, Error = WsError> + Unpin,
     {
         self.reply(ServerFrame::Hello(self.hello()));
-        Box::pin(self.register_user()).await;
+        self.register_if_signed_in().await;
         let mut shutdown = self.node.shutdown_signal();
         let outbox = self.outbox.clone();
         let beat = Duration::from_millis(self.node.settings.heartbeat_ms.max(1));
@@ -163,7 +163,7 @@ impl Session {
                         Some(Ok(m)) => {
                             let flow = Box::pin(self.on_message(m)).await;
                             // An `auth` request may have signed the session in.
-                            Box::pin(self.register_user()).await;
+                            self.register_if_signed_in().await;
                             if let Flow::Close(code) = flow {
                                 return Some(code);
                             }
@@ -183,6 +183,16 @@ impl Session {
                     }
                 }
             }
+        }
+    }
+
+    /// Registers the session's user when it is not yet registered under
+    /// it: the (boxed, rare) registration only runs after a sign-in, not
+    /// after every message.
+    async fn register_if_signed_in(&mut self) {
+        let user = self.identity.as_ref().map(|i| i.user.as_str());
+        if user.is_some() && user != self.registered.as_deref() {
+            Box::pin(self.register_user()).await;
         }
     }
 
