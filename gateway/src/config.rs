@@ -219,6 +219,18 @@ settings! {
     secrets_file: std::path::PathBuf = "gateway-secrets.env".into(), "GATEWAY_SECRETS_FILE";
     /// Log format: "text" or "json".
     log_format: String = "text".to_string(), "GATEWAY_LOG_FORMAT";
+    /// Most goods on one room's shelf; the 201st is refused `shelf_full`.
+    max_goods: usize = 200, "GATEWAY_MAX_GOODS";
+    /// Seconds a pushed goods card shows when `card_push` names no duration.
+    card_show_s: u64 = 60, "GATEWAY_CARD_SHOW_S";
+    /// Seconds a grab's reservation is held until the merchant confirms it;
+    /// then it expires and its units go back to the quota.
+    reservation_hold_s: u64 = 900, "GATEWAY_RESERVATION_HOLD_S";
+    /// Seconds the answer of a grab or coupon idempotency key is kept.
+    idempotency_ttl_s: u64 = 86_400, "GATEWAY_IDEMPOTENCY_TTL_S";
+    /// How often (ms) a node publishes changed stock and coupon counts, flushes
+    /// goods clicks and sweeps expired reservations.
+    commerce_interval_ms: u64 = 1000, "GATEWAY_COMMERCE_INTERVAL_MS";
 }
 
 impl Settings {

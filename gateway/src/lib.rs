@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod bus;
 pub mod clock;
+pub mod commerce;
 pub mod config;
 pub mod hub;
 pub mod lotteries;
@@ -49,6 +50,7 @@ pub struct Running {
     pub admin_key: String,
     server: JoinHandle<()>,
     timers: JoinHandle<()>,
+    commerce: JoinHandle<()>,
     presence: JoinHandle<()>,
 }
 
@@ -110,6 +112,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
     });
     let server = tokio::spawn(http::serve(listener, app, node.clone()));
     let timers = tokio::spawn(timers::run(node.clone()));
+    let commerce = tokio::spawn(commerce::run(node.clone()));
     let presence = tokio::spawn(timers::presence(node.clone()));
     tracing::info!(%addr, node = %node.settings.node_id, "gateway listening");
     Ok(Running {
@@ -118,6 +121,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
         admin_key,
         server,
         timers,
+        commerce,
         presence,
     })
 }
@@ -138,6 +142,7 @@ impl Running {
         }
         let _ = tokio::time::timeout(Duration::from_secs(1), self.server).await;
         self.timers.abort();
+        self.commerce.abort();
         self.presence.abort();
         tracing::info!("gateway stopped");
     }

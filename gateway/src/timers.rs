@@ -78,6 +78,12 @@ async fn fire_due(node: &Node) {
                 Err(r) => tracing::debug!(room = %id, reason = %r, "timer transition skipped"),
             }
         }
+        if room.commerce.next_deadline().is_some_and(|at| at <= now) {
+            node.fire_commerce(&room, now).await;
+            if let Ok(r) = node.store.room(&id).await {
+                room = r;
+            }
+        }
         if !room.lotteries.is_empty() {
             node.fire_lotteries(&room, now).await;
             if let Ok(r) = node.store.room(&id).await {

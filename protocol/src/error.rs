@@ -62,12 +62,28 @@ pub enum ErrorCode {
     /// A start past the deployment's limits: rooms live at once, or lives
     /// started today.
     LiveLimit,
+    /// The goods item cannot be grabbed now (its grab switch is off).
+    NotGrabbable,
+    /// The quantity is over the item's per-order limit (每单限购).
+    OrderLimit,
+    /// The viewer's own total would pass the item's per-viewer limit, or
+    /// the viewer already claimed the coupon as often as allowed.
+    ViewerLimit,
+    /// The item's live quota is used up.
+    SoldOut,
+    /// No goods item with that id on the room's shelf.
+    UnknownGoods,
+    /// The shelf already holds its maximum number of goods.
+    ShelfFull,
+    /// The coupon is gone: no stock left, outside its validity window, or
+    /// withdrawn.
+    CouponGone,
 }
 
 impl ErrorCode {
     /// Every code, in wire (variant) order: metrics create a zero counter
     /// for each at start.
-    pub const ALL: [ErrorCode; 26] = [
+    pub const ALL: [ErrorCode; 33] = [
         ErrorCode::Malformed,
         ErrorCode::UnknownType,
         ErrorCode::TooLarge,
@@ -94,6 +110,13 @@ impl ErrorCode {
         ErrorCode::NotFound,
         ErrorCode::LotteryLimit,
         ErrorCode::LiveLimit,
+        ErrorCode::NotGrabbable,
+        ErrorCode::OrderLimit,
+        ErrorCode::ViewerLimit,
+        ErrorCode::SoldOut,
+        ErrorCode::UnknownGoods,
+        ErrorCode::ShelfFull,
+        ErrorCode::CouponGone,
     ];
 
     /// The wire name, e.g. `"room_not_live"`.
@@ -125,6 +148,13 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::LotteryLimit => "lottery_limit",
             ErrorCode::LiveLimit => "live_limit",
+            ErrorCode::NotGrabbable => "not_grabbable",
+            ErrorCode::OrderLimit => "order_limit",
+            ErrorCode::ViewerLimit => "viewer_limit",
+            ErrorCode::SoldOut => "sold_out",
+            ErrorCode::UnknownGoods => "unknown_goods",
+            ErrorCode::ShelfFull => "shelf_full",
+            ErrorCode::CouponGone => "coupon_gone",
         }
     }
 

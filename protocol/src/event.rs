@@ -25,6 +25,12 @@ crate::tagged_enum! {
         Batch(Batch) = "events",
         /// Reply to `mutes`: the room's active mutes.
         Mutes(MuteList) = "mutes",
+        /// The shelf, answering `shelf`.
+        Shelf(crate::commerce::ShelfFrame) = "shelf",
+        /// A grab succeeded: the reservation.
+        Grabbed(crate::commerce::Grabbed) = "grabbed",
+        /// A coupon claim succeeded.
+        CouponClaimed(crate::commerce::CouponClaimed) = "coupon_claimed",
     }
 }
 
@@ -100,6 +106,10 @@ pub struct Joined {
     /// start when the anchor chose to keep it), else null.
     #[serde(default)]
     pub preview: Option<crate::room::Preview>,
+    /// The shelf version, the pushed card, the explaining item and the
+    /// active coupon.
+    #[serde(default)]
+    pub commerce: crate::commerce::CommerceView,
 }
 
 /// `preview` event: the room's live preview as it is now.
@@ -226,6 +236,20 @@ crate::tagged_enum! {
         Record(RoomRecord) = "record",
         /// The room's live preview changed (null: removed).
         Preview(PreviewChanged) = "preview",
+        /// The goods shelf changed (high lane).
+        Goods(crate::commerce::GoodsChanged) = "goods",
+        /// The pushed goods card changed (high lane).
+        Card(Box<crate::commerce::CardChanged>) = "card",
+        /// The item being explained changed (high lane).
+        Explaining(crate::commerce::ExplainingChanged) = "explaining",
+        /// An item sold out (high lane).
+        SoldOut(crate::commerce::SoldOut) = "sold_out",
+        /// Units left of an item (low lane, at most once a second per item).
+        Stock(crate::commerce::Stock) = "stock",
+        /// The room's active coupon changed (high lane).
+        Coupon(crate::commerce::CouponChanged) = "coupon",
+        /// Coupons claimed so far (low lane, at most once a second).
+        CouponClaims(crate::commerce::CouponClaims) = "coupon_claims",
     }
 }
 
@@ -239,7 +263,7 @@ impl EventKind {
     /// Comments are low priority; everything else is high.
     pub fn lane(&self) -> Lane {
         match self {
-            EventKind::Comment(_) => Lane::Low,
+            EventKind::Comment(_) | EventKind::Stock(_) | EventKind::CouponClaims(_) => Lane::Low,
             _ => Lane::High,
         }
     }

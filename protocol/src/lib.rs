@@ -8,6 +8,7 @@ mod tagged;
 
 pub mod close;
 pub mod codec;
+pub mod commerce;
 pub mod error;
 pub mod event;
 pub mod limits;

@@ -198,6 +198,39 @@ impl Limits {
                 .iter()
                 .chain(&w.remove)
                 .try_for_each(|word| self.check_word(word)),
+            Request::GoodsPut(g) => g.goods.check(self),
+            Request::GoodsRemove(g) => self.check_id("goods", &g.goods),
+            Request::GoodsSwitch(g) => self.check_id("goods", &g.goods),
+            Request::GoodsClick(g) => self.check_id("goods", &g.goods),
+            Request::CardPush(c) => {
+                self.check_id("goods", &c.goods)?;
+                match c.duration_s {
+                    Some(s) if s == 0 || s > crate::commerce::MAX_CARD_S => Err(Rejection::new(
+                        ErrorCode::Invalid,
+                        format!("duration_s must be 1..={}", crate::commerce::MAX_CARD_S),
+                    )),
+                    _ => Ok(()),
+                }
+            }
+            Request::Explain(e) => e
+                .goods
+                .as_deref()
+                .map_or(Ok(()), |g| self.check_id("goods", g)),
+            Request::GoodsReorder(r) => {
+                if r.order.len() > crate::commerce::MAX_SHELF_IDS {
+                    return Err(Rejection::new(
+                        ErrorCode::Invalid,
+                        format!("order lists at most {} ids", crate::commerce::MAX_SHELF_IDS),
+                    ));
+                }
+                r.order.iter().try_for_each(|g| self.check_id("goods", g))
+            }
+            Request::Grab(g) => crate::commerce::check_grab(g, self),
+            Request::CouponPush(c) => c.coupon.check(self),
+            Request::CouponClaim(c) => {
+                self.check_id("coupon", &c.coupon)?;
+                self.check_id("key", &c.key)
+            }
             _ => Ok(()),
         }
     }

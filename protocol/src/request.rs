@@ -83,6 +83,30 @@ crate::tagged_enum! {
         SetPreview(SetPreview) = "set_preview",
         /// Remove the room's live preview (anchor; before the start).
         ClearPreview(ClearPreview) = "clear_preview",
+        /// Fetch the joined room's goods shelf.
+        Shelf(crate::commerce::ShelfRequest) = "shelf",
+        /// Add or change a goods item (anchor, sub-anchor).
+        GoodsPut(crate::commerce::GoodsPut) = "goods_put",
+        /// Take a goods item off the shelf (anchor, sub-anchor).
+        GoodsRemove(crate::commerce::GoodsRemove) = "goods_remove",
+        /// Put the shelf in a new order (anchor, sub-anchor).
+        GoodsReorder(crate::commerce::GoodsReorder) = "goods_reorder",
+        /// Switch an item grabbable or not (anchor, sub-anchor).
+        GoodsSwitch(crate::commerce::GoodsSwitch) = "goods_switch",
+        /// Push an item's card to every viewer (anchor, sub-anchor).
+        CardPush(crate::commerce::CardPush) = "card_push",
+        /// Take the pushed card down (anchor, sub-anchor).
+        CardWithdraw(crate::commerce::CardWithdraw) = "card_withdraw",
+        /// Pin or unpin the item being explained (anchor, sub-anchor).
+        Explain(crate::commerce::Explain) = "explain",
+        /// Reserve units of an item (signed-in viewers, room live).
+        Grab(crate::commerce::Grab) = "grab",
+        /// Count a viewer opening an item.
+        GoodsClick(crate::commerce::GoodsClick) = "goods_click",
+        /// Push a coupon into the room (anchor, sub-anchor).
+        CouponPush(crate::commerce::CouponPush) = "coupon_push",
+        /// Claim the room's coupon (signed-in viewers).
+        CouponClaim(crate::commerce::CouponClaim) = "coupon_claim",
     }
 }
 

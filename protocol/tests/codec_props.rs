@@ -291,6 +291,7 @@ fn server_frame() -> impl Strategy<Value = ServerFrame> {
                     missed,
                     lotteries,
                     preview,
+                    commerce: Default::default(),
                 })
             },
         );

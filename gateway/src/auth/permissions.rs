@@ -40,6 +40,11 @@ pub enum Action {
     Lottery,
     /// Set or remove the room's live preview.
     Preview,
+    /// Manage the goods shelf, push cards and coupons, pin the explaining
+    /// item.
+    Goods,
+    /// Grab goods and claim coupons.
+    Grab,
 }
 
 impl Action {
@@ -55,7 +60,7 @@ impl Action {
     }
 
     /// Every action, for tables and tests.
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 19] = [
         Action::Watch,
         Action::Comment,
         Action::Like,
@@ -73,6 +78,8 @@ impl Action {
         Action::SkipSlowMode,
         Action::Lottery,
         Action::Preview,
+        Action::Goods,
+        Action::Grab,
     ];
 }
 
@@ -90,9 +97,9 @@ pub fn allowed(role: Role, action: Action) -> bool {
         ),
         Role::Assistant => matches!(
             action,
-            Watch | Comment | Like | DeleteComment | Mute | RoomWords | SkipSlowMode
+            Watch | Comment | Like | DeleteComment | Mute | RoomWords | SkipSlowMode | Grab
         ),
-        Role::Viewer => matches!(action, Watch | Comment | Like),
+        Role::Viewer => matches!(action, Watch | Comment | Like | Grab),
         Role::Anonymous => action == Watch,
     }
 }
@@ -131,15 +138,16 @@ mod tests {
         ];
         // Rows follow `roles`; columns follow `Action::ALL`:
         // watch comment like start pause resume end ban | delete mute
-        // assistants sub-anchor switch words skip-slow-mode | lottery preview.
+        // assistants sub-anchor switch words skip-slow-mode | lottery preview
+        // goods grab.
         let (y, n) = (true, false);
-        let expected: [[bool; 17]; 6] = [
-            [y, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n],
-            [y, y, y, n, n, n, n, n, n, n, n, n, n, n, n, n, n],
-            [y, y, y, n, n, n, n, n, y, y, n, n, n, y, y, n, n],
-            [y, y, y, n, y, n, n, n, y, y, y, n, y, y, y, y, n],
-            [y, y, y, y, y, y, y, n, y, y, y, y, y, y, y, y, y],
-            [y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y],
+        let expected: [[bool; 19]; 6] = [
+            [y, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n],
+            [y, y, y, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, y],
+            [y, y, y, n, n, n, n, n, y, y, n, n, n, y, y, n, n, n, y],
+            [y, y, y, n, y, n, n, n, y, y, y, n, y, y, y, y, n, y, y],
+            [y, y, y, y, y, y, y, n, y, y, y, y, y, y, y, y, y, y, y],
+            [y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y],
         ];
         for (r, role) in roles.iter().enumerate() {
             for (a, action) in Action::ALL.iter().enumerate() {

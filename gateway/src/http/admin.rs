@@ -32,6 +32,7 @@ pub(super) fn routes(state: AppState) -> Router<AppState> {
         .route("/tokens", post(mint_token))
         .merge(crate::moderation::http::routes())
         .merge(crate::lotteries::http::routes())
+        .merge(crate::commerce::http::routes())
         .layer(middleware::from_fn_with_state(state, require_key))
 }
 
@@ -47,11 +48,14 @@ impl From<Rejection> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match self.0.code {
-            ErrorCode::RoomNotFound | ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::RoomNotFound | ErrorCode::NotFound | ErrorCode::UnknownGoods => {
+                StatusCode::NOT_FOUND
+            }
             ErrorCode::Conflict
             | ErrorCode::InvalidTransition
             | ErrorCode::RoomExpired
-            | ErrorCode::LiveLimit => StatusCode::CONFLICT,
+            | ErrorCode::LiveLimit
+            | ErrorCode::ShelfFull => StatusCode::CONFLICT,
             ErrorCode::Unauthenticated | ErrorCode::TokenInvalid | ErrorCode::TokenExpired => {
                 StatusCode::UNAUTHORIZED
             }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use protocol::{Batch, Codec, Lane, RoomEvent, ServerFrame, Totals};
+use protocol::{Batch, Codec, EventKind, Lane, RoomEvent, ServerFrame, Totals};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use super::outbox::{Outbox, Outgoing, Pushed};
@@ -253,7 +253,16 @@ pub fn build_batches(
         ));
         *high_since = upto;
     }
-    let low = sampler.sample(low);
+    // Comments are sampled; the other low-lane events (stock counts) are
+    // already paced by their publishers and all go out.
+    let (comments, counts): (Vec<_>, Vec<_>) = low
+        .into_iter()
+        .partition(|e| matches!(e.kind, EventKind::Comment(_)));
+    let mut low = sampler.sample(comments);
+    if !counts.is_empty() {
+        low.extend(counts);
+        low.sort_by_key(|e| e.offset);
+    }
     if !low.is_empty() || totals.is_some() {
         out.push(batch(room, epoch, Lane::Low, since, upto, low, totals));
     }

@@ -163,6 +163,7 @@ mod tests {
             moderation: Default::default(),
             lotteries: vec![],
             preview: None,
+            commerce: Default::default(),
             version: 1,
         }
     }

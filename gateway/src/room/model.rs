@@ -42,6 +42,13 @@ pub struct Room {
     /// The live preview (直播预告), set before the start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preview: Option<super::preview::RoomPreview>,
+    /// The shelf version, the pushed card, the explaining item and the
+    /// active coupon (`commerce::slot`).
+    #[serde(
+        default,
+        skip_serializing_if = "crate::commerce::CommerceSlot::is_empty"
+    )]
+    pub commerce: crate::commerce::CommerceSlot,
     /// Bumped by the store with every change (`Store::update_room`); a room
     /// hub applies a record only when it is newer than the one it holds.
     #[serde(default)]
@@ -119,6 +126,7 @@ impl RoomSpec {
             moderation: RoomModeration::default(),
             lotteries: vec![],
             preview: None,
+            commerce: Default::default(),
             version: 1,
         })
     }

@@ -23,6 +23,7 @@ fn room_deadline(room: &Room, timing: Timing) -> Option<i64> {
     crate::lotteries::next_deadline(room)
         .into_iter()
         .chain(life)
+        .chain(room.commerce.next_deadline())
         .min()
 }
 

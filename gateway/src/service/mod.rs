@@ -23,6 +23,7 @@ use tokio::sync::watch;
 use crate::auth::TokenKeys;
 use crate::bus::{Bus, BusMessage};
 use crate::clock::now_ms;
+use crate::commerce::{Commerce, CommerceStore};
 use crate::config::Settings;
 use crate::hub::HubRegistry;
 use crate::lotteries::{Lotteries, LotteryStore};
@@ -41,15 +42,18 @@ pub struct Stores {
     pub moderation: Arc<dyn ModerationStore>,
     /// The lottery slice's state.
     pub lottery: Arc<dyn LotteryStore>,
+    /// The commerce slice's state.
+    pub commerce: Arc<dyn CommerceStore>,
 }
 
 impl Stores {
     /// Every handle on one store.
-    pub fn of<S: Store + ModerationStore + LotteryStore>(store: Arc<S>) -> Stores {
+    pub fn of<S: Store + ModerationStore + LotteryStore + CommerceStore>(store: Arc<S>) -> Stores {
         Stores {
             core: store.clone(),
             moderation: store.clone(),
-            lottery: store,
+            lottery: store.clone(),
+            commerce: store,
         }
     }
 }
@@ -67,6 +71,10 @@ pub struct Node {
     pub moderation_store: Arc<dyn ModerationStore>,
     /// Lottery documents and participant sets (the same store as `store`).
     pub lottery_store: Arc<dyn LotteryStore>,
+    /// The shelf, grabs, coupons (the same store as `store`).
+    pub commerce_store: Arc<dyn CommerceStore>,
+    /// The node's commerce state: encoded shelves, sold-out flags, clicks.
+    pub commerce: Commerce,
     /// Pub/sub between nodes.
     pub bus: Arc<dyn Bus>,
     /// Local room hubs.
@@ -126,6 +134,8 @@ impl Node {
             store: stores.core,
             moderation_store: stores.moderation,
             lottery_store: stores.lottery,
+            commerce_store: stores.commerce,
+            commerce: Commerce::default(),
             bus,
             hubs,
             keys,

@@ -294,6 +294,27 @@ impl Session {
         self.outbox.push(self.outgoing(frame));
     }
 
+    /// Queues a reply encoded elsewhere (the node's shared shelf copy).
+    fn reply_bytes(&self, bytes: Vec<u8>) {
+        let bytes = bytes::Bytes::from(bytes);
+        let msg = match self.codec {
+            protocol::Codec::Json => {
+                match tokio_tungstenite::tungstenite::Utf8Bytes::try_from(bytes.clone()) {
+                    Ok(text) => Message::Text(text),
+                    Err(_) => Message::Binary(bytes),
+                }
+            }
+            protocol::Codec::Binary => Message::Binary(bytes),
+        };
+        self.outbox.push(Outgoing {
+            msg,
+            lane: Lane::High,
+            since: 0,
+            upto: 0,
+            generation: 0,
+        });
+    }
+
     fn outgoing(&self, frame: ServerFrame) -> Outgoing {
         Outgoing {
             msg: encode_message(self.codec, &frame),

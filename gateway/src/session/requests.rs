@@ -14,6 +14,7 @@ use tokio_tungstenite::tungstenite::Message;
 use super::{Flow, JoinedRoom, Session};
 use crate::auth::{Action, authorize};
 use crate::clock::now_ms;
+use crate::commerce;
 use crate::hub::Member;
 use crate::hub::recent::newest_comments;
 use crate::lotteries;
@@ -165,6 +166,30 @@ impl Session {
                 let (room, _) = self.authorized(Action::Lottery)?;
                 lotteries::ws::start(&self.node, &room, id, s).await
             }
+            Request::Shelf(_) => {
+                let (room, _) = self.authorized(Action::Watch)?;
+                let bytes = self
+                    .node
+                    .shelf_reply(&room, self.codec, id.as_ref())
+                    .await?;
+                self.reply_bytes(bytes);
+                return Ok(None);
+            }
+            r @ (Request::GoodsPut(_)
+            | Request::GoodsRemove(_)
+            | Request::GoodsReorder(_)
+            | Request::GoodsSwitch(_)
+            | Request::CardPush(_)
+            | Request::CardWithdraw(_)
+            | Request::Explain(_)
+            | Request::Grab(_)
+            | Request::GoodsClick(_)
+            | Request::CouponPush(_)
+            | Request::CouponClaim(_)) => {
+                let (room, _) = self.authorized(commerce::ws::action(&r))?;
+                let user = self.identity.as_ref().map(|i| i.user.as_str());
+                commerce::ws::handle(&self.node, user, &room, id, r).await
+            }
             r @ (Request::DeleteComment(_)
             | Request::Mute(_)
             | Request::Unmute(_)
@@ -314,6 +339,7 @@ impl Session {
             missed: vec![],
             lotteries: node.open_lotteries(&snap.room).await,
             preview: snap.room.shown_preview(),
+            commerce: snap.room.commerce.view(now_ms()),
         };
         // From the hub, `online` is the room's count at its last tick; the
         // hub writes this node's new presence at its next one.

@@ -74,6 +74,9 @@ pub(crate) struct RoomData {
     once: HashSet<String>,
     /// Comment-rate buckets by sender: tokens and when they were counted.
     buckets: HashMap<String, (f64, i64)>,
+    /// The commerce slice's tables of this room (changed under its mutex,
+    /// so a grab sees the room's status at that instant).
+    pub(crate) commerce: crate::commerce::memory::RoomCommerce,
 }
 
 /// Buckets a room keeps before it drops the refilled ones.
@@ -130,9 +133,19 @@ impl MemoryStore {
     pub(crate) fn lotteries(&self) -> &MemoryLotteries {
         &self.lotteries
     }
+
+    /// Every room id.
+    pub(crate) fn room_ids(&self) -> Vec<String> {
+        self.rooms.iter().map(|r| r.key().clone()).collect()
+    }
 }
 
 impl RoomData {
+    /// The room record.
+    pub(crate) fn room(&self) -> &Room {
+        &self.room
+    }
+
     /// Whether `e` is a deleted comment.
     pub(crate) fn is_deleted(&self, e: &RoomEvent) -> bool {
         self.deleted.contains(&e.offset)
@@ -202,6 +215,7 @@ impl Store for MemoryStore {
                     mutes: HashMap::new(),
                     once: HashSet::new(),
                     buckets: HashMap::new(),
+                    commerce: Default::default(),
                 })));
                 Ok(())
             }

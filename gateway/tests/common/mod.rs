@@ -382,6 +382,9 @@ pub fn reply_id(f: &ServerFrame) -> Option<&RequestId> {
         ServerFrame::Pong(p) => p.id.as_ref(),
         ServerFrame::Error(e) => e.id.as_ref(),
         ServerFrame::Mutes(m) => m.id.as_ref(),
+        ServerFrame::Shelf(s) => s.id.as_ref(),
+        ServerFrame::Grabbed(g) => g.id.as_ref(),
+        ServerFrame::CouponClaimed(c) => c.id.as_ref(),
         _ => None,
     }
 }
