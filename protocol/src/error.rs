@@ -62,12 +62,15 @@ pub enum ErrorCode {
     /// A start past the deployment's limits: rooms live at once, or lives
     /// started today.
     LiveLimit,
+    /// A quota is used up (the reminder pushes of a UTC day); see
+    /// `retry_after_ms`.
+    QuotaExceeded,
 }
 
 impl ErrorCode {
     /// Every code, in wire (variant) order: metrics create a zero counter
     /// for each at start.
-    pub const ALL: [ErrorCode; 26] = [
+    pub const ALL: [ErrorCode; 27] = [
         ErrorCode::Malformed,
         ErrorCode::UnknownType,
         ErrorCode::TooLarge,
@@ -94,6 +97,7 @@ impl ErrorCode {
         ErrorCode::NotFound,
         ErrorCode::LotteryLimit,
         ErrorCode::LiveLimit,
+        ErrorCode::QuotaExceeded,
     ];
 
     /// The wire name, e.g. `"room_not_live"`.
@@ -125,6 +129,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::LotteryLimit => "lottery_limit",
             ErrorCode::LiveLimit => "live_limit",
+            ErrorCode::QuotaExceeded => "quota_exceeded",
         }
     }
 

@@ -83,7 +83,19 @@ crate::tagged_enum! {
         SetPreview(SetPreview) = "set_preview",
         /// Remove the room's live preview (anchor; before the start).
         ClearPreview(ClearPreview) = "clear_preview",
+        /// Subscribe to a room's start reminder (signed in; no join needed).
+        ReminderSubscribe(Reminder) = "reminder_subscribe",
+        /// Cancel a start-reminder subscription.
+        ReminderUnsubscribe(Reminder) = "reminder_unsubscribe",
     }
+}
+
+/// `reminder_subscribe` / `reminder_unsubscribe`: a room's start reminder,
+/// by room id, without joining the room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reminder {
+    /// Room id.
+    pub room: String,
 }
 
 /// `allow_words`: change the joined room's allow-list: a match of the word

@@ -40,6 +40,8 @@ pub enum Action {
     Lottery,
     /// Set or remove the room's live preview.
     Preview,
+    /// Subscribe to the room's start reminder (signed in, not joined).
+    Remind,
 }
 
 impl Action {
@@ -55,7 +57,7 @@ impl Action {
     }
 
     /// Every action, for tables and tests.
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::Watch,
         Action::Comment,
         Action::Like,
@@ -73,6 +75,7 @@ impl Action {
         Action::SkipSlowMode,
         Action::Lottery,
         Action::Preview,
+        Action::Remind,
     ];
 }
 
@@ -90,9 +93,9 @@ pub fn allowed(role: Role, action: Action) -> bool {
         ),
         Role::Assistant => matches!(
             action,
-            Watch | Comment | Like | DeleteComment | Mute | RoomWords | SkipSlowMode
+            Watch | Comment | Like | DeleteComment | Mute | RoomWords | SkipSlowMode | Remind
         ),
-        Role::Viewer => matches!(action, Watch | Comment | Like),
+        Role::Viewer => matches!(action, Watch | Comment | Like | Remind),
         Role::Anonymous => action == Watch,
     }
 }

@@ -64,6 +64,7 @@ impl Node {
         });
         self.set_room_deadline(&updated).await;
         self.publish(room, kind).await?;
+        self.emit_status_webhook(&updated, t, reason).await;
         if updated.status.is_final() {
             self.abandon_open_lotteries(&updated).await;
         }
@@ -80,6 +81,31 @@ impl Node {
             ));
         }
         Ok(updated)
+    }
+
+    /// The status change's webhook (`live.started`, `live.paused`, ...),
+    /// queued by the one node whose store update made the transition.
+    async fn emit_status_webhook(&self, room: &Room, t: Transition, reason: &str) {
+        let started = t == Transition::Live(protocol::LiveAction::Start);
+        let kind = match room.status {
+            RoomStatus::Live if started => "live.started",
+            RoomStatus::Live => "live.resumed",
+            RoomStatus::Paused => "live.paused",
+            RoomStatus::Abnormal => "live.abnormal",
+            RoomStatus::Ended => "live.ended",
+            RoomStatus::Banned => "live.banned",
+            RoomStatus::Expired => "live.expired",
+            RoomStatus::NotStarted => return,
+        };
+        let mut data = serde_json::json!({
+            "status": room.status,
+            "reason": reason,
+            "version": room.version,
+        });
+        if kind == "live.started" {
+            data = self.live_started_data(&room.id, data).await;
+        }
+        self.emit_webhook_logged(kind, Some(&room.id), data).await;
     }
 
     /// Counts a starting room against the deployment's live limits; whether

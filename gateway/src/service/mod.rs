@@ -28,8 +28,10 @@ use crate::hub::HubRegistry;
 use crate::lotteries::{Lotteries, LotteryStore};
 use crate::metrics::Metrics;
 use crate::moderation::{ConnLimits, ModerationStore, WordFilters};
+use crate::reminder::ReminderStore;
 use crate::room::Timing;
 use crate::store::Store;
+use crate::webhook::{WebhookStore, Webhooks};
 
 /// The store behind each trait the node uses: one object underneath
 /// (`MemoryStore` or `RedisStore`), one handle per trait.
@@ -41,15 +43,23 @@ pub struct Stores {
     pub moderation: Arc<dyn ModerationStore>,
     /// The lottery slice's state.
     pub lottery: Arc<dyn LotteryStore>,
+    /// Start-reminder subscriptions and push quotas.
+    pub reminder: Arc<dyn ReminderStore>,
+    /// Webhook endpoints and the delivery queue.
+    pub webhook: Arc<dyn WebhookStore>,
 }
 
 impl Stores {
     /// Every handle on one store.
-    pub fn of<S: Store + ModerationStore + LotteryStore>(store: Arc<S>) -> Stores {
+    pub fn of<S: Store + ModerationStore + LotteryStore + ReminderStore + WebhookStore>(
+        store: Arc<S>,
+    ) -> Stores {
         Stores {
             core: store.clone(),
             moderation: store.clone(),
-            lottery: store,
+            lottery: store.clone(),
+            reminder: store.clone(),
+            webhook: store,
         }
     }
 }
@@ -67,6 +77,12 @@ pub struct Node {
     pub moderation_store: Arc<dyn ModerationStore>,
     /// Lottery documents and participant sets (the same store as `store`).
     pub lottery_store: Arc<dyn LotteryStore>,
+    /// Start-reminder subscribers and push quotas (the same store).
+    pub reminder_store: Arc<dyn ReminderStore>,
+    /// Webhook endpoints and the delivery queue (the same store).
+    pub webhook_store: Arc<dyn WebhookStore>,
+    /// The webhook client, retry schedule and endpoint cache.
+    pub webhooks: Webhooks,
     /// Pub/sub between nodes.
     pub bus: Arc<dyn Bus>,
     /// Local room hubs.
@@ -122,10 +138,13 @@ impl Node {
             words: WordFilters::new(settings.tick_ms),
             conn_limits: ConnLimits::new(&settings),
             lotteries: Lotteries::new(lottery_key),
+            webhooks: Webhooks::new(&settings),
             settings,
             store: stores.core,
             moderation_store: stores.moderation,
             lottery_store: stores.lottery,
+            reminder_store: stores.reminder,
+            webhook_store: stores.webhook,
             bus,
             hubs,
             keys,

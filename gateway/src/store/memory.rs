@@ -16,6 +16,8 @@ use super::{
     Snapshot, Store, StoreError,
 };
 use crate::lotteries::memory::MemoryLotteries;
+use crate::reminder::memory::MemoryReminders;
+use crate::webhook::memory::MemoryWebhooks;
 use crate::moderation::MuteEntry;
 use crate::moderation::memory::MemoryModeration;
 use crate::room::Room;
@@ -29,6 +31,8 @@ pub struct MemoryStore {
     moderation: MemoryModeration,
     /// Lottery documents and participant sets.
     lotteries: MemoryLotteries,
+    reminders: MemoryReminders,
+    webhooks: MemoryWebhooks,
     /// The user directory: user → nodes with a session of theirs.
     user_nodes: DashMap<String, HashSet<String>>,
     /// Node → alive until, unix ms.
@@ -88,6 +92,8 @@ impl MemoryStore {
             leases: Mutex::new(HashMap::new()),
             moderation: MemoryModeration::default(),
             lotteries: MemoryLotteries::default(),
+            reminders: MemoryReminders::default(),
+            webhooks: MemoryWebhooks::default(),
             user_nodes: DashMap::new(),
             nodes_alive: DashMap::new(),
             store_epoch: Mutex::new(None),
@@ -129,6 +135,16 @@ impl MemoryStore {
     /// The lottery slice's tables.
     pub(crate) fn lotteries(&self) -> &MemoryLotteries {
         &self.lotteries
+    }
+
+    /// The reminder slice's tables.
+    pub(crate) fn reminders(&self) -> &MemoryReminders {
+        &self.reminders
+    }
+
+    /// The webhook slice's tables.
+    pub(crate) fn webhooks(&self) -> &MemoryWebhooks {
+        &self.webhooks
     }
 }
 
