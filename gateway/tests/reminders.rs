@@ -78,8 +78,10 @@ async fn live_started_carries_the_subscribers_and_a_cursor() {
         .api(
             "POST",
             "/api/webhooks/endpoints",
-            Some(json!({"id": "shop", "url": recv.url("/ok/r"), "secret": SECRET,
-                "events": ["live.started"]})),
+            Some(
+                json!({"id": "shop", "url": recv.url("/ok/r"), "secret": SECRET,
+                "events": ["live.started"]}),
+            ),
         )
         .await;
     assert_eq!(st, 201, "{body}");
@@ -113,7 +115,11 @@ async fn live_started_carries_the_subscribers_and_a_cursor() {
     assert_eq!(page["subscribers"], json!(users[100..103]));
     let next = page["next_cursor"].as_str().unwrap();
     let (_, page) = gw
-        .api("GET", &format!("/api/rooms/r1/reminders?cursor={next}"), None)
+        .api(
+            "GET",
+            &format!("/api/rooms/r1/reminders?cursor={next}"),
+            None,
+        )
         .await;
     assert_eq!(page["subscribers"], json!(users[103..]));
     assert_eq!(page["next_cursor"], json!(null));
@@ -138,8 +144,10 @@ async fn push_reminder_is_held_to_its_quota_per_app_and_day() {
         .api(
             "POST",
             "/api/webhooks/endpoints",
-            Some(json!({"id": "shop", "url": recv.url("/ok/p"), "secret": SECRET,
-                "events": ["reminder.*"]})),
+            Some(
+                json!({"id": "shop", "url": recv.url("/ok/p"), "secret": SECRET,
+                "events": ["reminder.*"]}),
+            ),
         )
         .await;
     assert_eq!(st, 201);
@@ -167,9 +175,7 @@ async fn push_reminder_is_held_to_its_quota_per_app_and_day() {
     assert_eq!(st, 200, "{body}");
     let (st, _) = push(Some(json!({"app": "bad app"}))).await;
     assert_eq!(st, 400);
-    let (st, _) = gw
-        .api("POST", "/api/rooms/nope/reminders/push", None)
-        .await;
+    let (st, _) = gw.api("POST", "/api/rooms/nope/reminders/push", None).await;
     assert_eq!(st, 404);
     // Each accepted push is a `reminder.pushed` webhook.
     let got = recv.until("/ok/p", |g| g.len() >= 3).await;

@@ -101,14 +101,29 @@ async fn failed_attempts_are_retried_with_the_same_id_until_delivered() {
     let got = recv.until("/fail-2/a", |g| g.len() >= 3).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let got_later = recv.got("/fail-2/a");
-    assert_eq!(got_later.len(), 3, "delivered on the third: no fourth attempt");
-    assert!(got.iter().all(|g| g.id == got[0].id && g.body == got[0].body));
+    assert_eq!(
+        got_later.len(),
+        3,
+        "delivered on the third: no fourth attempt"
+    );
+    assert!(
+        got.iter()
+            .all(|g| g.id == got[0].id && g.body == got[0].body)
+    );
     for g in &got {
         g.assert_signed_with(SECRET);
     }
     let (st, dead) = gw.api("GET", "/api/webhooks/dead", None).await;
     assert_eq!(st, 200);
     assert_eq!(dead["dead"], json!([]));
+    let metrics = gw.metrics().await;
+    for line in [
+        "gateway_webhook_attempts_total{outcome=\"retry\"} 2",
+        "gateway_webhook_attempts_total{outcome=\"delivered\"} 1",
+        "gateway_webhooks_queued_total 1",
+    ] {
+        assert!(metrics.contains(line), "{line} in\n{metrics}");
+    }
 }
 
 #[tokio::test]
@@ -135,7 +150,10 @@ async fn dead_letters(gw: &TestGateway, n: usize) -> Vec<Value> {
         if list.len() >= n {
             return list;
         }
-        assert!(tokio::time::Instant::now() < deadline, "dead letters: {body}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "dead letters: {body}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -167,7 +185,11 @@ async fn a_410_disables_the_endpoint_and_its_dead_letter_replays() {
             Some(json!({"url": recv.url("/ok/a"), "events": []})),
         )
         .await;
-    assert_eq!((st, body["disabled"].clone()), (200, json!(false)), "{body}");
+    assert_eq!(
+        (st, body["disabled"].clone()),
+        (200, json!(false)),
+        "{body}"
+    );
     let id = dead[0]["id"].as_str().unwrap();
     let (st, body) = gw
         .api("POST", &format!("/api/webhooks/dead/{id}/replay"), None)
@@ -226,17 +248,11 @@ async fn endpoints_are_validated_and_managed() {
     let (_, list) = gw.api("GET", "/api/webhooks/endpoints", None).await;
     assert_eq!(list["endpoints"].as_array().unwrap().len(), 1);
     assert!(list["endpoints"][0].get("secret").is_none());
-    let (st, _) = gw
-        .api("DELETE", "/api/webhooks/endpoints/e1", None)
-        .await;
+    let (st, _) = gw.api("DELETE", "/api/webhooks/endpoints/e1", None).await;
     assert_eq!(st, 200);
-    let (st, body) = gw
-        .api("DELETE", "/api/webhooks/endpoints/e1", None)
-        .await;
+    let (st, body) = gw.api("DELETE", "/api/webhooks/endpoints/e1", None).await;
     assert_eq!((st, body["code"].clone()), (404, json!("not_found")));
-    let (st, _) = gw
-        .api("POST", "/api/webhooks/dead/nope/replay", None)
-        .await;
+    let (st, _) = gw.api("POST", "/api/webhooks/dead/nope/replay", None).await;
     assert_eq!(st, 404);
 }
 
@@ -279,7 +295,11 @@ async fn a_drawn_lottery_is_delivered_with_its_winners() {
     assert_eq!(st, 201, "{body}");
     let lid = body["lottery"].as_str().unwrap().to_string();
     let (st, body) = gw
-        .api("POST", &format!("/api/rooms/r1/lotteries/{lid}/start"), None)
+        .api(
+            "POST",
+            &format!("/api/rooms/r1/lotteries/{lid}/start"),
+            None,
+        )
         .await;
     assert_eq!(st, 200, "{body}");
     let mut v = gw.connect(Some("v1")).await;
@@ -351,7 +371,10 @@ impl Proc {
 
     async fn api(&self, method: &str, path: &str, body: Value) -> u16 {
         reqwest::Client::new()
-            .request(method.parse().unwrap(), format!("http://{}{path}", self.addr))
+            .request(
+                method.parse().unwrap(),
+                format!("http://{}{path}", self.addr),
+            )
             .bearer_auth("test-admin")
             .json(&body)
             .send()
@@ -389,7 +412,7 @@ async fn a_node_killed_mid_delivery_has_its_attempt_taken_over() {
         "--webhook-poll-ms",
         "50",
     ];
-    let mut nodes = vec![
+    let mut nodes = [
         Proc::start("a", &redis.url(), &prefix, &extra).await,
         Proc::start("b", &redis.url(), &prefix, &extra).await,
     ];

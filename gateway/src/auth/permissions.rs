@@ -134,15 +134,16 @@ mod tests {
         ];
         // Rows follow `roles`; columns follow `Action::ALL`:
         // watch comment like start pause resume end ban | delete mute
-        // assistants sub-anchor switch words skip-slow-mode | lottery preview.
+        // assistants sub-anchor switch words skip-slow-mode | lottery preview
+        // remind.
         let (y, n) = (true, false);
-        let expected: [[bool; 17]; 6] = [
-            [y, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n],
-            [y, y, y, n, n, n, n, n, n, n, n, n, n, n, n, n, n],
-            [y, y, y, n, n, n, n, n, y, y, n, n, n, y, y, n, n],
-            [y, y, y, n, y, n, n, n, y, y, y, n, y, y, y, y, n],
-            [y, y, y, y, y, y, y, n, y, y, y, y, y, y, y, y, y],
-            [y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y],
+        let expected: [[bool; 18]; 6] = [
+            [y, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n],
+            [y, y, y, n, n, n, n, n, n, n, n, n, n, n, n, n, n, y],
+            [y, y, y, n, n, n, n, n, y, y, n, n, n, y, y, n, n, y],
+            [y, y, y, n, y, n, n, n, y, y, y, n, y, y, y, y, n, y],
+            [y, y, y, y, y, y, y, n, y, y, y, y, y, y, y, y, y, y],
+            [y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y],
         ];
         for (r, role) in roles.iter().enumerate() {
             for (a, action) in Action::ALL.iter().enumerate() {

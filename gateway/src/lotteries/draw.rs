@@ -217,7 +217,8 @@ impl Node {
             "participants": published.count,
             "commitment_root": published.root,
         });
-        self.emit_webhook_logged("lottery.drawn", Some(room), data).await;
+        self.emit_webhook_logged("lottery.drawn", Some(room), data)
+            .await;
         // Each winner also hears it personally (their sessions on any node),
         // with only their own entry and code.
         for w in winners {

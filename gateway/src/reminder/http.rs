@@ -1,10 +1,10 @@
 //! Reminder admin endpoints (under `/api`, behind the admin key): the
 //! subscribers paged by cursor, and `push_reminder`.
 
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use axum::Router;
 use protocol::{ErrorCode, Rejection};
 use serde::Deserialize;
 use serde_json::json;
@@ -35,7 +35,9 @@ async fn list(
 ) -> ApiResult {
     let limit = q.limit.unwrap_or(100);
     if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(Rejection::new(ErrorCode::Invalid, format!("limit must be 1..={MAX_PAGE}")).into());
+        return Err(
+            Rejection::new(ErrorCode::Invalid, format!("limit must be 1..={MAX_PAGE}")).into(),
+        );
     }
     s.node.store.room(&id).await.map_err(|e| e.rejection())?;
     let count = s

@@ -64,7 +64,10 @@ impl Node {
             store.unsubscribe(room, user).await
         }
         .map_err(|e| e.rejection())?;
-        store.subscriber_count(room).await.map_err(|e| e.rejection())
+        store
+            .subscriber_count(room)
+            .await
+            .map_err(|e| e.rejection())
     }
 
     /// A page of the room's subscribers after `cursor`.
@@ -79,7 +82,9 @@ impl Node {
             .subscribers(room, cursor, limit)
             .await
             .map_err(|e| e.rejection())?;
-        let next_cursor = (users.len() == limit).then(|| users.last().cloned()).flatten();
+        let next_cursor = (users.len() == limit)
+            .then(|| users.last().cloned())
+            .flatten();
         Ok(Page { users, next_cursor })
     }
 

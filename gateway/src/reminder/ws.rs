@@ -16,7 +16,10 @@ pub async fn handle(
     on: bool,
 ) -> Result<ServerFrame, Rejection> {
     let user = identity.ok_or_else(|| {
-        Rejection::new(ErrorCode::Unauthenticated, "sign in to subscribe to reminders")
+        Rejection::new(
+            ErrorCode::Unauthenticated,
+            "sign in to subscribe to reminders",
+        )
     })?;
     node.set_reminder(&req.room, &user.user, on).await?;
     Ok(ack(id, None))

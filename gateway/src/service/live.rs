@@ -62,9 +62,10 @@ impl Node {
             status: updated.status,
             reason: Some(reason.to_string()),
         });
+        // Queued first, so a node dying now loses the least.
+        self.emit_status_webhook(&updated, t, reason).await;
         self.set_room_deadline(&updated).await;
         self.publish(room, kind).await?;
-        self.emit_status_webhook(&updated, t, reason).await;
         if updated.status.is_final() {
             self.abandon_open_lotteries(&updated).await;
         }

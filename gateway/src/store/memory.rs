@@ -16,11 +16,11 @@ use super::{
     Snapshot, Store, StoreError,
 };
 use crate::lotteries::memory::MemoryLotteries;
-use crate::reminder::memory::MemoryReminders;
-use crate::webhook::memory::MemoryWebhooks;
 use crate::moderation::MuteEntry;
 use crate::moderation::memory::MemoryModeration;
+use crate::reminder::memory::MemoryReminders;
 use crate::room::Room;
+use crate::webhook::memory::MemoryWebhooks;
 
 /// In-process store.
 pub struct MemoryStore {

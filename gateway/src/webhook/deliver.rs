@@ -111,6 +111,10 @@ async fn attempt(node: &Node, c: Claimed) {
         Settle::Retry { .. } => "retry",
         Settle::Dead => "dead",
     };
+    node.metrics
+        .webhook_attempts
+        .get_or_create(&vec![("outcome", label)])
+        .inc();
     tracing::info!(msg = %job.msg, endpoint = %job.endpoint, attempt = job.attempts,
         outcome = label, error = ?job.last_error, "webhook attempt");
     match node

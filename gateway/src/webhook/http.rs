@@ -90,10 +90,9 @@ async fn save(s: &AppState, e: &Endpoint) -> Result<(), Rejection> {
 async fn create(State(s): State<AppState>, body: Body<EndpointBody>) -> ApiResult {
     let Json(b) = body.map_err(bad_body)?;
     let all = stored(&s).await?;
-    let id = b
-        .id
-        .clone()
-        .unwrap_or_else(|| format!("ep-{:08x}", rand::random::<u32>()));
+    let id =
+        b.id.clone()
+            .unwrap_or_else(|| format!("ep-{:08x}", rand::random::<u32>()));
     if all.iter().any(|e| e.id == id) {
         return Err(Rejection::new(ErrorCode::Conflict, "an endpoint of that id exists").into());
     }

@@ -74,7 +74,11 @@ impl WebhookStore for MemoryStore {
         claim_ms: u64,
     ) -> Result<Vec<Claimed>, StoreError> {
         let mut q = lock(&self.webhooks().queue);
-        let due: Vec<(i64, u64)> = q.delayed.range(..=(now, u64::MAX)).map(|(k, _)| *k).collect();
+        let due: Vec<(i64, u64)> = q
+            .delayed
+            .range(..=(now, u64::MAX))
+            .map(|(k, _)| *k)
+            .collect();
         for k in due {
             if let Some(job) = q.delayed.remove(&k) {
                 q.push(job);
@@ -123,7 +127,7 @@ impl WebhookStore for MemoryStore {
             return Ok(false);
         };
         let mut q = lock(&self.webhooks().queue);
-        if !q.claimed.get(&k).is_some_and(|(c, _, _)| c == consumer) {
+        if q.claimed.get(&k).is_none_or(|(c, _, _)| c != consumer) {
             return Ok(false);
         }
         q.claimed.remove(&k);

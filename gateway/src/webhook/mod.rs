@@ -106,7 +106,10 @@ pub fn parse_events(list: &str) -> Vec<String> {
 /// Refuses webhook settings that cannot work.
 pub fn check_settings(s: &Settings) -> anyhow::Result<()> {
     parse_retry(&s.webhook_retry_ms).map_err(anyhow::Error::msg)?;
-    anyhow::ensure!(s.webhook_timeout_ms >= 1, "webhook_timeout_ms must be at least 1");
+    anyhow::ensure!(
+        s.webhook_timeout_ms >= 1,
+        "webhook_timeout_ms must be at least 1"
+    );
     anyhow::ensure!(
         s.webhook_claim_ms > s.webhook_timeout_ms,
         "webhook_claim_ms must exceed webhook_timeout_ms"
@@ -234,6 +237,7 @@ impl Node {
             .enqueue(&jobs)
             .await
             .map_err(|e| e.rejection())?;
+        self.metrics.webhooks_queued.inc_by(jobs.len() as u64);
         self.webhooks.wake.notify_one();
         tracing::info!(kind, msg, endpoints = jobs.len(), "webhook queued");
         Ok(Some(msg))

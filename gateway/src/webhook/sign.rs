@@ -36,9 +36,8 @@ pub fn generate_secret() -> String {
 /// The `webhook-signature` header value of one attempt.
 pub fn signature(key: &[u8], msg_id: &str, timestamp: i64, body: &str) -> String {
     // HMAC accepts a key of any length.
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| {
-        unreachable!("HMAC takes keys of any length")
-    });
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
     mac.update(msg_id.as_bytes());
     mac.update(b".");
     mac.update(timestamp.to_string().as_bytes());
