@@ -464,3 +464,113 @@ async fn a_node_killed_mid_delivery_has_its_attempt_taken_over() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(recv.got("/hold/k").len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_racing_a_start_emit_one_live_started() {
+    let recv = Receiver::start().await;
+    let Some((_redis, a, b)) = two_nodes_on_one_redis(|s| {
+        s.webhook_poll_ms = 20;
+        s.webhook_retry_ms = "50".into();
+    })
+    .await
+    else {
+        return;
+    };
+    endpoint(&a, "race", &recv.url("/ok/race"), &["live.started"]).await;
+    for i in 0..5 {
+        let room = format!("r{i}");
+        a.room(&room, "anna", false).await;
+        let path = format!("/api/rooms/{room}/live");
+        let start = json!({"action": "start"});
+        let (ra, rb) = tokio::join!(
+            a.api("POST", &path, Some(start.clone())),
+            b.api("POST", &path, Some(start.clone()))
+        );
+        // One start wins; the other finds the room live already.
+        let mut st = [ra.0, rb.0];
+        st.sort();
+        assert_eq!(st, [200, 409], "{ra:?} {rb:?}");
+    }
+    let got = recv.until("/ok/race", |g| g.len() >= 5).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got_later = recv.got("/ok/race");
+    assert_eq!(got_later.len(), 5, "{got:#?}");
+    let mut rooms: Vec<String> = got_later
+        .iter()
+        .map(|g| g.json()["data"]["room"].as_str().unwrap().to_string())
+        .collect();
+    rooms.sort();
+    assert_eq!(rooms, ["r0", "r1", "r2", "r3", "r4"]);
+}
+
+#[tokio::test]
+async fn a_claim_is_one_consumers_until_it_expires() {
+    use gateway::webhook::{Job, Settle};
+    // The node's own worker polls once at start, then sleeps: nothing here
+    // wakes it. Give it time for that first (empty) poll.
+    let gw = TestGateway::start_with(|s| s.webhook_poll_ms = 600_000).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let store = &gw.node().webhook_store;
+    let job = |id: &str| Job {
+        id: format!("{id}.e"),
+        msg: id.into(),
+        endpoint: "e".into(),
+        kind: "test".into(),
+        body: "{}".into(),
+        attempts: 0,
+        created_ms: 1,
+        last_error: None,
+    };
+    store.enqueue(&[job("m1"), job("m2")]).await.unwrap();
+    let now = gateway::clock::now_ms();
+    let x = store.claim("x", now, 1, 200).await.unwrap();
+    assert_eq!(x.len(), 1);
+    // Another consumer gets the other job, not the claimed one.
+    let y = store.claim("y", now, 5, 200).await.unwrap();
+    assert_eq!(y.len(), 1);
+    assert_ne!(x[0].job.id, y[0].job.id);
+    assert!(store.claim("y", now, 5, 200).await.unwrap().is_empty());
+    // Past its expiry, x's claim goes to y; x can no longer settle it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let later = gateway::clock::now_ms();
+    let taken = store.claim("y", later, 5, 200).await.unwrap();
+    let ids: Vec<&str> = taken.iter().map(|c| c.job.id.as_str()).collect();
+    assert!(ids.contains(&x[0].job.id.as_str()), "{ids:?}");
+    assert!(
+        !store
+            .settle("x", &x[0], &x[0].job, Settle::Done)
+            .await
+            .unwrap()
+    );
+    let mut failed = x[0].job.clone();
+    failed.attempts = 1;
+    let mine = taken.iter().find(|c| c.job.id == x[0].job.id).unwrap();
+    let due_ms = later + 100;
+    assert!(
+        store
+            .settle("y", mine, &failed, Settle::Retry { due_ms })
+            .await
+            .unwrap()
+    );
+    // The retry is due again after its time, with its attempt counted.
+    let early = store.claim("z", later, 5, 200).await.unwrap();
+    assert!(early.iter().all(|c| c.job.id != failed.id));
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let again = store
+        .claim("z", gateway::clock::now_ms(), 5, 200)
+        .await
+        .unwrap();
+    let retried = again.iter().find(|c| c.job.id == failed.id).unwrap();
+    assert_eq!(retried.job.attempts, 1);
+    assert!(
+        store
+            .settle("z", retried, &retried.job, Settle::Dead)
+            .await
+            .unwrap()
+    );
+    let dead = store.dead_letters(None, 10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert!(store.replay_dead(&failed.id).await.unwrap());
+    assert!(!store.replay_dead(&failed.id).await.unwrap());
+    assert!(store.dead_letters(None, 10).await.unwrap().is_empty());
+}

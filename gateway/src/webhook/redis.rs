@@ -19,13 +19,23 @@ use crate::store::{RedisStore, StoreError};
 /// The consumer group of the delivery stream.
 const GROUP: &str = "delivery";
 
-/// Moves due retries into the stream, takes over entries idle past the
-/// claim, then reads new ones. KEYS: queue, delayed. ARGV: group,
+/// Creates the consumer group when it is missing (a fresh or emptied
+/// store), moves due retries into the stream, takes over entries idle past
+/// the claim, then reads new ones. KEYS: queue, delayed. ARGV: group,
 /// consumer, now, max, claim ms. Returns entry id, job, entry id, job...
 static CLAIM: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
-if redis.call('EXISTS', KEYS[1]) == 0 then
+local grouped = false
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+    for i = 1, #g, 2 do
+      if g[i] == 'name' and g[i + 1] == ARGV[1] then grouped = true end
+    end
+  end
+end
+if not grouped then
+  -- From the stream's start: jobs queued before the group existed count.
   redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
 end
 for _, j in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[3], 'LIMIT', 0, 100)) do
