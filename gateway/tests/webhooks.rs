@@ -574,3 +574,26 @@ async fn a_claim_is_one_consumers_until_it_expires() {
     assert!(!store.replay_dead(&failed.id).await.unwrap());
     assert!(store.dead_letters(None, 10).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn webhook_settings_that_cannot_work_refuse_the_start() {
+    let cases: [(&str, &str, u64, u64); 4] = [
+        ("https://shop.example/h", "not-a-secret", 15_000, 30_000),
+        ("ftp://shop.example/h", SECRET, 15_000, 30_000),
+        ("https://shop.example/h", SECRET, 15_000, 15_000),
+        ("", "", 15_000, 30_000),
+    ];
+    for (i, (url, secret, timeout, claim)) in cases.into_iter().enumerate() {
+        let mut s = settings();
+        s.webhook_url = url.into();
+        s.webhook_secret = secret.into();
+        s.webhook_timeout_ms = timeout;
+        s.webhook_claim_ms = claim;
+        let started = gateway::start(s).await;
+        // Only the last (no endpoint in the settings) starts.
+        assert_eq!(started.is_ok(), i == 3, "case {i}");
+        if let Ok(r) = started {
+            r.shutdown().await;
+        }
+    }
+}
