@@ -217,6 +217,31 @@ settings! {
     /// File (mode 0600) that `gateway serve` writes the secrets it generates
     /// into; they are never printed.
     secrets_file: std::path::PathBuf = "gateway-secrets.env".into(), "GATEWAY_SECRETS_FILE";
+    /// Webhook endpoint from the settings (id `settings`), e.g.
+    /// https://shop.example/hooks (empty: none; more through the admin API).
+    webhook_url: String = String::new(), "GATEWAY_WEBHOOK_URL";
+    /// Signing secret of `webhook_url`: `whsec_` and the base64 of 24 to 64 bytes.
+    webhook_secret: String = String::new(), "GATEWAY_WEBHOOK_SECRET";
+    /// Event types `webhook_url` receives, comma-separated; `live.*` matches a
+    /// prefix (empty: every type).
+    webhook_events: String = String::new(), "GATEWAY_WEBHOOK_EVENTS";
+    /// A webhook request with no complete answer within this long is a failed attempt.
+    webhook_timeout_ms: u64 = 15_000, "GATEWAY_WEBHOOK_TIMEOUT_MS";
+    /// Pauses before the 2nd, 3rd, ... attempt of a webhook, in ms,
+    /// comma-separated, each with ±20% jitter; after the last one fails
+    /// the delivery is a dead letter.
+    webhook_retry_ms: String = "5000,300000,1800000,7200000,18000000,36000000,86400000".to_string(), "GATEWAY_WEBHOOK_RETRY_MS";
+    /// How long a node's claim on a webhook attempt lasts: a node that dies
+    /// mid-delivery has its attempts taken over after this (more than
+    /// `webhook_timeout_ms`).
+    webhook_claim_ms: u64 = 30_000, "GATEWAY_WEBHOOK_CLAIM_MS";
+    /// How often a node looks for due webhook attempts (its own events wake it at once).
+    webhook_poll_ms: u64 = 500, "GATEWAY_WEBHOOK_POLL_MS";
+    /// Webhook requests a node has in flight at once.
+    webhook_concurrency: usize = 16, "GATEWAY_WEBHOOK_CONCURRENCY";
+    /// Reminder pushes (`POST /api/rooms/{id}/reminders/push`) per app per
+    /// UTC day over the deployment (0: unlimited).
+    reminder_push_quota: u32 = 1, "GATEWAY_REMINDER_PUSH_QUOTA";
     /// Log format: "text" or "json".
     log_format: String = "text".to_string(), "GATEWAY_LOG_FORMAT";
     /// Most goods on one room's shelf; the 201st is refused `shelf_full`.
@@ -269,6 +294,7 @@ impl Settings {
             self.token_max_ttl_s >= 1,
             "token_max_ttl_s must be at least 1"
         );
+        crate::webhook::check_settings(self)?;
         anyhow::ensure!(
             matches!(self.log_format.as_str(), "text" | "json"),
             "log_format must be text or json"

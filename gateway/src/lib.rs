@@ -13,12 +13,14 @@ pub mod hub;
 pub mod lotteries;
 pub mod metrics;
 pub mod moderation;
+pub mod reminder;
 pub mod room;
 pub mod secrets;
 pub mod service;
 pub mod session;
 pub mod store;
 pub mod timers;
+pub mod webhook;
 
 mod http;
 
@@ -52,6 +54,7 @@ pub struct Running {
     timers: JoinHandle<()>,
     commerce: JoinHandle<()>,
     presence: JoinHandle<()>,
+    webhooks: JoinHandle<()>,
 }
 
 /// The store and bus the settings ask for: in-process, or Redis.
@@ -82,6 +85,7 @@ async fn backend(
 /// unless a Redis topology is configured.
 pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
     fill_generated(&mut settings);
+    webhook::check_settings(&settings)?;
     let metrics = Arc::new(Metrics::new());
     let (stores, bus) = backend(&settings, &metrics).await?;
     let keys = TokenKeys::with_policy(settings.token_secret.as_bytes(), settings.token_policy());
@@ -98,6 +102,9 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
         .subscribe_node(&node.settings.node_id)
         .await
         .map_err(|e| anyhow::anyhow!("bus: {e}"))?;
+    node.install_settings_endpoint()
+        .await
+        .map_err(|e| anyhow::anyhow!("webhooks: {e}"))?;
     node.claim_store_epoch()
         .await
         .map_err(|e| anyhow::anyhow!("store: {e}"))?;
@@ -113,6 +120,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
     let server = tokio::spawn(http::serve(listener, app, node.clone()));
     let timers = tokio::spawn(timers::run(node.clone()));
     let commerce = tokio::spawn(commerce::run(node.clone()));
+    let webhooks = tokio::spawn(webhook::run(node.clone()));
     let presence = tokio::spawn(timers::presence(node.clone()));
     tracing::info!(%addr, node = %node.settings.node_id, "gateway listening");
     Ok(Running {
@@ -123,6 +131,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
         timers,
         commerce,
         presence,
+        webhooks,
     })
 }
 
@@ -144,6 +153,7 @@ impl Running {
         self.timers.abort();
         self.commerce.abort();
         self.presence.abort();
+        self.webhooks.abort();
         tracing::info!("gateway stopped");
     }
 }

@@ -49,6 +49,10 @@ pub struct Metrics {
     pub queue_full: Family<Labels, Counter>,
     /// Times the store was found emptied (lost its data epoch).
     pub store_resets: Counter,
+    /// Webhook jobs this node queued (one per event and endpoint).
+    pub webhooks_queued: Counter,
+    /// Webhook attempts this node made, by `outcome`.
+    pub webhook_attempts: Family<Labels, Counter>,
 }
 
 impl Default for Metrics {
@@ -79,6 +83,8 @@ impl Metrics {
             hub_panics: Counter::default(),
             queue_full: Family::default(),
             store_resets: Counter::default(),
+            webhooks_queued: Counter::default(),
+            webhook_attempts: Family::default(),
             registry: Registry::default(),
         };
         // name, help => field: the field's value is shared with the registry.
@@ -105,6 +111,8 @@ impl Metrics {
             "hub_panics", "Room hub tasks that panicked and were replaced" => hub_panics;
             "queue_full", "Messages dropped because a bounded queue was full" => queue_full;
             "store_resets", "Times the store was found to have lost its data" => store_resets;
+            "webhooks_queued", "Webhook jobs queued (one per event and endpoint)" => webhooks_queued;
+            "webhook_attempts", "Webhook attempts by outcome (delivered, retry, dead)" => webhook_attempts;
         }
         m.create_known_labels();
         Metrics { registry, ..m }
@@ -125,6 +133,11 @@ impl Metrics {
         }
         for source in ["hub", "log"] {
             let _ = self.resumes.get_or_create(&vec![("source", source)]);
+        }
+        for outcome in ["delivered", "retry", "dead"] {
+            let _ = self
+                .webhook_attempts
+                .get_or_create(&vec![("outcome", outcome)]);
         }
     }
 

@@ -476,6 +476,16 @@ async fn stats_carry_the_documented_fields() {
         .map(|k| k.as_str())
         .collect();
     keys.sort();
-    assert_eq!(keys, ["anchors_online", "room", "status", "totals"]);
+    assert_eq!(
+        keys,
+        [
+            "anchors_online",
+            "reminder_subscribers",
+            "room",
+            "status",
+            "totals"
+        ]
+    );
+    assert_eq!(body["reminder_subscribers"], 0, "{body}");
     assert_eq!(body["anchors_online"], 1, "{body}");
 }

@@ -78,12 +78,15 @@ pub enum ErrorCode {
     /// The coupon is gone: no stock left, outside its validity window, or
     /// withdrawn.
     CouponGone,
+    /// A quota is used up (the reminder pushes of a UTC day); see
+    /// `retry_after_ms`.
+    QuotaExceeded,
 }
 
 impl ErrorCode {
     /// Every code, in wire (variant) order: metrics create a zero counter
     /// for each at start.
-    pub const ALL: [ErrorCode; 33] = [
+    pub const ALL: [ErrorCode; 34] = [
         ErrorCode::Malformed,
         ErrorCode::UnknownType,
         ErrorCode::TooLarge,
@@ -117,6 +120,7 @@ impl ErrorCode {
         ErrorCode::UnknownGoods,
         ErrorCode::ShelfFull,
         ErrorCode::CouponGone,
+        ErrorCode::QuotaExceeded,
     ];
 
     /// The wire name, e.g. `"room_not_live"`.
@@ -155,6 +159,7 @@ impl ErrorCode {
             ErrorCode::UnknownGoods => "unknown_goods",
             ErrorCode::ShelfFull => "shelf_full",
             ErrorCode::CouponGone => "coupon_gone",
+            ErrorCode::QuotaExceeded => "quota_exceeded",
         }
     }
 

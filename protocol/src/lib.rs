@@ -31,7 +31,7 @@ pub use lottery::{
 };
 pub use request::{
     AllowWords, Auth, ClearPreview, ClientFrame, DeleteComment, Join, Leave, Like, ListMutes, Live,
-    LiveAction, Mute, Ping, PostComment, Request, RequestId, Resume, SetPreview, SetRole, Switch,
-    Unmute, WordEntry, Words,
+    LiveAction, Mute, Ping, PostComment, Reminder, Request, RequestId, Resume, SetPreview, SetRole,
+    Switch, Unmute, WordEntry, Words,
 };
 pub use room::{Preview, Role, RoomInfo, RoomStatus, Switches, Totals};

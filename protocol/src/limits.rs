@@ -185,6 +185,9 @@ impl Limits {
                 self.check_id("user", &r.user)?;
                 r.nick.as_deref().map_or(Ok(()), |n| self.check_nick(n))
             }
+            Request::ReminderSubscribe(r) | Request::ReminderUnsubscribe(r) => {
+                self.check_id("room", &r.room)
+            }
             Request::SetPreview(p) => self.check_preview(&p.text, p.image_url.as_deref()),
             Request::Words(w) => {
                 for e in &w.add {

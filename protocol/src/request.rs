@@ -107,7 +107,19 @@ crate::tagged_enum! {
         CouponPush(crate::commerce::CouponPush) = "coupon_push",
         /// Claim the room's coupon (signed-in viewers).
         CouponClaim(crate::commerce::CouponClaim) = "coupon_claim",
+        /// Subscribe to a room's start reminder (signed in; no join needed).
+        ReminderSubscribe(Reminder) = "reminder_subscribe",
+        /// Cancel a start-reminder subscription.
+        ReminderUnsubscribe(Reminder) = "reminder_unsubscribe",
     }
+}
+
+/// `reminder_subscribe` / `reminder_unsubscribe`: a room's start reminder,
+/// by room id, without joining the room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reminder {
+    /// Room id.
+    pub room: String,
 }
 
 /// `allow_words`: change the joined room's allow-list: a match of the word

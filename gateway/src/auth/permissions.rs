@@ -45,6 +45,8 @@ pub enum Action {
     Goods,
     /// Grab goods and claim coupons.
     Grab,
+    /// Subscribe to the room's start reminder (signed in, not joined).
+    Remind,
 }
 
 impl Action {
@@ -60,7 +62,7 @@ impl Action {
     }
 
     /// Every action, for tables and tests.
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 20] = [
         Action::Watch,
         Action::Comment,
         Action::Like,
@@ -80,6 +82,7 @@ impl Action {
         Action::Preview,
         Action::Goods,
         Action::Grab,
+        Action::Remind,
     ];
 }
 
@@ -97,9 +100,17 @@ pub fn allowed(role: Role, action: Action) -> bool {
         ),
         Role::Assistant => matches!(
             action,
-            Watch | Comment | Like | DeleteComment | Mute | RoomWords | SkipSlowMode | Grab
+            Watch
+                | Comment
+                | Like
+                | DeleteComment
+                | Mute
+                | RoomWords
+                | SkipSlowMode
+                | Grab
+                | Remind
         ),
-        Role::Viewer => matches!(action, Watch | Comment | Like | Grab),
+        Role::Viewer => matches!(action, Watch | Comment | Like | Grab | Remind),
         Role::Anonymous => action == Watch,
     }
 }
@@ -139,15 +150,15 @@ mod tests {
         // Rows follow `roles`; columns follow `Action::ALL`:
         // watch comment like start pause resume end ban | delete mute
         // assistants sub-anchor switch words skip-slow-mode | lottery preview
-        // goods grab.
+        // goods grab remind.
         let (y, n) = (true, false);
-        let expected: [[bool; 19]; 6] = [
-            [y, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n],
-            [y, y, y, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, y],
-            [y, y, y, n, n, n, n, n, y, y, n, n, n, y, y, n, n, n, y],
-            [y, y, y, n, y, n, n, n, y, y, y, n, y, y, y, y, n, y, y],
-            [y, y, y, y, y, y, y, n, y, y, y, y, y, y, y, y, y, y, y],
-            [y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y],
+        let expected: [[bool; 20]; 6] = [
+            [y, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n],
+            [y, y, y, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, y, y],
+            [y, y, y, n, n, n, n, n, y, y, n, n, n, y, y, n, n, n, y, y],
+            [y, y, y, n, y, n, n, n, y, y, y, n, y, y, y, y, n, y, y, y],
+            [y, y, y, y, y, y, y, n, y, y, y, y, y, y, y, y, y, y, y, y],
+            [y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y],
         ];
         for (r, role) in roles.iter().enumerate() {
             for (a, action) in Action::ALL.iter().enumerate() {

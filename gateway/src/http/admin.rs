@@ -33,6 +33,8 @@ pub(super) fn routes(state: AppState) -> Router<AppState> {
         .merge(crate::moderation::http::routes())
         .merge(crate::lotteries::http::routes())
         .merge(crate::commerce::http::routes())
+        .merge(crate::reminder::http::routes())
+        .merge(crate::webhook::http::routes())
         .layer(middleware::from_fn_with_state(state, require_key))
 }
 
@@ -56,6 +58,7 @@ impl IntoResponse for ApiError {
             | ErrorCode::RoomExpired
             | ErrorCode::LiveLimit
             | ErrorCode::ShelfFull => StatusCode::CONFLICT,
+            ErrorCode::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Unauthenticated | ErrorCode::TokenInvalid | ErrorCode::TokenExpired => {
                 StatusCode::UNAUTHORIZED
             }
@@ -65,7 +68,10 @@ impl IntoResponse for ApiError {
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         };
-        let body = json!({"code": self.0.code.as_str(), "message": self.0.message});
+        let mut body = json!({"code": self.0.code.as_str(), "message": self.0.message});
+        if let Some(ms) = self.0.retry_after_ms {
+            body["retry_after_ms"] = json!(ms);
+        }
         (status, Json(body)).into_response()
     }
 }
@@ -215,9 +221,16 @@ async fn stats(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
         .await
         .map_err(|e| e.rejection())?;
     totals.online = presence.online;
+    let reminders = s
+        .node
+        .reminder_store
+        .subscriber_count(&id)
+        .await
+        .map_err(|e| e.rejection())?;
     Ok(json_body(
         StatusCode::OK,
-        &json!({"room": id, "status": room.status, "totals": totals, "anchors_online": presence.anchors}),
+        &json!({"room": id, "status": room.status, "totals": totals,
+            "anchors_online": presence.anchors, "reminder_subscribers": reminders}),
     ))
 }
 

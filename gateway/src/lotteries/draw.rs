@@ -211,6 +211,14 @@ impl Node {
             // The node that announced the draw told the winners.
             return Ok(());
         }
+        let data = serde_json::json!({
+            "lottery": id,
+            "winners": winners,
+            "participants": published.count,
+            "commitment_root": published.root,
+        });
+        self.emit_webhook_logged("lottery.drawn", Some(room), data)
+            .await;
         // Each winner also hears it personally (their sessions on any node),
         // with only their own entry and code.
         for w in winners {

@@ -63,6 +63,8 @@ impl Node {
             status: updated.status,
             reason: Some(reason.to_string()),
         });
+        // Queued first, so a node dying now loses the least.
+        self.emit_status_webhook(&updated, t, reason).await;
         self.set_room_deadline(&updated).await;
         self.publish(room, kind).await?;
         if updated.status.is_final() {
@@ -81,6 +83,31 @@ impl Node {
             ));
         }
         Ok(updated)
+    }
+
+    /// The status change's webhook (`live.started`, `live.paused`, ...),
+    /// queued by the one node whose store update made the transition.
+    async fn emit_status_webhook(&self, room: &Room, t: Transition, reason: &str) {
+        let started = t == Transition::Live(protocol::LiveAction::Start);
+        let kind = match room.status {
+            RoomStatus::Live if started => "live.started",
+            RoomStatus::Live => "live.resumed",
+            RoomStatus::Paused => "live.paused",
+            RoomStatus::Abnormal => "live.abnormal",
+            RoomStatus::Ended => "live.ended",
+            RoomStatus::Banned => "live.banned",
+            RoomStatus::Expired => "live.expired",
+            RoomStatus::NotStarted => return,
+        };
+        let mut data = serde_json::json!({
+            "status": room.status,
+            "reason": reason,
+            "version": room.version,
+        });
+        if kind == "live.started" {
+            data = self.live_started_data(&room.id, data).await;
+        }
+        self.emit_webhook_logged(kind, Some(&room.id), data).await;
     }
 
     /// Counts a starting room against the deployment's live limits; whether

@@ -29,8 +29,10 @@ use crate::hub::HubRegistry;
 use crate::lotteries::{Lotteries, LotteryStore};
 use crate::metrics::Metrics;
 use crate::moderation::{ConnLimits, ModerationStore, WordFilters};
+use crate::reminder::ReminderStore;
 use crate::room::Timing;
 use crate::store::Store;
+use crate::webhook::{WebhookStore, Webhooks};
 
 /// The store behind each trait the node uses: one object underneath
 /// (`MemoryStore` or `RedisStore`), one handle per trait.
@@ -44,16 +46,26 @@ pub struct Stores {
     pub lottery: Arc<dyn LotteryStore>,
     /// The commerce slice's state.
     pub commerce: Arc<dyn CommerceStore>,
+    /// Start-reminder subscriptions and push quotas.
+    pub reminder: Arc<dyn ReminderStore>,
+    /// Webhook endpoints and the delivery queue.
+    pub webhook: Arc<dyn WebhookStore>,
 }
 
 impl Stores {
     /// Every handle on one store.
-    pub fn of<S: Store + ModerationStore + LotteryStore + CommerceStore>(store: Arc<S>) -> Stores {
+    pub fn of<
+        S: Store + ModerationStore + LotteryStore + CommerceStore + ReminderStore + WebhookStore,
+    >(
+        store: Arc<S>,
+    ) -> Stores {
         Stores {
             core: store.clone(),
             moderation: store.clone(),
             lottery: store.clone(),
-            commerce: store,
+            commerce: store.clone(),
+            reminder: store.clone(),
+            webhook: store,
         }
     }
 }
@@ -75,6 +87,12 @@ pub struct Node {
     pub commerce_store: Arc<dyn CommerceStore>,
     /// The node's commerce state: encoded shelves, sold-out flags, clicks.
     pub commerce: Commerce,
+    /// Start-reminder subscribers and push quotas (the same store).
+    pub reminder_store: Arc<dyn ReminderStore>,
+    /// Webhook endpoints and the delivery queue (the same store).
+    pub webhook_store: Arc<dyn WebhookStore>,
+    /// The webhook client, retry schedule and endpoint cache.
+    pub webhooks: Webhooks,
     /// Pub/sub between nodes.
     pub bus: Arc<dyn Bus>,
     /// Local room hubs.
@@ -130,12 +148,15 @@ impl Node {
             words: WordFilters::new(settings.tick_ms),
             conn_limits: ConnLimits::new(&settings),
             lotteries: Lotteries::new(lottery_key),
+            webhooks: Webhooks::new(&settings),
             settings,
             store: stores.core,
             moderation_store: stores.moderation,
             lottery_store: stores.lottery,
             commerce_store: stores.commerce,
             commerce: Commerce::default(),
+            reminder_store: stores.reminder,
+            webhook_store: stores.webhook,
             bus,
             hubs,
             keys,

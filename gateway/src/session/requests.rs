@@ -162,6 +162,12 @@ impl Session {
                 self.node.set_preview(&room.id, None).await?;
                 Ok(ack(id, None))
             }
+            Request::ReminderSubscribe(r) => {
+                crate::reminder::ws::handle(&self.node, self.identity.as_ref(), id, r, true).await
+            }
+            Request::ReminderUnsubscribe(r) => {
+                crate::reminder::ws::handle(&self.node, self.identity.as_ref(), id, r, false).await
+            }
             Request::LotteryStart(s) => {
                 let (room, _) = self.authorized(Action::Lottery)?;
                 lotteries::ws::start(&self.node, &room, id, s).await

@@ -18,7 +18,9 @@ use super::{
 use crate::lotteries::memory::MemoryLotteries;
 use crate::moderation::MuteEntry;
 use crate::moderation::memory::MemoryModeration;
+use crate::reminder::memory::MemoryReminders;
 use crate::room::Room;
+use crate::webhook::memory::MemoryWebhooks;
 
 /// In-process store.
 pub struct MemoryStore {
@@ -29,6 +31,8 @@ pub struct MemoryStore {
     moderation: MemoryModeration,
     /// Lottery documents and participant sets.
     lotteries: MemoryLotteries,
+    reminders: MemoryReminders,
+    webhooks: MemoryWebhooks,
     /// The user directory: user → nodes with a session of theirs.
     user_nodes: DashMap<String, HashSet<String>>,
     /// Node → alive until, unix ms.
@@ -91,6 +95,8 @@ impl MemoryStore {
             leases: Mutex::new(HashMap::new()),
             moderation: MemoryModeration::default(),
             lotteries: MemoryLotteries::default(),
+            reminders: MemoryReminders::default(),
+            webhooks: MemoryWebhooks::default(),
             user_nodes: DashMap::new(),
             nodes_alive: DashMap::new(),
             store_epoch: Mutex::new(None),
@@ -137,6 +143,16 @@ impl MemoryStore {
     /// Every room id.
     pub(crate) fn room_ids(&self) -> Vec<String> {
         self.rooms.iter().map(|r| r.key().clone()).collect()
+    }
+
+    /// The reminder slice's tables.
+    pub(crate) fn reminders(&self) -> &MemoryReminders {
+        &self.reminders
+    }
+
+    /// The webhook slice's tables.
+    pub(crate) fn webhooks(&self) -> &MemoryWebhooks {
+        &self.webhooks
     }
 }
 

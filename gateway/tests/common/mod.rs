@@ -415,6 +415,7 @@ pub fn statuses(events: &[RoomEvent]) -> Vec<RoomStatus> {
         })
         .collect()
 }
+pub mod receiver;
 pub mod redis;
 
 /// Waits (up to 5 s) until `gw`'s hub of `room` holds a record `ok` accepts:
