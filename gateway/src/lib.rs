@@ -12,6 +12,7 @@ pub mod hub;
 pub mod lotteries;
 pub mod metrics;
 pub mod moderation;
+pub mod notice;
 pub mod room;
 pub mod secrets;
 pub mod service;

@@ -84,6 +84,12 @@ async fn fire_due(node: &Node) {
                 room = r;
             }
         }
+        if room.notices.current.is_some() {
+            node.expire_notice(&room, now).await;
+            if let Ok(r) = node.store.room(&id).await {
+                room = r;
+            }
+        }
         node.set_room_deadline(&room).await;
     }
 }

@@ -62,12 +62,18 @@ pub enum ErrorCode {
     /// A start past the deployment's limits: rooms live at once, or lives
     /// started today.
     LiveLimit,
+    /// A notice is still showing; the next may be pushed after
+    /// `retry_after_ms`.
+    NoticeShowing,
+    /// The notice spacing rule (two of the last three intervals under
+    /// 5 s): the next notice waits until `retry_after_ms`.
+    NoticeSpacing,
 }
 
 impl ErrorCode {
     /// Every code, in wire (variant) order: metrics create a zero counter
     /// for each at start.
-    pub const ALL: [ErrorCode; 26] = [
+    pub const ALL: [ErrorCode; 28] = [
         ErrorCode::Malformed,
         ErrorCode::UnknownType,
         ErrorCode::TooLarge,
@@ -94,6 +100,8 @@ impl ErrorCode {
         ErrorCode::NotFound,
         ErrorCode::LotteryLimit,
         ErrorCode::LiveLimit,
+        ErrorCode::NoticeShowing,
+        ErrorCode::NoticeSpacing,
     ];
 
     /// The wire name, e.g. `"room_not_live"`.
@@ -125,6 +133,8 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::LotteryLimit => "lottery_limit",
             ErrorCode::LiveLimit => "live_limit",
+            ErrorCode::NoticeShowing => "notice_showing",
+            ErrorCode::NoticeSpacing => "notice_spacing",
         }
     }
 

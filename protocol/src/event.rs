@@ -100,6 +100,9 @@ pub struct Joined {
     /// start when the anchor chose to keep it), else null.
     #[serde(default)]
     pub preview: Option<crate::room::Preview>,
+    /// The notice showing now, with its time left, else null.
+    #[serde(default)]
+    pub notice: Option<crate::notice::NoticeShown>,
 }
 
 /// `preview` event: the room's live preview as it is now.
@@ -226,6 +229,8 @@ crate::tagged_enum! {
         Record(RoomRecord) = "record",
         /// The room's live preview changed (null: removed).
         Preview(PreviewChanged) = "preview",
+        /// A notice was pushed, withdrawn or expired (high lane).
+        Notice(crate::notice::NoticeEvent) = "notice",
     }
 }
 

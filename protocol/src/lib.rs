@@ -12,6 +12,7 @@ pub mod error;
 pub mod event;
 pub mod limits;
 pub mod lottery;
+pub mod notice;
 pub mod request;
 pub mod room;
 pub mod text;
@@ -33,4 +34,5 @@ pub use request::{
     LiveAction, Mute, Ping, PostComment, Request, RequestId, Resume, SetPreview, SetRole, Switch,
     Unmute, WordEntry, Words,
 };
+pub use notice::{Notice, NoticeAction, NoticeEvent, NoticeShown, PushNotice, WithdrawNotice};
 pub use room::{Preview, Role, RoomInfo, RoomStatus, Switches, Totals};

@@ -186,6 +186,7 @@ impl Limits {
                 r.nick.as_deref().map_or(Ok(()), |n| self.check_nick(n))
             }
             Request::SetPreview(p) => self.check_preview(&p.text, p.image_url.as_deref()),
+            Request::PushNotice(n) => crate::notice::check_notice_text(&n.text),
             Request::Words(w) => {
                 for e in &w.add {
                     self.check_word(&e.word)?;

@@ -83,6 +83,10 @@ crate::tagged_enum! {
         SetPreview(SetPreview) = "set_preview",
         /// Remove the room's live preview (anchor; before the start).
         ClearPreview(ClearPreview) = "clear_preview",
+        /// The anchor or sub-anchor pushes a notice (room live).
+        PushNotice(crate::notice::PushNotice) = "push_notice",
+        /// The anchor or sub-anchor withdraws the notice showing now.
+        WithdrawNotice(crate::notice::WithdrawNotice) = "withdraw_notice",
     }
 }
 

@@ -40,6 +40,8 @@ pub enum Action {
     Lottery,
     /// Set or remove the room's live preview.
     Preview,
+    /// Push or withdraw notices.
+    Notice,
 }
 
 impl Action {
@@ -55,7 +57,7 @@ impl Action {
     }
 
     /// Every action, for tables and tests.
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::Watch,
         Action::Comment,
         Action::Like,
@@ -73,6 +75,7 @@ impl Action {
         Action::SkipSlowMode,
         Action::Lottery,
         Action::Preview,
+        Action::Notice,
     ];
 }
 
@@ -131,15 +134,15 @@ mod tests {
         ];
         // Rows follow `roles`; columns follow `Action::ALL`:
         // watch comment like start pause resume end ban | delete mute
-        // assistants sub-anchor switch words skip-slow-mode | lottery preview.
+        // assistants sub-anchor switch words skip-slow-mode | lottery preview notice.
         let (y, n) = (true, false);
-        let expected: [[bool; 17]; 6] = [
-            [y, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n],
-            [y, y, y, n, n, n, n, n, n, n, n, n, n, n, n, n, n],
-            [y, y, y, n, n, n, n, n, y, y, n, n, n, y, y, n, n],
-            [y, y, y, n, y, n, n, n, y, y, y, n, y, y, y, y, n],
-            [y, y, y, y, y, y, y, n, y, y, y, y, y, y, y, y, y],
-            [y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y],
+        let expected: [[bool; 18]; 6] = [
+            [y, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n],
+            [y, y, y, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n],
+            [y, y, y, n, n, n, n, n, y, y, n, n, n, y, y, n, n, n],
+            [y, y, y, n, y, n, n, n, y, y, y, n, y, y, y, y, n, y],
+            [y, y, y, y, y, y, y, n, y, y, y, y, y, y, y, y, y, y],
+            [y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y],
         ];
         for (r, role) in roles.iter().enumerate() {
             for (a, action) in Action::ALL.iter().enumerate() {

@@ -32,6 +32,7 @@ pub(super) fn routes(state: AppState) -> Router<AppState> {
         .route("/tokens", post(mint_token))
         .merge(crate::moderation::http::routes())
         .merge(crate::lotteries::http::routes())
+        .merge(crate::notice::http::routes())
         .layer(middleware::from_fn_with_state(state, require_key))
 }
 
@@ -51,7 +52,9 @@ impl IntoResponse for ApiError {
             ErrorCode::Conflict
             | ErrorCode::InvalidTransition
             | ErrorCode::RoomExpired
-            | ErrorCode::LiveLimit => StatusCode::CONFLICT,
+            | ErrorCode::LiveLimit
+            | ErrorCode::NoticeShowing
+            | ErrorCode::NoticeSpacing => StatusCode::CONFLICT,
             ErrorCode::Unauthenticated | ErrorCode::TokenInvalid | ErrorCode::TokenExpired => {
                 StatusCode::UNAUTHORIZED
             }
@@ -61,7 +64,10 @@ impl IntoResponse for ApiError {
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         };
-        let body = json!({"code": self.0.code.as_str(), "message": self.0.message});
+        let mut body = json!({"code": self.0.code.as_str(), "message": self.0.message});
+        if let Some(ms) = self.0.retry_after_ms {
+            body["retry_after_ms"] = json!(ms);
+        }
         (status, Json(body)).into_response()
     }
 }

@@ -163,6 +163,7 @@ mod tests {
             moderation: Default::default(),
             lotteries: vec![],
             preview: None,
+            notices: Default::default(),
             version: 1,
         }
     }

@@ -42,6 +42,9 @@ pub struct Room {
     /// The live preview (直播预告), set before the start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preview: Option<super::preview::RoomPreview>,
+    /// The notice showing now and the last push times (`notice/`).
+    #[serde(default, skip_serializing_if = "crate::notice::NoticeState::is_empty")]
+    pub notices: crate::notice::NoticeState,
     /// Bumped by the store with every change (`Store::update_room`); a room
     /// hub applies a record only when it is newer than the one it holds.
     #[serde(default)]
@@ -119,6 +122,7 @@ impl RoomSpec {
             moderation: RoomModeration::default(),
             lotteries: vec![],
             preview: None,
+            notices: Default::default(),
             version: 1,
         })
     }

@@ -23,6 +23,7 @@ fn room_deadline(room: &Room, timing: Timing) -> Option<i64> {
     crate::lotteries::next_deadline(room)
         .into_iter()
         .chain(life)
+        .chain(crate::notice::next_deadline(room))
         .min()
 }
 

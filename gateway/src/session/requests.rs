@@ -161,6 +161,14 @@ impl Session {
                 self.node.set_preview(&room.id, None).await?;
                 Ok(ack(id, None))
             }
+            Request::PushNotice(n) => {
+                let (room, _) = self.authorized(Action::Notice)?;
+                crate::notice::ws::push(&self.node, &room, id, n).await
+            }
+            Request::WithdrawNotice(w) => {
+                let (room, _) = self.authorized(Action::Notice)?;
+                crate::notice::ws::withdraw(&self.node, &room, id, w).await
+            }
             Request::LotteryStart(s) => {
                 let (room, _) = self.authorized(Action::Lottery)?;
                 lotteries::ws::start(&self.node, &room, id, s).await
@@ -314,6 +322,7 @@ impl Session {
             missed: vec![],
             lotteries: node.open_lotteries(&snap.room).await,
             preview: snap.room.shown_preview(),
+            notice: crate::notice::shown(&snap.room, now_ms()),
         };
         // From the hub, `online` is the room's count at its last tick; the
         // hub writes this node's new presence at its next one.
