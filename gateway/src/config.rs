@@ -207,6 +207,9 @@ settings! {
     /// How long after the last push the next notice waits when the spacing
     /// rule applies, in ms.
     notice_spacing_wait_ms: u64 = 60_000, "GATEWAY_NOTICE_SPACING_WAIT_MS";
+    /// Interval of the dashboard's curve points, in ms (at most 360 points
+    /// per live).
+    dashboard_curve_ms: u64 = 120_000, "GATEWAY_DASHBOARD_CURVE_MS";
     /// Close a connection that has not sent a complete request head for this
     /// long (the first request's, or the next one's on a kept-alive connection).
     header_read_timeout_ms: u64 = 10_000, "GATEWAY_HEADER_READ_TIMEOUT_MS";

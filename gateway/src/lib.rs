@@ -8,6 +8,7 @@ pub mod auth;
 pub mod bus;
 pub mod clock;
 pub mod config;
+pub mod dashboard;
 pub mod hub;
 pub mod lotteries;
 pub mod metrics;
@@ -51,6 +52,7 @@ pub struct Running {
     server: JoinHandle<()>,
     timers: JoinHandle<()>,
     presence: JoinHandle<()>,
+    dashboard: JoinHandle<()>,
 }
 
 /// The store and bus the settings ask for: in-process, or Redis.
@@ -112,6 +114,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
     let server = tokio::spawn(http::serve(listener, app, node.clone()));
     let timers = tokio::spawn(timers::run(node.clone()));
     let presence = tokio::spawn(timers::presence(node.clone()));
+    let dashboard = tokio::spawn(dashboard::run(node.clone()));
     tracing::info!(%addr, node = %node.settings.node_id, "gateway listening");
     Ok(Running {
         node,
@@ -120,6 +123,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
         server,
         timers,
         presence,
+        dashboard,
     })
 }
 
@@ -140,6 +144,7 @@ impl Running {
         let _ = tokio::time::timeout(Duration::from_secs(1), self.server).await;
         self.timers.abort();
         self.presence.abort();
+        self.dashboard.abort();
         tracing::info!("gateway stopped");
     }
 }

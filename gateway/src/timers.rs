@@ -84,6 +84,7 @@ async fn fire_due(node: &Node) {
                 room = r;
             }
         }
+        node.take_curve_point(&room, now).await;
         if room.notices.current.is_some() {
             node.expire_notice(&room, now).await;
             if let Ok(r) = node.store.room(&id).await {

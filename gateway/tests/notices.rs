@@ -32,10 +32,11 @@ fn notices(events: &[RoomEvent]) -> Vec<(NoticeAction, u64)> {
 fn pushed(f: &ServerFrame) -> Notice {
     match f {
         ServerFrame::Ack(Ack {
-            event: Some(RoomEvent {
-                kind: EventKind::Notice(n),
-                ..
-            }),
+            event:
+                Some(RoomEvent {
+                    kind: EventKind::Notice(n),
+                    ..
+                }),
             ..
         }) => n.notice.clone(),
         other => panic!("not a notice ack: {other:?}"),
@@ -113,7 +114,11 @@ async fn withdrawn_notices_and_the_spacing_rule() {
     assert!((55_000..=60_000).contains(&wait), "{wait}");
     // The admin API answers the same rule with 409 and the wait.
     let (st, body) = gw
-        .api("PUT", "/api/rooms/r1/notice", Some(json!({"text": "第四条公告"})))
+        .api(
+            "PUT",
+            "/api/rooms/r1/notice",
+            Some(json!({"text": "第四条公告"})),
+        )
         .await;
     assert_eq!((st, body["code"].as_str()), (409, Some("notice_spacing")));
     assert!(body["retry_after_ms"].as_u64().unwrap() > 55_000, "{body}");
@@ -130,7 +135,11 @@ async fn admins_push_and_withdraw_over_the_api() {
     let mut viewer = gw.connect(Some("vic")).await;
     viewer.join("r1").await;
     let (st, body) = gw
-        .api("PUT", "/api/rooms/r1/notice", Some(json!({"text": "欢迎来到直播间"})))
+        .api(
+            "PUT",
+            "/api/rooms/r1/notice",
+            Some(json!({"text": "欢迎来到直播间"})),
+        )
         .await;
     assert_eq!(st, 200, "{body}");
     assert_eq!(body["event"]["notice"]["id"], 1);
@@ -150,7 +159,11 @@ async fn admins_push_and_withdraw_over_the_api() {
         vec![(NoticeAction::Pushed, 1), (NoticeAction::Withdrawn, 1)]
     );
     let (st, body) = gw
-        .api("PUT", "/api/rooms/nope/notice", Some(json!({"text": "欢迎来到直播间"})))
+        .api(
+            "PUT",
+            "/api/rooms/nope/notice",
+            Some(json!({"text": "欢迎来到直播间"})),
+        )
         .await;
     assert_eq!((st, body["code"].as_str()), (404, Some("room_not_found")));
 }
@@ -161,11 +174,19 @@ async fn limits_the_word_filter_and_who_may_push() {
     gw.room("r1", "anna", true).await;
     gw.room("r2", "anna", false).await;
     let (st, _) = gw
-        .api("PUT", "/api/rooms/r1/roles/sam", Some(json!({"role": "sub_anchor"})))
+        .api(
+            "PUT",
+            "/api/rooms/r1/roles/sam",
+            Some(json!({"role": "sub_anchor"})),
+        )
         .await;
     assert_eq!(st, 200);
     let (st, _) = gw
-        .api("PUT", "/api/rooms/r1/roles/ada", Some(json!({"role": "assistant"})))
+        .api(
+            "PUT",
+            "/api/rooms/r1/roles/ada",
+            Some(json!({"role": "assistant"})),
+        )
         .await;
     assert_eq!(st, 200);
     let (st, _) = gw
@@ -193,7 +214,11 @@ async fn limits_the_word_filter_and_who_may_push() {
     }
     // The room's words block a notice even under a mask policy.
     let (st, _) = gw
-        .api("PATCH", "/api/rooms/r1", Some(json!({"word_policy": "mask"})))
+        .api(
+            "PATCH",
+            "/api/rooms/r1",
+            Some(json!({"word_policy": "mask"})),
+        )
         .await;
     assert_eq!(st, 200);
     let r = sub.request(push("快去看竞品直播间")).await;
@@ -242,13 +267,20 @@ async fn two_nodes_push_one_at_a_time_and_expire_once() {
     va.join("r1").await;
     vb.join("r1").await;
     // Both nodes push at once: exactly one wins.
-    let (ra, rb) = tokio::join!(on_a.request(push("节点甲的公告")), on_b.request(push("节点乙的公告")));
+    let (ra, rb) = tokio::join!(
+        on_a.request(push("节点甲的公告")),
+        on_b.request(push("节点乙的公告"))
+    );
     let wins = [&ra, &rb]
         .iter()
         .filter(|r| matches!(r, ServerFrame::Ack(_)))
         .count();
     assert_eq!(wins, 1, "{ra:?} {rb:?}");
-    let loser = if matches!(ra, ServerFrame::Ack(_)) { &rb } else { &ra };
+    let loser = if matches!(ra, ServerFrame::Ack(_)) {
+        &rb
+    } else {
+        &ra
+    };
     assert_eq!(refusal(loser).0, ErrorCode::NoticeShowing);
     // Both timers look at the room; the notice expires once, on both nodes.
     for v in [&mut va, &mut vb] {

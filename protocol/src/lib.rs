@@ -29,10 +29,10 @@ pub use lottery::{
     LotteryAnnouncement, LotteryCommitment, LotteryCreate, LotteryEvent, LotteryKind, LotteryStart,
     LotteryState, LotteryTerms, LotteryWinner,
 };
+pub use notice::{Notice, NoticeAction, NoticeEvent, NoticeShown, PushNotice, WithdrawNotice};
 pub use request::{
     AllowWords, Auth, ClearPreview, ClientFrame, DeleteComment, Join, Leave, Like, ListMutes, Live,
     LiveAction, Mute, Ping, PostComment, Request, RequestId, Resume, SetPreview, SetRole, Switch,
     Unmute, WordEntry, Words,
 };
-pub use notice::{Notice, NoticeAction, NoticeEvent, NoticeShown, PushNotice, WithdrawNotice};
 pub use room::{Preview, Role, RoomInfo, RoomStatus, Switches, Totals};

@@ -33,6 +33,7 @@ pub(super) fn routes(state: AppState) -> Router<AppState> {
         .merge(crate::moderation::http::routes())
         .merge(crate::lotteries::http::routes())
         .merge(crate::notice::http::routes())
+        .merge(crate::dashboard::http::routes())
         .layer(middleware::from_fn_with_state(state, require_key))
 }
 

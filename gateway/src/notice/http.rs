@@ -23,10 +23,17 @@ struct NoticeBody {
 
 /// Admin routes (nested under `/api`, behind the bearer key).
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/rooms/{id}/notice", put(push).delete(withdraw).get(current))
+    Router::new().route(
+        "/rooms/{id}/notice",
+        put(push).delete(withdraw).get(current),
+    )
 }
 
-async fn push(State(s): State<AppState>, Path(id): Path<String>, body: Body<NoticeBody>) -> ApiResult {
+async fn push(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    body: Body<NoticeBody>,
+) -> ApiResult {
     let Json(b) = body.map_err(bad_body)?;
     let room = s.node.store.room(&id).await.map_err(|e| e.rejection())?;
     let event = s.node.push_notice(&room, &b.text).await?;

@@ -153,7 +153,10 @@ mod tests {
             Some((ErrorCode::NoticeShowing, 19_999))
         );
         assert!(may_push(&s, 21_000, RULES).is_ok());
-        assert_eq!(s.current.as_ref().map(|n| (n.id, n.until)), Some((1, 21_000)));
+        assert_eq!(
+            s.current.as_ref().map(|n| (n.id, n.until)),
+            Some((1, 21_000))
+        );
     }
 
     #[test]

@@ -121,9 +121,12 @@ impl Node {
         // anchor whose node died is noticed (`Store::anchor_presence_lost`).
         let presence_check = matches!(room.status, RoomStatus::Live | RoomStatus::Paused)
             .then(|| now_ms() + self.settings.presence_ttl_ms());
+        let curve_every = self.settings.dashboard_curve_ms as i64;
+        let curve = crate::dashboard::next_point_at(room, now_ms(), curve_every);
         let at = room_deadline(room, self.timing)
             .into_iter()
             .chain(presence_check)
+            .chain(curve)
             .min();
         if let Err(e) = self.store.set_deadline(&room.id, at).await {
             tracing::warn!(room = %room.id, error = %e, "deadline not recorded");

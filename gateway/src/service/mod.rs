@@ -24,6 +24,7 @@ use crate::auth::TokenKeys;
 use crate::bus::{Bus, BusMessage};
 use crate::clock::now_ms;
 use crate::config::Settings;
+use crate::dashboard::{Dashboard, DashboardStore};
 use crate::hub::HubRegistry;
 use crate::lotteries::{Lotteries, LotteryStore};
 use crate::metrics::Metrics;
@@ -41,15 +42,18 @@ pub struct Stores {
     pub moderation: Arc<dyn ModerationStore>,
     /// The lottery slice's state.
     pub lottery: Arc<dyn LotteryStore>,
+    /// The dashboard slice's counters and curves.
+    pub dashboard: Arc<dyn DashboardStore>,
 }
 
 impl Stores {
     /// Every handle on one store.
-    pub fn of<S: Store + ModerationStore + LotteryStore>(store: Arc<S>) -> Stores {
+    pub fn of<S: Store + ModerationStore + LotteryStore + DashboardStore>(store: Arc<S>) -> Stores {
         Stores {
             core: store.clone(),
             moderation: store.clone(),
-            lottery: store,
+            lottery: store.clone(),
+            dashboard: store,
         }
     }
 }
@@ -67,6 +71,8 @@ pub struct Node {
     pub moderation_store: Arc<dyn ModerationStore>,
     /// Lottery documents and participant sets (the same store as `store`).
     pub lottery_store: Arc<dyn LotteryStore>,
+    /// Dashboard counters and curves (the same store as `store`).
+    pub dashboard_store: Arc<dyn DashboardStore>,
     /// Pub/sub between nodes.
     pub bus: Arc<dyn Bus>,
     /// Local room hubs.
@@ -83,6 +89,8 @@ pub struct Node {
     pub conn_limits: ConnLimits,
     /// Lottery signing key and the participants this node already stored.
     pub lotteries: Lotteries,
+    /// The joins this node counted and has not yet added to the store.
+    pub dashboard: Dashboard,
     shutdown: watch::Sender<bool>,
     next_session: AtomicU64,
     /// The store's data epoch this node knows (`store_epoch.rs`).
@@ -126,6 +134,8 @@ impl Node {
             store: stores.core,
             moderation_store: stores.moderation,
             lottery_store: stores.lottery,
+            dashboard_store: stores.dashboard,
+            dashboard: Dashboard::default(),
             bus,
             hubs,
             keys,

@@ -275,6 +275,7 @@ impl Session {
             Some(i) => i.user.clone(),
             None => format!("anon:{}:{}", node.settings.node_id, self.id),
         };
+        node.dashboard.joined(&room.id);
         match node.store.add_viewer(&room.id, &viewer).await {
             Ok(true) => {
                 if let Some(j) = &self.joined {

@@ -15,6 +15,7 @@ use super::{
     Appended, CommentRate, LiveClaim, LogPosition, PendingComment, Presence, Replay, RoomUpdate,
     Snapshot, Store, StoreError,
 };
+use crate::dashboard::memory::MemoryDashboard;
 use crate::lotteries::memory::MemoryLotteries;
 use crate::moderation::MuteEntry;
 use crate::moderation::memory::MemoryModeration;
@@ -29,6 +30,8 @@ pub struct MemoryStore {
     moderation: MemoryModeration,
     /// Lottery documents and participant sets.
     lotteries: MemoryLotteries,
+    /// Dashboard counters and curves.
+    dashboard: MemoryDashboard,
     /// The user directory: user → nodes with a session of theirs.
     user_nodes: DashMap<String, HashSet<String>>,
     /// Node → alive until, unix ms.
@@ -88,6 +91,7 @@ impl MemoryStore {
             leases: Mutex::new(HashMap::new()),
             moderation: MemoryModeration::default(),
             lotteries: MemoryLotteries::default(),
+            dashboard: MemoryDashboard::default(),
             user_nodes: DashMap::new(),
             nodes_alive: DashMap::new(),
             store_epoch: Mutex::new(None),
@@ -129,6 +133,11 @@ impl MemoryStore {
     /// The lottery slice's tables.
     pub(crate) fn lotteries(&self) -> &MemoryLotteries {
         &self.lotteries
+    }
+
+    /// The dashboard slice's tables.
+    pub(crate) fn dashboard(&self) -> &MemoryDashboard {
+        &self.dashboard
     }
 }
 
