@@ -1,6 +1,6 @@
 //! Room timers (the abnormal-room timeout, the live-length cap, lottery
-//! draws) and the
-//! presence heartbeat. Every node checks due deadlines; a per-room lease with
+//! draws, notice expiry, dashboard curve points) and the presence
+//! heartbeat. Every node checks due deadlines; a per-room lease with
 //! a fencing token picks the one that acts, and the transition itself is a
 //! compare-and-set, so a deadline fires exactly once.
 

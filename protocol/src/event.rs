@@ -102,7 +102,7 @@ pub struct Joined {
     pub preview: Option<crate::room::Preview>,
     /// The notice showing now, with its time left, else null.
     #[serde(default)]
-    pub notice: Option<crate::notice::NoticeShown>,
+    pub notice: Option<Box<crate::notice::NoticeShown>>,
 }
 
 /// `preview` event: the room's live preview as it is now.

@@ -314,9 +314,11 @@ fn server_frame() -> impl Strategy<Value = ServerFrame> {
                     missed,
                     lotteries,
                     preview,
-                    notice: notice.map(|(notice, remaining_ms)| NoticeShown {
-                        notice,
-                        remaining_ms,
+                    notice: notice.map(|(notice, remaining_ms)| {
+                        Box::new(NoticeShown {
+                            notice,
+                            remaining_ms,
+                        })
                     }),
                 })
             },

@@ -1,6 +1,7 @@
 //! The admin API under `/api`, behind a bearer key: rooms (create, list,
 //! read, patch, lifecycle actions), per-room stats, and token minting for
-//! development; the slices' routes (`moderation::http`, `lotteries::http`)
+//! development; the slices' routes (`moderation::http`, `lotteries::http`,
+//! `notice::http`, `dashboard::http`)
 //! are merged in here, behind the same key. Errors are `{"code", "message"}` with the same stable codes
 //! as WebSocket rejections.
 

@@ -29,11 +29,13 @@ use crate::room::Room;
 use crate::service::Node;
 
 /// The notice a snapshot taken at `now` shows, with its time left.
-pub fn shown(room: &Room, now: i64) -> Option<NoticeShown> {
+pub fn shown(room: &Room, now: i64) -> Option<Box<NoticeShown>> {
     let n = room.notices.current.as_ref()?;
-    (n.until > now).then(|| NoticeShown {
-        notice: n.clone(),
-        remaining_ms: (n.until - now) as u64,
+    (n.until > now).then(|| {
+        Box::new(NoticeShown {
+            notice: n.clone(),
+            remaining_ms: (n.until - now) as u64,
+        })
     })
 }
 

@@ -182,16 +182,20 @@ mod tests {
 
     #[test]
     fn only_the_last_three_intervals_count() {
-        // Intervals: 1 s, 1 s (wait), then 60 s, 1 s: the last three are
-        // 1 s, 60 s, 1 s: still two short.
-        let s = pushed_at(&[0, 1_000, 2_000, 62_000, 63_000]);
-        assert_eq!(s.pushes, vec![1_000, 2_000, 62_000, 63_000]);
+        // Intervals 1 s, 1 s, then the 60 s wait: the last three are
+        // 1 s, 1 s, 60 s: still two short, so the next waits again.
+        let s = pushed_at(&[0, 1_000, 2_000, 62_000]);
         assert_eq!(
             code(may_push(&s, 63_000, RULES)),
-            Some((ErrorCode::NoticeSpacing, 60_000))
+            Some((ErrorCode::NoticeSpacing, 59_000))
         );
-        // Then 60 s, 60 s: the last three are 60 s, 1 s, 60 s: one short.
-        let s = pushed_at(&[0, 1_000, 2_000, 62_000, 63_000, 123_000]);
+        // After that wait: 1 s, 60 s, 60 s: one short, no wait; the record
+        // keeps the last four pushes only.
+        let s = pushed_at(&[0, 1_000, 2_000, 62_000, 122_000]);
+        assert_eq!(s.pushes, vec![1_000, 2_000, 62_000, 122_000]);
+        assert!(may_push(&s, 122_001, RULES).is_ok());
+        // 60 s, 60 s, then 1 s: one short of three, no wait.
+        let s = pushed_at(&[0, 1_000, 2_000, 62_000, 122_000, 123_000]);
         assert!(may_push(&s, 123_001, RULES).is_ok());
     }
 

@@ -115,7 +115,8 @@ impl Node {
         }
     }
 
-    /// Records the room's next timer (lifecycle or lottery draw).
+    /// Records the room's next timer (lifecycle, lottery draw, notice
+    /// expiry, dashboard curve point).
     pub async fn set_room_deadline(&self, room: &Room) {
         // A live or paused room is looked at every presence TTL, so an
         // anchor whose node died is noticed (`Store::anchor_presence_lost`).
