@@ -73,6 +73,8 @@ async fn the_figures_count_what_happened_in_the_room() {
     // Another slice's counter, through the extension point.
     gw.node().count("r1", "grabs", 2).await;
     gw.node().count("r1", "grabs", 1).await;
+    gw.node().count("r1", "reminder_subscribers", 2).await;
+    gw.node().count("r1", "reminder_subscribers", -1).await;
     let f = figures_until(&gw, "r1", |f| {
         f["online"] == 3 && f["likes"] == 7 && f["joins"] == 4 && f["lottery_participants"] == 2
     })
@@ -86,7 +88,10 @@ async fn the_figures_count_what_happened_in_the_room() {
         f["joins_per_minute"].as_u64().unwrap() + f["joins_this_minute"].as_u64().unwrap(),
         4
     );
-    assert_eq!(f["counters"], json!({"grabs": 3}));
+    assert_eq!(
+        f["counters"],
+        json!({"grabs": 3, "reminder_subscribers": 1})
+    );
     // One leaves: online drops, the peak stays.
     drop(c);
     let f = figures_until(&gw, "r1", |f| f["online"] == 2).await;
@@ -318,6 +323,6 @@ async fn three_nodes_sum_exactly_within_a_second() {
     check_curve(&body, started, every as i64);
 }
 
-async fn gw_count(gw: &TestGateway, n: u64) {
+async fn gw_count(gw: &TestGateway, n: i64) {
     gw.node().count("r1", "grabs", n).await;
 }

@@ -13,21 +13,22 @@ use crate::store::{MemoryStore, StoreError};
 #[derive(Default)]
 pub struct MemoryDashboard {
     /// Room → counter name → value.
-    counters: DashMap<String, BTreeMap<String, u64>>,
+    counters: DashMap<String, BTreeMap<String, i64>>,
     /// Room → point index → JSON.
     curves: DashMap<String, BTreeMap<u32, String>>,
 }
 
 #[async_trait]
 impl DashboardStore for MemoryStore {
-    async fn add_counters(&self, room: &str, deltas: &[(String, u64)]) -> Result<(), StoreError> {
+    async fn add_counters(&self, room: &str, deltas: &[(String, i64)]) -> Result<(), StoreError> {
         let mut c = self
             .dashboard()
             .counters
             .entry(room.to_string())
             .or_default();
         for (name, d) in deltas {
-            *c.entry(name.clone()).or_default() += d;
+            let v = c.entry(name.clone()).or_default();
+            *v = v.saturating_add(*d);
         }
         Ok(())
     }
@@ -39,7 +40,7 @@ impl DashboardStore for MemoryStore {
             .entry(room.to_string())
             .or_default();
         let v = c.entry(name.to_string()).or_default();
-        *v = (*v).max(value);
+        *v = (*v).max(i64::try_from(value).unwrap_or(i64::MAX));
         Ok(())
     }
 
@@ -57,7 +58,11 @@ impl DashboardStore for MemoryStore {
             .dashboard()
             .counters
             .get(room)
-            .map(|c| c.clone())
+            .map(|c| {
+                c.iter()
+                    .map(|(k, v)| (k.clone(), (*v).max(0) as u64))
+                    .collect()
+            })
             .unwrap_or_default())
     }
 

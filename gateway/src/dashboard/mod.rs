@@ -140,8 +140,9 @@ fn minute(ms: i64) -> i64 {
 impl Node {
     /// Adds `delta` to the room's counter `name` in the store: the way a
     /// slice puts its figure on the dashboard (`grabs`, `goods_clicks`,
-    /// `coupon_claims`, `reminder_subscribers`, ...).
-    pub async fn count(&self, room: &str, name: &str, delta: u64) {
+    /// `coupon_claims`, `reminder_subscribers`, ...). A negative delta
+    /// subtracts (a reminder unsubscribed); a counter never reads below 0.
+    pub async fn count(&self, room: &str, name: &str, delta: i64) {
         let deltas = [(name.to_string(), delta)];
         if let Err(e) = self.dashboard_store.add_counters(room, &deltas).await {
             tracing::warn!(room, name, error = %e, "dashboard counter not added");
@@ -258,9 +259,10 @@ impl Node {
             let Some((_, n)) = self.dashboard.pending.remove(&room) else {
                 continue;
             };
+            let d = i64::try_from(n).unwrap_or(i64::MAX);
             let deltas = [
-                (JOINS.to_string(), n),
-                (format!("{JOINS_AT}{}", minute(now)), n),
+                (JOINS.to_string(), d),
+                (format!("{JOINS_AT}{}", minute(now)), d),
             ];
             if let Err(e) = self.dashboard_store.add_counters(&room, &deltas).await {
                 tracing::warn!(room, error = %e, "joins not counted yet");

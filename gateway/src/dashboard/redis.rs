@@ -28,7 +28,7 @@ return 0
 
 #[async_trait]
 impl DashboardStore for RedisStore {
-    async fn add_counters(&self, room: &str, deltas: &[(String, u64)]) -> Result<(), StoreError> {
+    async fn add_counters(&self, room: &str, deltas: &[(String, i64)]) -> Result<(), StoreError> {
         if deltas.is_empty() {
             return Ok(());
         }
@@ -67,7 +67,8 @@ impl DashboardStore for RedisStore {
 
     async fn counters(&self, room: &str) -> Result<BTreeMap<String, u64>, StoreError> {
         let key = self.key(room, "dash:counters");
-        self.conn().hgetall(key).await.map_err(unavailable)
+        let all: BTreeMap<String, i64> = self.conn().hgetall(key).await.map_err(unavailable)?;
+        Ok(all.into_iter().map(|(k, v)| (k, v.max(0) as u64)).collect())
     }
 
     async fn add_curve_point(

@@ -15,13 +15,14 @@ use crate::store::StoreError;
 #[async_trait]
 pub trait DashboardStore: Send + Sync + 'static {
     /// Adds each `(name, delta)` to the room's counters (a missing counter
-    /// starts at 0), in one atomic step.
-    async fn add_counters(&self, room: &str, deltas: &[(String, u64)]) -> Result<(), StoreError>;
+    /// starts at 0; a negative delta subtracts, e.g. an unsubscribe), in
+    /// one atomic step.
+    async fn add_counters(&self, room: &str, deltas: &[(String, i64)]) -> Result<(), StoreError>;
     /// Raises the counter `name` to `value` when it is below (a peak).
     async fn raise_counter(&self, room: &str, name: &str, value: u64) -> Result<(), StoreError>;
     /// Removes counters (old per-minute buckets).
     async fn remove_counters(&self, room: &str, names: &[String]) -> Result<(), StoreError>;
-    /// Every counter of the room.
+    /// Every counter of the room (one pushed below 0 reads as 0).
     async fn counters(&self, room: &str) -> Result<BTreeMap<String, u64>, StoreError>;
     /// Writes curve point `index` (JSON) unless one is there; whether this
     /// call wrote it.
