@@ -87,9 +87,11 @@ async fn fire_due(node: &Node) {
         node.take_curve_point(&room, now).await;
         if room.notices.current.is_some() {
             node.expire_notice(&room, now).await;
-            if let Ok(r) = node.store.room(&id).await {
-                room = r;
-            }
+        }
+        // Read again: a notice pushed (or a lottery started) since the
+        // first read put its own deadline, which this one must not hide.
+        if let Ok(r) = node.store.room(&id).await {
+            room = r;
         }
         node.set_room_deadline(&room).await;
     }
