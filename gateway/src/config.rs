@@ -199,6 +199,17 @@ settings! {
     /// Lives started per UTC day over the deployment; a start past it is
     /// refused `live_limit` (0: unlimited).
     max_lives_per_day: u64 = 50, "GATEWAY_MAX_LIVES_PER_DAY";
+    /// How long a notice shows to viewers, in ms.
+    notice_show_ms: u64 = 20_000, "GATEWAY_NOTICE_SHOW_MS";
+    /// An interval between two consecutive notice pushes shorter than this
+    /// (ms) is short: two short ones of the last three make the next wait.
+    notice_short_interval_ms: u64 = 5_000, "GATEWAY_NOTICE_SHORT_INTERVAL_MS";
+    /// How long after the last push the next notice waits when the spacing
+    /// rule applies, in ms.
+    notice_spacing_wait_ms: u64 = 60_000, "GATEWAY_NOTICE_SPACING_WAIT_MS";
+    /// Interval of the dashboard's curve points, in ms (at most 360 points
+    /// per live).
+    dashboard_curve_ms: u64 = 120_000, "GATEWAY_DASHBOARD_CURVE_MS";
     /// Close a connection that has not sent a complete request head for this
     /// long (the first request's, or the next one's on a kept-alive connection).
     header_read_timeout_ms: u64 = 10_000, "GATEWAY_HEADER_READ_TIMEOUT_MS";

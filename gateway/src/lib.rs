@@ -9,10 +9,12 @@ pub mod bus;
 pub mod clock;
 pub mod commerce;
 pub mod config;
+pub mod dashboard;
 pub mod hub;
 pub mod lotteries;
 pub mod metrics;
 pub mod moderation;
+pub mod notice;
 pub mod reminder;
 pub mod room;
 pub mod secrets;
@@ -55,6 +57,7 @@ pub struct Running {
     commerce: JoinHandle<()>,
     presence: JoinHandle<()>,
     webhooks: JoinHandle<()>,
+    dashboard: JoinHandle<()>,
 }
 
 /// The store and bus the settings ask for: in-process, or Redis.
@@ -122,6 +125,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
     let commerce = tokio::spawn(commerce::run(node.clone()));
     let webhooks = tokio::spawn(webhook::run(node.clone()));
     let presence = tokio::spawn(timers::presence(node.clone()));
+    let dashboard = tokio::spawn(dashboard::run(node.clone()));
     tracing::info!(%addr, node = %node.settings.node_id, "gateway listening");
     Ok(Running {
         node,
@@ -132,6 +136,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
         commerce,
         presence,
         webhooks,
+        dashboard,
     })
 }
 
@@ -154,6 +159,7 @@ impl Running {
         self.commerce.abort();
         self.presence.abort();
         self.webhooks.abort();
+        self.dashboard.abort();
         tracing::info!("gateway stopped");
     }
 }

@@ -1,6 +1,6 @@
 //! Room timers (the abnormal-room timeout, the live-length cap, lottery
-//! draws) and the
-//! presence heartbeat. Every node checks due deadlines; a per-room lease with
+//! draws, notice expiry, dashboard curve points) and the presence
+//! heartbeat. Every node checks due deadlines; a per-room lease with
 //! a fencing token picks the one that acts, and the transition itself is a
 //! compare-and-set, so a deadline fires exactly once.
 
@@ -89,6 +89,15 @@ async fn fire_due(node: &Node) {
             if let Ok(r) = node.store.room(&id).await {
                 room = r;
             }
+        }
+        node.take_curve_point(&room, now).await;
+        if room.notices.current.is_some() {
+            node.expire_notice(&room, now).await;
+        }
+        // Read again: a notice pushed (or a lottery started) since the
+        // first read put its own deadline, which this one must not hide.
+        if let Ok(r) = node.store.room(&id).await {
+            room = r;
         }
         node.set_room_deadline(&room).await;
     }

@@ -81,12 +81,18 @@ pub enum ErrorCode {
     /// A quota is used up (the reminder pushes of a UTC day); see
     /// `retry_after_ms`.
     QuotaExceeded,
+    /// A notice is still showing; the next may be pushed after
+    /// `retry_after_ms`.
+    NoticeShowing,
+    /// The notice spacing rule (two of the last three intervals under
+    /// 5 s): the next notice waits until `retry_after_ms`.
+    NoticeSpacing,
 }
 
 impl ErrorCode {
     /// Every code, in wire (variant) order: metrics create a zero counter
     /// for each at start.
-    pub const ALL: [ErrorCode; 34] = [
+    pub const ALL: [ErrorCode; 36] = [
         ErrorCode::Malformed,
         ErrorCode::UnknownType,
         ErrorCode::TooLarge,
@@ -121,6 +127,8 @@ impl ErrorCode {
         ErrorCode::ShelfFull,
         ErrorCode::CouponGone,
         ErrorCode::QuotaExceeded,
+        ErrorCode::NoticeShowing,
+        ErrorCode::NoticeSpacing,
     ];
 
     /// The wire name, e.g. `"room_not_live"`.
@@ -160,6 +168,8 @@ impl ErrorCode {
             ErrorCode::ShelfFull => "shelf_full",
             ErrorCode::CouponGone => "coupon_gone",
             ErrorCode::QuotaExceeded => "quota_exceeded",
+            ErrorCode::NoticeShowing => "notice_showing",
+            ErrorCode::NoticeSpacing => "notice_spacing",
         }
     }
 

@@ -110,6 +110,9 @@ pub struct Joined {
     /// active coupon.
     #[serde(default)]
     pub commerce: crate::commerce::CommerceView,
+    /// The notice showing now, with its time left, else null.
+    #[serde(default)]
+    pub notice: Option<Box<crate::notice::NoticeShown>>,
 }
 
 /// `preview` event: the room's live preview as it is now.
@@ -250,6 +253,8 @@ crate::tagged_enum! {
         Coupon(crate::commerce::CouponChanged) = "coupon",
         /// Coupons claimed so far (low lane, at most once a second).
         CouponClaims(crate::commerce::CouponClaims) = "coupon_claims",
+        /// A notice was pushed, withdrawn or expired (high lane).
+        Notice(crate::notice::NoticeEvent) = "notice",
     }
 }
 

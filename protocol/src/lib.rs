@@ -13,6 +13,7 @@ pub mod error;
 pub mod event;
 pub mod limits;
 pub mod lottery;
+pub mod notice;
 pub mod request;
 pub mod room;
 pub mod text;
@@ -29,6 +30,7 @@ pub use lottery::{
     LotteryAnnouncement, LotteryCommitment, LotteryCreate, LotteryEvent, LotteryKind, LotteryStart,
     LotteryState, LotteryTerms, LotteryWinner,
 };
+pub use notice::{Notice, NoticeAction, NoticeEvent, NoticeShown, PushNotice, WithdrawNotice};
 pub use request::{
     AllowWords, Auth, ClearPreview, ClientFrame, DeleteComment, Join, Leave, Like, ListMutes, Live,
     LiveAction, Mute, Ping, PostComment, Reminder, Request, RequestId, Resume, SetPreview, SetRole,

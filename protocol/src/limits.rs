@@ -189,6 +189,7 @@ impl Limits {
                 self.check_id("room", &r.room)
             }
             Request::SetPreview(p) => self.check_preview(&p.text, p.image_url.as_deref()),
+            Request::PushNotice(n) => crate::notice::check_notice_text(&n.text),
             Request::Words(w) => {
                 for e in &w.add {
                     self.check_word(&e.word)?;

@@ -111,6 +111,10 @@ crate::tagged_enum! {
         ReminderSubscribe(Reminder) = "reminder_subscribe",
         /// Cancel a start-reminder subscription.
         ReminderUnsubscribe(Reminder) = "reminder_unsubscribe",
+        /// The anchor or sub-anchor pushes a notice (room live).
+        PushNotice(crate::notice::PushNotice) = "push_notice",
+        /// The anchor or sub-anchor withdraws the notice showing now.
+        WithdrawNotice(crate::notice::WithdrawNotice) = "withdraw_notice",
     }
 }
 

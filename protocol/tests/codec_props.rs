@@ -117,6 +117,8 @@ fn request() -> impl Strategy<Value = Request> {
             })
         }),
         Just(Request::ClearPreview(ClearPreview {})),
+        text().prop_map(|text| Request::PushNotice(PushNotice { text })),
+        of(any::<u64>()).prop_map(|notice| Request::WithdrawNotice(WithdrawNotice { notice })),
     ]
 }
 
@@ -199,7 +201,27 @@ fn event_kind() -> impl Strategy<Value = EventKind> {
         (any::<u64>(), text())
             .prop_map(|(version, record)| EventKind::Record(RoomRecord { version, record })),
         of(preview()).prop_map(|preview| EventKind::Preview(PreviewChanged { preview })),
+        (
+            pick(&[
+                NoticeAction::Pushed,
+                NoticeAction::Withdrawn,
+                NoticeAction::Expired
+            ]),
+            notice()
+        )
+            .prop_map(|(action, notice)| EventKind::Notice(NoticeEvent { action, notice })),
     ]
+}
+
+fn notice() -> impl Strategy<Value = Notice> {
+    (any::<u64>(), text(), any::<i64>(), any::<i64>()).prop_map(|(id, text, pushed_at, until)| {
+        Notice {
+            id,
+            text,
+            pushed_at,
+            until,
+        }
+    })
 }
 
 fn preview() -> impl Strategy<Value = Preview> {
@@ -271,13 +293,14 @@ fn server_frame() -> impl Strategy<Value = ServerFrame> {
             vec(room_event(), 0..3),
             vec(lottery_event(), 0..2),
             of(preview()),
+            of((notice(), any::<u64>())),
         ),
     )
         .prop_map(
             |(
                 (id, room, role, epoch, offset),
                 (totals, recent, recovered),
-                (missed, lotteries, preview),
+                (missed, lotteries, preview, notice),
             )| {
                 ServerFrame::Joined(Joined {
                     id,
@@ -292,6 +315,12 @@ fn server_frame() -> impl Strategy<Value = ServerFrame> {
                     lotteries,
                     preview,
                     commerce: Default::default(),
+                    notice: notice.map(|(notice, remaining_ms)| {
+                        Box::new(NoticeShown {
+                            notice,
+                            remaining_ms,
+                        })
+                    }),
                 })
             },
         );

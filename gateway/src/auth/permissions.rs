@@ -47,6 +47,8 @@ pub enum Action {
     Grab,
     /// Subscribe to the room's start reminder (signed in, not joined).
     Remind,
+    /// Push or withdraw notices.
+    Notice,
 }
 
 impl Action {
@@ -62,7 +64,7 @@ impl Action {
     }
 
     /// Every action, for tables and tests.
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 21] = [
         Action::Watch,
         Action::Comment,
         Action::Like,
@@ -83,6 +85,7 @@ impl Action {
         Action::Goods,
         Action::Grab,
         Action::Remind,
+        Action::Notice,
     ];
 }
 
@@ -150,15 +153,27 @@ mod tests {
         // Rows follow `roles`; columns follow `Action::ALL`:
         // watch comment like start pause resume end ban | delete mute
         // assistants sub-anchor switch words skip-slow-mode | lottery preview
-        // goods grab remind.
+        // goods grab remind notice.
         let (y, n) = (true, false);
-        let expected: [[bool; 20]; 6] = [
-            [y, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n],
-            [y, y, y, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, y, y],
-            [y, y, y, n, n, n, n, n, y, y, n, n, n, y, y, n, n, n, y, y],
-            [y, y, y, n, y, n, n, n, y, y, y, n, y, y, y, y, n, y, y, y],
-            [y, y, y, y, y, y, y, n, y, y, y, y, y, y, y, y, y, y, y, y],
-            [y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y],
+        let expected: [[bool; 21]; 6] = [
+            [
+                y, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n,
+            ],
+            [
+                y, y, y, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, y, y, n,
+            ],
+            [
+                y, y, y, n, n, n, n, n, y, y, n, n, n, y, y, n, n, n, y, y, n,
+            ],
+            [
+                y, y, y, n, y, n, n, n, y, y, y, n, y, y, y, y, n, y, y, y, y,
+            ],
+            [
+                y, y, y, y, y, y, y, n, y, y, y, y, y, y, y, y, y, y, y, y, y,
+            ],
+            [
+                y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y,
+            ],
         ];
         for (r, role) in roles.iter().enumerate() {
             for (a, action) in Action::ALL.iter().enumerate() {

@@ -1,6 +1,7 @@
 //! The admin API under `/api`, behind a bearer key: rooms (create, list,
 //! read, patch, lifecycle actions), per-room stats, and token minting for
-//! development; the slices' routes (`moderation::http`, `lotteries::http`)
+//! development; the slices' routes (`moderation::http`, `lotteries::http`,
+//! `notice::http`, `dashboard::http`)
 //! are merged in here, behind the same key. Errors are `{"code", "message"}` with the same stable codes
 //! as WebSocket rejections.
 
@@ -35,6 +36,8 @@ pub(super) fn routes(state: AppState) -> Router<AppState> {
         .merge(crate::commerce::http::routes())
         .merge(crate::reminder::http::routes())
         .merge(crate::webhook::http::routes())
+        .merge(crate::notice::http::routes())
+        .merge(crate::dashboard::http::routes())
         .layer(middleware::from_fn_with_state(state, require_key))
 }
 
@@ -57,7 +60,9 @@ impl IntoResponse for ApiError {
             | ErrorCode::InvalidTransition
             | ErrorCode::RoomExpired
             | ErrorCode::LiveLimit
-            | ErrorCode::ShelfFull => StatusCode::CONFLICT,
+            | ErrorCode::ShelfFull
+            | ErrorCode::NoticeShowing
+            | ErrorCode::NoticeSpacing => StatusCode::CONFLICT,
             ErrorCode::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Unauthenticated | ErrorCode::TokenInvalid | ErrorCode::TokenExpired => {
                 StatusCode::UNAUTHORIZED

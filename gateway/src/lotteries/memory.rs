@@ -74,4 +74,13 @@ impl LotteryStore for MemoryStore {
             .map(|s| s.iter().cloned().collect())
             .unwrap_or_default())
     }
+
+    async fn participant_count(&self, room: &str, lottery: &str) -> Result<u64, StoreError> {
+        let key = (room.to_string(), lottery.to_string());
+        Ok(self
+            .lotteries()
+            .participants
+            .get(&key)
+            .map_or(0, |s| s.len() as u64))
+    }
 }

@@ -63,4 +63,9 @@ impl LotteryStore for RedisStore {
         let key = self.key(room, &format!("lottery:{lottery}:participants"));
         self.conn().smembers(key).await.map_err(unavailable)
     }
+
+    async fn participant_count(&self, room: &str, lottery: &str) -> Result<u64, StoreError> {
+        let key = self.key(room, &format!("lottery:{lottery}:participants"));
+        self.conn().scard(key).await.map_err(unavailable)
+    }
 }

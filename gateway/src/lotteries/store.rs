@@ -42,4 +42,6 @@ pub trait LotteryStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// A lottery's distinct participants, in no particular order.
     async fn participants(&self, room: &str, lottery: &str) -> Result<Vec<String>, StoreError>;
+    /// How many distinct participants a lottery has (for the dashboard).
+    async fn participant_count(&self, room: &str, lottery: &str) -> Result<u64, StoreError>;
 }

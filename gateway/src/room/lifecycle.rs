@@ -164,6 +164,7 @@ mod tests {
             lotteries: vec![],
             preview: None,
             commerce: Default::default(),
+            notices: Default::default(),
             version: 1,
         }
     }

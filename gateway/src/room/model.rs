@@ -49,6 +49,9 @@ pub struct Room {
         skip_serializing_if = "crate::commerce::CommerceSlot::is_empty"
     )]
     pub commerce: crate::commerce::CommerceSlot,
+    /// The notice showing now and the last push times (`notice/`).
+    #[serde(default, skip_serializing_if = "crate::notice::NoticeState::is_empty")]
+    pub notices: crate::notice::NoticeState,
     /// Bumped by the store with every change (`Store::update_room`); a room
     /// hub applies a record only when it is newer than the one it holds.
     #[serde(default)]
@@ -127,6 +130,7 @@ impl RoomSpec {
             lotteries: vec![],
             preview: None,
             commerce: Default::default(),
+            notices: Default::default(),
             version: 1,
         })
     }

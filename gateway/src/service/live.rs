@@ -24,6 +24,7 @@ fn room_deadline(room: &Room, timing: Timing) -> Option<i64> {
         .into_iter()
         .chain(life)
         .chain(room.commerce.next_deadline())
+        .chain(crate::notice::next_deadline(room))
         .min()
 }
 
@@ -142,15 +143,19 @@ impl Node {
         }
     }
 
-    /// Records the room's next timer (lifecycle or lottery draw).
+    /// Records the room's next timer (lifecycle, lottery draw, notice
+    /// expiry, dashboard curve point).
     pub async fn set_room_deadline(&self, room: &Room) {
         // A live or paused room is looked at every presence TTL, so an
         // anchor whose node died is noticed (`Store::anchor_presence_lost`).
         let presence_check = matches!(room.status, RoomStatus::Live | RoomStatus::Paused)
             .then(|| now_ms() + self.settings.presence_ttl_ms());
+        let curve_every = self.settings.dashboard_curve_ms as i64;
+        let curve = crate::dashboard::next_point_at(room, now_ms(), curve_every);
         let at = room_deadline(room, self.timing)
             .into_iter()
             .chain(presence_check)
+            .chain(curve)
             .min();
         if let Err(e) = self.store.set_deadline(&room.id, at).await {
             tracing::warn!(room = %room.id, error = %e, "deadline not recorded");

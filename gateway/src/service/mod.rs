@@ -25,6 +25,7 @@ use crate::bus::{Bus, BusMessage};
 use crate::clock::now_ms;
 use crate::commerce::{Commerce, CommerceStore};
 use crate::config::Settings;
+use crate::dashboard::{Dashboard, DashboardStore};
 use crate::hub::HubRegistry;
 use crate::lotteries::{Lotteries, LotteryStore};
 use crate::metrics::Metrics;
@@ -50,12 +51,20 @@ pub struct Stores {
     pub reminder: Arc<dyn ReminderStore>,
     /// Webhook endpoints and the delivery queue.
     pub webhook: Arc<dyn WebhookStore>,
+    /// The dashboard slice's counters and curves.
+    pub dashboard: Arc<dyn DashboardStore>,
 }
 
 impl Stores {
     /// Every handle on one store.
     pub fn of<
-        S: Store + ModerationStore + LotteryStore + CommerceStore + ReminderStore + WebhookStore,
+        S: Store
+            + ModerationStore
+            + LotteryStore
+            + CommerceStore
+            + ReminderStore
+            + WebhookStore
+            + DashboardStore,
     >(
         store: Arc<S>,
     ) -> Stores {
@@ -65,7 +74,8 @@ impl Stores {
             lottery: store.clone(),
             commerce: store.clone(),
             reminder: store.clone(),
-            webhook: store,
+            webhook: store.clone(),
+            dashboard: store,
         }
     }
 }
@@ -93,6 +103,8 @@ pub struct Node {
     pub webhook_store: Arc<dyn WebhookStore>,
     /// The webhook client, retry schedule and endpoint cache.
     pub webhooks: Webhooks,
+    /// Dashboard counters and curves (the same store as `store`).
+    pub dashboard_store: Arc<dyn DashboardStore>,
     /// Pub/sub between nodes.
     pub bus: Arc<dyn Bus>,
     /// Local room hubs.
@@ -109,6 +121,8 @@ pub struct Node {
     pub conn_limits: ConnLimits,
     /// Lottery signing key and the participants this node already stored.
     pub lotteries: Lotteries,
+    /// The joins this node counted and has not yet added to the store.
+    pub dashboard: Dashboard,
     shutdown: watch::Sender<bool>,
     next_session: AtomicU64,
     /// The store's data epoch this node knows (`store_epoch.rs`).
@@ -157,6 +171,8 @@ impl Node {
             commerce: Commerce::default(),
             reminder_store: stores.reminder,
             webhook_store: stores.webhook,
+            dashboard_store: stores.dashboard,
+            dashboard: Dashboard::default(),
             bus,
             hubs,
             keys,

@@ -168,6 +168,14 @@ impl Session {
             Request::ReminderUnsubscribe(r) => {
                 crate::reminder::ws::handle(&self.node, self.identity.as_ref(), id, r, false).await
             }
+            Request::PushNotice(n) => {
+                let (room, _) = self.authorized(Action::Notice)?;
+                crate::notice::ws::push(&self.node, &room, id, n).await
+            }
+            Request::WithdrawNotice(w) => {
+                let (room, _) = self.authorized(Action::Notice)?;
+                crate::notice::ws::withdraw(&self.node, &room, id, w).await
+            }
             Request::LotteryStart(s) => {
                 let (room, _) = self.authorized(Action::Lottery)?;
                 lotteries::ws::start(&self.node, &room, id, s).await
@@ -298,6 +306,7 @@ impl Session {
             Some(i) => i.user.clone(),
             None => format!("anon:{}:{}", node.settings.node_id, self.id),
         };
+        node.dashboard.joined(&room.id);
         match node.store.add_viewer(&room.id, &viewer).await {
             Ok(true) => {
                 if let Some(j) = &self.joined {
@@ -346,6 +355,7 @@ impl Session {
             lotteries: node.open_lotteries(&snap.room).await,
             preview: snap.room.shown_preview(),
             commerce: snap.room.commerce.view(now_ms()),
+            notice: crate::notice::shown(&snap.room, now_ms()),
         };
         // From the hub, `online` is the room's count at its last tick; the
         // hub writes this node's new presence at its next one.

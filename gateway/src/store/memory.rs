@@ -15,6 +15,7 @@ use super::{
     Appended, CommentRate, LiveClaim, LogPosition, PendingComment, Presence, Replay, RoomUpdate,
     Snapshot, Store, StoreError,
 };
+use crate::dashboard::memory::MemoryDashboard;
 use crate::lotteries::memory::MemoryLotteries;
 use crate::moderation::MuteEntry;
 use crate::moderation::memory::MemoryModeration;
@@ -33,6 +34,8 @@ pub struct MemoryStore {
     lotteries: MemoryLotteries,
     reminders: MemoryReminders,
     webhooks: MemoryWebhooks,
+    /// Dashboard counters and curves.
+    dashboard: MemoryDashboard,
     /// The user directory: user → nodes with a session of theirs.
     user_nodes: DashMap<String, HashSet<String>>,
     /// Node → alive until, unix ms.
@@ -97,6 +100,7 @@ impl MemoryStore {
             lotteries: MemoryLotteries::default(),
             reminders: MemoryReminders::default(),
             webhooks: MemoryWebhooks::default(),
+            dashboard: MemoryDashboard::default(),
             user_nodes: DashMap::new(),
             nodes_alive: DashMap::new(),
             store_epoch: Mutex::new(None),
@@ -153,6 +157,11 @@ impl MemoryStore {
     /// The webhook slice's tables.
     pub(crate) fn webhooks(&self) -> &MemoryWebhooks {
         &self.webhooks
+    }
+
+    /// The dashboard slice's tables.
+    pub(crate) fn dashboard(&self) -> &MemoryDashboard {
+        &self.dashboard
     }
 }
 
