@@ -1553,11 +1553,30 @@ async fn try_request(c: &mut Client, r: Request) -> Option<ServerFrame> {
     }
 }
 
-/// Connects and joins as a client would in a reconnect storm: a join
-/// refused `unavailable` (the store slow to answer) is retried.
-async fn connect_and_join(addr: SocketAddr, user: &str, room: &str) -> Client {
-    for _ in 0..50 {
-        let mut c = connect(addr, Some(user)).await;
+/// Connects and joins as a client would in a reconnect storm: a refused
+/// connection (a dead node) moves on to the next node, and a join refused
+/// `unavailable` (the store slow to answer) is retried.
+async fn connect_and_join(addrs: &[SocketAddr], first: usize, user: &str, room: &str) -> Client {
+    for attempt in 0..50 {
+        let addr = addrs[(first + attempt) % addrs.len()];
+        let url = format!("ws://{addr}/ws?token={}", token(user));
+        let mut req = url.into_client_request().unwrap();
+        req.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            HeaderValue::from_static(Codec::Json.subprotocol()),
+        );
+        let Ok(Ok((ws, _))) = timeout(SHORT, tokio_tungstenite::connect_async(req)).await else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        let mut c = Client {
+            ws,
+            codec: Codec::Json,
+            hello: None,
+            next_id: 0,
+            backlog: Default::default(),
+            close: None,
+        };
         match try_request(&mut c, join_req(room, None)).await {
             Some(ServerFrame::Joined(_)) => return c,
             Some(f) if error_code(&f) == Some(ErrorCode::Unavailable) => {}
@@ -1590,7 +1609,7 @@ fn grab_answer(f: &ServerFrame) -> GrabAnswer {
 /// 10,000 grabs (each viewer: keys a (2 units), b (1), a again, c (1), b
 /// again) at one item with quota 100, order limit 2 and viewer limit 2.
 /// With `kill`, the third node is killed (`kill -9`) once 3,000 grabs
-/// were answered; its viewers reconnect to the first node and resend the
+/// were answered; its viewers reconnect to another node and resend the
 /// key they were waiting on.
 async fn grab_storm(kill: bool) {
     use std::sync::Arc;
@@ -1622,7 +1641,8 @@ async fn grab_storm(kill: bool) {
         let reconnects = reconnects.clone();
         tasks.push(tokio::spawn(async move {
             let user = format!("v{v}");
-            let mut c = connect_and_join(addrs[v % 3], &user, "r1").await;
+            let mut at = v % 3;
+            let mut c = connect_and_join(&addrs, at, &user, "r1").await;
             let mut answers: Vec<(String, GrabAnswer)> = vec![];
             for (key, qty) in plan {
                 let req = Request::Grab(protocol::commerce::Grab {
@@ -1636,7 +1656,8 @@ async fn grab_storm(kill: bool) {
                     }
                     // The node died mid-request: the first node takes over.
                     reconnects.fetch_add(1, Ordering::Relaxed);
-                    c = connect_and_join(addrs[0], &user, "r1").await;
+                    at = (at + 1) % 3;
+                    c = connect_and_join(&addrs, at, &user, "r1").await;
                 };
                 answers.push((key.to_string(), grab_answer(&reply)));
                 answered.fetch_add(1, Ordering::Relaxed);

@@ -573,3 +573,57 @@ async fn two_nodes_never_oversell() {
     }
     assert_eq!(total, 10);
 }
+
+#[tokio::test]
+async fn the_merchant_hears_of_reservations_through_signed_webhooks() {
+    use common::receiver::{Got, Receiver};
+    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let recv = Receiver::start().await;
+    let gw = TestGateway::start_with(|s| {
+        s.commerce_interval_ms = 50;
+        s.webhook_poll_ms = 20;
+        s.webhook_retry_ms = "50,50".into();
+    })
+    .await;
+    let (st, body) = gw
+        .api(
+            "POST",
+            "/api/webhooks/endpoints",
+            Some(
+                json!({"id": "shop", "url": recv.url("/ok/shop"), "secret": SECRET,
+                "events": ["grab.*", "coupon.claimed"]}),
+            ),
+        )
+        .await;
+    assert_eq!(st, 201, "{body}");
+    let mut anchor = live_room(&gw).await;
+    anchor.request(put(spec("g1", 5, 2, GrabMode::Now))).await;
+    let mut v = gw.connect(Some("vic")).await;
+    v.join("r1").await;
+    let r = reservation(&v.request(grab("g1", 2, "k1")).await);
+    let (st, _) = gw
+        .api(
+            "POST",
+            &format!("/api/rooms/r1/reservations/{}/cancel", r.id),
+            None,
+        )
+        .await;
+    assert_eq!(st, 200);
+    let got = recv.until("/ok/shop", |g| g.len() >= 2).await;
+    let kinds: Vec<String> = got.iter().map(Got::kind).collect();
+    assert_eq!(kinds, ["grab.reserved", "grab.cancelled"]);
+    for g in &got {
+        g.assert_signed_with(SECRET);
+        let data = &g.json()["data"];
+        assert_eq!(data["room"], "r1");
+        assert_eq!(data["id"], r.id.as_str());
+        assert_eq!(data["user"], "vic");
+        // The id is the feed cursor's: a re-queued entry keeps it.
+        let cursor = data["cursor"].as_str().unwrap();
+        assert_eq!(g.id, format!("msg_r1_{cursor}"));
+    }
+    assert_eq!(got[1].json()["data"]["state"], "cancelled");
+    // Each entry once.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(recv.got("/ok/shop").len(), 2);
+}

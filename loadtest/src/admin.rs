@@ -67,6 +67,39 @@ impl Admin {
         })
     }
 
+    /// Puts the grab item `goods` on the room's shelf: `quota` units, one
+    /// per order, grabbable at once (`PUT /api/rooms/{id}/goods/{gid}`).
+    pub async fn put_goods(&self, room: &str, goods: &str, quota: u32) -> anyhow::Result<()> {
+        let body = json!({"id": goods, "name": "loadtest item", "cover_url": "https://img.example/lt.png",
+            "price": 1000, "live_price": 500, "quota": quota, "order_limit": 1});
+        let (s, v) = self
+            .call(
+                reqwest::Method::PUT,
+                &format!("/api/rooms/{room}/goods/{goods}"),
+                body,
+            )
+            .await?;
+        if !s.is_success() {
+            bail!("put goods {goods} in {room}: {s} {v}");
+        }
+        Ok(())
+    }
+
+    /// The room's commerce counters (`GET /api/rooms/{id}/commerce`).
+    pub async fn commerce_counters(&self, room: &str) -> anyhow::Result<Value> {
+        let (s, v) = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/api/rooms/{room}/commerce"),
+                Value::Null,
+            )
+            .await?;
+        if !s.is_success() {
+            bail!("commerce counters of {room}: {s} {v}");
+        }
+        Ok(v["counters"].clone())
+    }
+
     /// `POST /api/rooms/{id}/live {"action": action}`.
     pub async fn live(&self, room: &str, action: &str) -> anyhow::Result<()> {
         let (s, v) = self

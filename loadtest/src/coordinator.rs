@@ -93,16 +93,21 @@ pub fn split(n: usize, parts: usize) -> Vec<usize> {
         .collect()
 }
 
+/// The item grab scenarios grab.
+pub const GRAB_GOODS: &str = "lt-goods";
+
 /// Builds the worker plans of a scenario (tokens already minted).
 pub fn plans(
     s: &Scenario,
     sender_tokens: &[String],
     liker_tokens: &[String],
+    grabber_tokens: &[String],
     start_unix_ms: u64,
 ) -> Vec<WorkerPlan> {
     let senders = sender_tokens.len();
     let likers = liker_tokens.len();
-    let total = s.viewers + senders + likers;
+    let grabbers = grabber_tokens.len();
+    let total = s.viewers + senders + likers + grabbers;
     let n = total.div_ceil(s.per_worker).max(1);
     let sizes = room_sizes(s.viewers, s.rooms.count, s.rooms.zipf_s);
     let per_room: Vec<Vec<usize>> = sizes.iter().map(|&v| split(v, n)).collect();
@@ -137,6 +142,14 @@ pub fn plans(
                     rate: s.like_rate / likers as f64,
                 })
                 .collect();
+            let gp: Vec<SenderPlan> = (0..grabbers)
+                .filter(mine)
+                .map(|i| SenderPlan {
+                    room: s.room_id(0),
+                    token: grabber_tokens[i].clone(),
+                    rate: s.grab_rate / grabbers as f64,
+                })
+                .collect();
             let share = ramp[w] as f64 / s.viewers.max(1) as f64;
             let plan = WorkerPlan {
                 worker: w,
@@ -161,8 +174,10 @@ pub fn plans(
                 churn_per_s: s.churn_per_s * share,
                 senders: sp,
                 likers: lp,
+                grabbers: gp,
+                grab_retry_percent: s.grab_retry_percent,
             };
-            first_index += ramp[w] + plan.senders.len() + plan.likers.len();
+            first_index += ramp[w] + plan.senders.len() + plan.likers.len() + plan.grabbers.len();
             plan
         })
         .collect()
@@ -186,7 +201,7 @@ pub async fn run(mut s: Scenario, opts: RunOpts) -> anyhow::Result<Collected> {
         Some(k) => Some(Admin::new(&admin_base, k)?),
         None => None,
     };
-    let (mut sender_tokens, mut liker_tokens) = (vec![], vec![]);
+    let (mut sender_tokens, mut liker_tokens, mut grabber_tokens) = (vec![], vec![], vec![]);
     if let Some(a) = &admin {
         if s.rooms.create {
             let mut set = JoinSet::new();
@@ -204,10 +219,25 @@ pub async fn run(mut s: Scenario, opts: RunOpts) -> anyhow::Result<Collected> {
         }
         sender_tokens = mint(a, "lt-sender", s.sender_count()).await?;
         liker_tokens = mint(a, "lt-liker", s.liker_count()).await?;
+        grabber_tokens = mint(a, "lt-grabber", s.grabber_count()).await?;
+        if s.grab_rate > 0.0 {
+            a.put_goods(&s.room_id(0), GRAB_GOODS, s.grab_quota).await?;
+            log.push(format!(
+                "put {GRAB_GOODS} ({} units, 1 per order) in {}",
+                s.grab_quota,
+                s.room_id(0)
+            ));
+        }
     }
 
     let start_unix_ms = unix_ms() + 1500;
-    let plans = plans(&s, &sender_tokens, &liker_tokens, start_unix_ms);
+    let plans = plans(
+        &s,
+        &sender_tokens,
+        &liker_tokens,
+        &grabber_tokens,
+        start_unix_ms,
+    );
     let start = Instant::now() + Duration::from_millis(1500);
     let traffic_start = start + Duration::from_secs(s.ramp_s());
     let traffic_end = traffic_start + Duration::from_secs(s.duration_s);
@@ -371,6 +401,20 @@ pub async fn run(mut s: Scenario, opts: RunOpts) -> anyhow::Result<Collected> {
     if let Ok(mut l) = action_log.lock() {
         log.append(&mut l);
     }
+    if s.grab_rate > 0.0
+        && let Some(a) = &admin
+    {
+        // The store's own count, to hold the clients' against (no oversell).
+        match a.commerce_counters(&s.room_id(0)).await {
+            Ok(c) => log.push(format!(
+                "store counters of {}: {GRAB_GOODS} reserved {} units, {} grabs reached the store",
+                s.room_id(0),
+                c[format!("reserved:{GRAB_GOODS}")].as_u64().unwrap_or(0),
+                c["grabs"].as_u64().unwrap_or(0)
+            )),
+            Err(e) => log.push(format!("store counters: {e:#}")),
+        }
+    }
     Ok(Collected {
         scenario: s,
         workers: reports.into_iter().flatten().collect(),
@@ -500,7 +544,7 @@ mod tests {
         )
         .unwrap();
         let tokens: Vec<String> = (0..s.sender_count()).map(|i| i.to_string()).collect();
-        let p = plans(&s, &tokens, &[], 0);
+        let p = plans(&s, &tokens, &[], &[], 0);
         assert_eq!(p.len(), 2);
         let viewers: usize = p.iter().flat_map(|w| &w.rooms).map(|r| r.viewers).sum();
         assert_eq!(viewers, 19000);

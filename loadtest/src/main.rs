@@ -94,7 +94,8 @@ fn main() -> anyhow::Result<()> {
             let s = load(&scenario, &set)?;
             let tokens: Vec<String> = (0..s.sender_count()).map(|_| String::new()).collect();
             let likers: Vec<String> = (0..s.liker_count()).map(|_| String::new()).collect();
-            for p in coordinator::plans(&s, &tokens, &likers, 0) {
+            let grabbers: Vec<String> = (0..s.grabber_count()).map(|_| String::new()).collect();
+            for p in coordinator::plans(&s, &tokens, &likers, &grabbers, 0) {
                 let viewers: usize = p.rooms.iter().map(|r| r.viewers).sum();
                 println!(
                     "worker {}: {viewers} viewers in {} room(s), {} senders, {} likers, ramp {:.0}/s",

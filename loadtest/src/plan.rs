@@ -54,6 +54,12 @@ pub struct WorkerPlan {
     pub senders: Vec<SenderPlan>,
     /// Like senders.
     pub likers: Vec<SenderPlan>,
+    /// Grab senders.
+    #[serde(default)]
+    pub grabbers: Vec<SenderPlan>,
+    /// Percent of grabs that resend an earlier key.
+    #[serde(default)]
+    pub grab_retry_percent: u32,
 }
 
 fn one() -> u32 {
@@ -148,6 +154,13 @@ pub struct SendCounts {
     /// Like taps acked.
     #[serde(default)]
     pub taps_acked: u64,
+    /// Units reserved by accepted grabs (grabs only; a retried key's
+    /// answer is not counted again).
+    #[serde(default)]
+    pub units: u64,
+    /// Grab retries (a resent key) answered.
+    #[serde(default)]
+    pub retries: u64,
 }
 
 /// Counts of one room's viewers in a worker.
@@ -186,6 +199,12 @@ pub struct WorkerReport {
     /// Like request sent → its `ack` received (µs, V2 base64).
     #[serde(default)]
     pub like_ack_hist: String,
+    /// Grab request sent → its answer (accepted or refused) (µs, V2 base64).
+    #[serde(default)]
+    pub grab_ack_hist: String,
+    /// Grabs sent and answered.
+    #[serde(default)]
+    pub grabs_sent: SendCounts,
     /// Reconnects that joined again.
     pub reconnects: u64,
     /// Of those, resumes answered `recovered: true`.

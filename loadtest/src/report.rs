@@ -36,6 +36,13 @@ pub struct Report {
     /// Like request → its `ack`.
     #[serde(default)]
     pub like_ack_latency: Percentiles,
+    /// Grabs sent and answered (`acked`: accepted; `units`: reserved by
+    /// first answers; `retries`: resent keys answered).
+    #[serde(default)]
+    pub grabs: SendCounts,
+    /// Grab request → its answer, accepted or refused.
+    #[serde(default)]
+    pub grab_ack_latency: Percentiles,
     /// Growth of the gateways' resident memory (Σ RSS at the end of the
     /// traffic window − first sample, the first taken before any viewer
     /// connected) per joined viewer, KiB; only for scenarios without senders
@@ -182,7 +189,8 @@ impl Report {
         let s = &c.scenario;
         let mut conn = Connections::default();
         let (mut latency, mut connect, mut rejoin) = (new_hist(), new_hist(), new_hist());
-        let (mut comment_acks, mut like_acks) = (new_hist(), new_hist());
+        let (mut comment_acks, mut like_acks, mut grab_acks) = (new_hist(), new_hist(), new_hist());
+        let mut grabs = SendCounts::default();
         let mut high = HighLane {
             probes: c.probes,
             ..HighLane::default()
@@ -213,6 +221,10 @@ impl Report {
             if !w.like_ack_hist.is_empty() {
                 hist::merge_encoded(&mut like_acks, [w.like_ack_hist.as_str()])?;
             }
+            if !w.grab_ack_hist.is_empty() {
+                hist::merge_encoded(&mut grab_acks, [w.grab_ack_hist.as_str()])?;
+            }
+            add_counts(&mut grabs, &w.grabs_sent);
             high.batches += w.high_batches;
             high.gaps += w.high_gaps;
             high.missing_offsets += w.high_missing;
@@ -336,6 +348,8 @@ impl Report {
             low_lane: low,
             likes,
             like_ack_latency: Percentiles::of(&like_acks),
+            grabs,
+            grab_ack_latency: Percentiles::of(&grab_acks),
             gateway_rss_per_viewer_kib,
             reconnects: rec,
             throughput: thr,
@@ -414,6 +428,28 @@ impl Report {
                 li.taps_acked,
                 a.p50_ms,
                 a.p99_ms,
+                a.max_ms
+            );
+        }
+        if self.grabs.sent > 0 {
+            let g = &self.grabs;
+            let a = &self.grab_ack_latency;
+            let answered = g.acked + g.refused.values().sum::<u64>();
+            let window = self.throughput.window_s.max(1e-9);
+            let _ = writeln!(
+                o,
+                "grabs: {} sent, {} answered ({:.0}/s over {:.0} s): {} accepted ({} units reserved), refused {:?}; {} retried keys answered; answer p50 {:.1} p99 {:.1} p99.9 {:.1} max {:.1} ms",
+                g.sent,
+                answered,
+                answered as f64 / window,
+                window,
+                g.acked,
+                g.units,
+                g.refused,
+                g.retries,
+                a.p50_ms,
+                a.p99_ms,
+                a.p999_ms,
                 a.max_ms
             );
         }

@@ -58,6 +58,22 @@ pub struct Scenario {
     /// The gateway allows 20 requests/s per connection by default.
     #[serde(default)]
     pub likers: usize,
+    /// Grab requests per second in total, at one item (`lt-goods`) in the
+    /// first room, which the coordinator puts on the shelf with
+    /// `grab_quota` units (one per order). Accepted and refused grabs both
+    /// count as answered.
+    #[serde(default)]
+    pub grab_rate: f64,
+    /// Grab connections (each its own user); 0: one per 15 grabs/s.
+    #[serde(default)]
+    pub grabbers: usize,
+    /// Units of the grab item.
+    #[serde(default = "default_grab_quota")]
+    pub grab_quota: u32,
+    /// Percent of grabs that resend an earlier key of the same connection
+    /// (a retry; answered from the key).
+    #[serde(default)]
+    pub grab_retry_percent: u32,
     /// Viewers per second that drop their connection and reconnect with resume.
     #[serde(default)]
     pub churn_per_s: f64,
@@ -109,6 +125,10 @@ pub struct Scenario {
 
 fn one_tap() -> u32 {
     1
+}
+
+fn default_grab_quota() -> u32 {
+    1000
 }
 fn default_name() -> String {
     "scenario".into()
@@ -297,7 +317,12 @@ impl Scenario {
                 a.room
             );
         }
-        if self.comment_rate > 0.0 || self.like_rate > 0.0 {
+        ensure!(
+            self.grab_rate >= 0.0 && self.grab_rate <= 200_000.0,
+            "grab_rate: 0..=200000"
+        );
+        ensure!(self.grab_retry_percent <= 50, "grab_retry_percent: 0..=50");
+        if self.comment_rate > 0.0 || self.like_rate > 0.0 || self.grab_rate > 0.0 {
             ensure!(
                 self.admin_key.is_some(),
                 "comments and likes need admin_key (to mint sender tokens)"
@@ -325,6 +350,17 @@ impl Scenario {
             self.likers
         } else {
             (self.like_rate / 10.0).ceil().max(1.0) as usize
+        }
+    }
+
+    /// Grab connections used (default: each at most 15 grabs/s).
+    pub fn grabber_count(&self) -> usize {
+        if self.grab_rate <= 0.0 {
+            0
+        } else if self.grabbers > 0 {
+            self.grabbers
+        } else {
+            (self.grab_rate / 15.0).ceil().max(1.0) as usize
         }
     }
 

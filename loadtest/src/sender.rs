@@ -24,6 +24,9 @@ pub enum Kind {
     Comment,
     /// Likes of `like_count` taps each.
     Like,
+    /// Grabs of one unit of the scenario's item, each with a new key or
+    /// (`grab_retry_percent`) an earlier key again.
+    Grab,
 }
 
 /// Requests of one connection waiting for their reply, and what replies do
@@ -34,6 +37,8 @@ struct Pending<'a> {
     shard: usize,
     taps: u64,
     sent: HashMap<u64, Instant>,
+    /// Request ids that resent an earlier key (grabs).
+    retried: std::collections::HashSet<u64>,
 }
 
 impl Pending<'_> {
@@ -45,6 +50,16 @@ impl Pending<'_> {
         }
         let reply = self.ctx.plan.wire.decode(Codec::Json, ws, m).await;
         match reply {
+            Some(ServerFrame::Grabbed(g)) => {
+                counts.acked += 1;
+                let n = g.id.as_ref().and_then(|id| id.0.parse::<u64>().ok());
+                if n.is_some_and(|n| self.retried.remove(&n)) {
+                    counts.retries += 1;
+                } else {
+                    counts.units += u64::from(g.reservation.quantity);
+                }
+                self.answered(g.id.as_ref(), true);
+            }
             Some(ServerFrame::Ack(a)) => {
                 counts.acked += 1;
                 if self.kind == Kind::Comment {
@@ -56,7 +71,15 @@ impl Pending<'_> {
             }
             Some(ServerFrame::Error(e)) => {
                 *counts.refused.entry(code_name(e.code)).or_default() += 1;
-                self.answered(e.id.as_ref(), false);
+                // A refused grab is an answer too (sold out is the usual one).
+                let timed = self.kind == Kind::Grab;
+                if timed
+                    && let Some(n) = e.id.as_ref().and_then(|id| id.0.parse::<u64>().ok())
+                    && self.retried.remove(&n)
+                {
+                    counts.retries += 1;
+                }
+                self.answered(e.id.as_ref(), timed);
             }
             _ => {}
         }
@@ -75,6 +98,7 @@ impl Pending<'_> {
         let hists = match self.kind {
             Kind::Comment => &self.ctx.comment_acks,
             Kind::Like => &self.ctx.like_acks,
+            Kind::Grab => &self.ctx.grab_acks,
         };
         if let Ok(mut h) = hists[self.shard % hists.len()].lock() {
             h.saturating_record((at.elapsed().as_micros() as u64).max(1));
@@ -114,7 +138,9 @@ pub async fn run(ctx: Arc<Ctx>, k: usize, plan: SenderPlan, kind: Kind) -> SendC
         shard: k,
         taps: u64::from(taps),
         sent: HashMap::new(),
+        retried: Default::default(),
     };
+    let retry_percent = u64::from(ctx.plan.grab_retry_percent.min(100));
     let (start, end) = (ctx.traffic_start(), ctx.traffic_end());
     let period = Duration::from_secs_f64(1.0 / plan.rate.max(0.001));
     let phase = period.mul_f64((k as f64 * 0.618_034) % 1.0);
@@ -164,6 +190,19 @@ pub async fn run(ctx: Arc<Ctx>, k: usize, plan: SenderPlan, kind: Kind) -> SendC
                     let request = match kind {
                         Kind::Comment => Request::Comment(PostComment { text: conn::marked_text(n) }),
                         Kind::Like => Request::Like(Like { count: taps }),
+                        Kind::Grab => {
+                            // Every `100 / p`-th grab resends the key before it.
+                            let retry = n > 1 && retry_percent > 0 && (n * retry_percent) % 100 < retry_percent;
+                            let key_n = if retry { n - 1 } else { n };
+                            if retry {
+                                pending.retried.insert(n);
+                            }
+                            Request::Grab(protocol::commerce::Grab {
+                                goods: crate::coordinator::GRAB_GOODS.into(),
+                                quantity: 1,
+                                key: format!("k{k}-{key_n}"),
+                            })
+                        }
                     };
                     let frame = ClientFrame { id: Some(RequestId(n.to_string())), request };
                     let Ok(msg) = conn::encode(Codec::Json, &frame) else { break false };
@@ -178,6 +217,7 @@ pub async fn run(ctx: Arc<Ctx>, k: usize, plan: SenderPlan, kind: Kind) -> SendC
                             *counts.per_room.entry(plan.room.clone()).or_default() += 1;
                         }
                         Kind::Like => counts.taps_sent += u64::from(taps),
+                        Kind::Grab => {}
                     }
                 }
                 msg = ws.next() => match msg {
@@ -222,6 +262,8 @@ pub fn add_counts(a: &mut SendCounts, b: &SendCounts) {
     a.reconnects += b.reconnects;
     a.taps_sent += b.taps_sent;
     a.taps_acked += b.taps_acked;
+    a.units += b.units;
+    a.retries += b.retries;
     merge_map(&mut a.refused, &b.refused);
     merge_map(&mut a.per_room, &b.per_room);
 }

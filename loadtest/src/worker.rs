@@ -61,6 +61,8 @@ pub struct Ctx {
     pub comment_acks: Vec<std::sync::Mutex<hist::Hist>>,
     /// Like request → `ack` time, sharded by liker.
     pub like_acks: Vec<std::sync::Mutex<hist::Hist>>,
+    /// Grab request → its answer time, sharded by grabber.
+    pub grab_acks: Vec<std::sync::Mutex<hist::Hist>>,
 }
 
 impl Ctx {
@@ -146,6 +148,7 @@ pub async fn run(plan: WorkerPlan) -> anyhow::Result<()> {
         latency: shards(LATENCY_SHARDS),
         comment_acks: shards(ACK_SHARDS),
         like_acks: shards(ACK_SHARDS),
+        grab_acks: shards(ACK_SHARDS),
     });
     tokio::time::sleep_until(ctx.start).await;
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -168,6 +171,16 @@ pub async fn run(plan: WorkerPlan) -> anyhow::Result<()> {
             g,
             s.clone(),
             Kind::Like,
+        )));
+    }
+    let mut grabbers = vec![];
+    for (k, s) in ctx.plan.grabbers.iter().enumerate() {
+        let g = ctx.plan.first_index + 15_485 + k;
+        grabbers.push(tokio::spawn(sender::run(
+            ctx.clone(),
+            g,
+            s.clone(),
+            Kind::Grab,
         )));
     }
 
@@ -231,6 +244,9 @@ pub async fn run(plan: WorkerPlan) -> anyhow::Result<()> {
     for s in likers {
         add_counts(&mut report.likes_sent, &s.await.context("liker task")?);
     }
+    for s in grabbers {
+        add_counts(&mut report.grabs_sent, &s.await.context("grabber task")?);
+    }
     for shard in &ctx.latency {
         if let Ok(h) = shard.lock() {
             latency.add(&*h).context("merge latency")?;
@@ -238,6 +254,7 @@ pub async fn run(plan: WorkerPlan) -> anyhow::Result<()> {
     }
     report.comment_ack_hist = hist::encode(&merge_shards(&ctx.comment_acks)?)?;
     report.like_ack_hist = hist::encode(&merge_shards(&ctx.like_acks)?)?;
+    report.grab_ack_hist = hist::encode(&merge_shards(&ctx.grab_acks)?)?;
     let mut series = series_task.await.context("series task")?;
     for s in &mut series {
         if let Some(h) = per_second.get(&s.t) {

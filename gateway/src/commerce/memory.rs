@@ -39,6 +39,7 @@ pub struct RoomCommerce {
     counters: BTreeMap<String, u64>,
     feed: VecDeque<FeedEntry>,
     feed_seq: u64,
+    forwarded: Option<String>,
 }
 
 impl RoomCommerce {
@@ -279,7 +280,7 @@ impl CommerceStore for MemoryStore {
         Ok(ids
             .into_iter()
             .filter(|id| {
-                self.with_room(id, |d| !d.commerce.reservations.is_empty())
+                self.with_room(id, |d| d.commerce.feed_seq > 0)
                     .unwrap_or(false)
             })
             .collect())
@@ -346,6 +347,14 @@ impl CommerceStore for MemoryStore {
 
     async fn counters(&self, room: &str) -> Result<BTreeMap<String, u64>, StoreError> {
         self.with_room(room, |d| d.commerce.counters.clone())
+    }
+
+    async fn forwarded(&self, room: &str) -> Result<Option<String>, StoreError> {
+        self.with_room(room, |d| d.commerce.forwarded.clone())
+    }
+
+    async fn set_forwarded(&self, room: &str, cursor: &str) -> Result<(), StoreError> {
+        self.with_room(room, |d| d.commerce.forwarded = Some(cursor.to_string()))
     }
 
     async fn feed(

@@ -744,9 +744,51 @@ impl Node {
                 }
                 Err(e) => tracing::warn!(room, error = %e, "reservations not swept"),
             }
+            self.forward_feed(&room).await;
+        }
+    }
+
+    /// Queues the room's new merchant feed entries as webhooks (types
+    /// `grab.*` and `coupon.claimed`), each with the `webhook-id`
+    /// `msg_<room>_<cursor>`, then notes the cursor: an entry queued twice
+    /// (a node died between the two) keeps its id.
+    async fn forward_feed(&self, room: &str) {
+        let Ok(after) = self.commerce_store.forwarded(room).await else {
+            return;
+        };
+        let Ok(entries) = self
+            .commerce_store
+            .feed(room, after.as_deref(), FORWARD_BATCH)
+            .await
+        else {
+            return;
+        };
+        let mut done = None;
+        for e in &entries {
+            let mut data = e.data.clone();
+            if let serde_json::Value::Object(m) = &mut data {
+                m.insert("cursor".into(), e.cursor.clone().into());
+            }
+            let id = format!("msg_{room}_{}", e.cursor);
+            if let Err(r) = self
+                .emit_webhook_as(&e.kind, Some(room), data, Some(id))
+                .await
+            {
+                tracing::warn!(room, reason = %r, "commerce webhooks not queued; next round");
+                break;
+            }
+            done = Some(e.cursor.as_str());
+        }
+        if let Some(c) = done
+            && let Err(e) = self.commerce_store.set_forwarded(room, c).await
+        {
+            tracing::warn!(room, error = %e, "webhook forwarder progress not noted");
         }
     }
 }
+
+/// Feed entries the webhook forwarder queues per room and round.
+const FORWARD_BATCH: usize = 500;
 
 /// Runs the commerce round every `commerce_interval_ms` until shutdown.
 pub async fn run(node: Arc<Node>) {

@@ -370,12 +370,19 @@ impl CommerceStore for RedisStore {
             Some("refused") => Ok(ClaimOutcome::Refused(code(
                 out.get(1).map_or("", String::as_str),
             )?)),
-            Some("claimed") => Ok(ClaimOutcome::Claimed {
-                held: num(1) as u32,
-                claimed: num(2),
-                stock: num(3),
-                gone: num(2) >= num(3),
-            }),
+            Some("claimed") => {
+                let _: i64 = self
+                    .conn()
+                    .sadd(self.rooms_with_reservations(), room)
+                    .await
+                    .map_err(unavailable)?;
+                Ok(ClaimOutcome::Claimed {
+                    held: num(1) as u32,
+                    claimed: num(2),
+                    stock: num(3),
+                    gone: num(2) >= num(3),
+                })
+            }
             _ => Err(corrupt("claim answer")),
         }
     }
@@ -411,6 +418,22 @@ impl CommerceStore for RedisStore {
             p.hincr(&key, format!("clicks:{g}"), *n).ignore();
         }
         let _: () = p.query_async(&mut self.conn()).await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn forwarded(&self, room: &str) -> Result<Option<String>, StoreError> {
+        self.conn()
+            .get(self.key(room, "commerce:forwarded"))
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn set_forwarded(&self, room: &str, cursor: &str) -> Result<(), StoreError> {
+        let _: () = self
+            .conn()
+            .set(self.key(room, "commerce:forwarded"), cursor)
+            .await
+            .map_err(unavailable)?;
         Ok(())
     }
 

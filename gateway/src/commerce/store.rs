@@ -192,7 +192,8 @@ pub trait CommerceStore: Send + Sync + 'static {
     ) -> Result<Vec<Reservation>, StoreError>;
     /// One reservation.
     async fn reservation(&self, room: &str, id: &str) -> Result<Option<Reservation>, StoreError>;
-    /// Rooms that ever held a reservation (the expiry sweep visits them).
+    /// Rooms that ever held a reservation or a coupon claim (the expiry
+    /// sweep and the webhook forwarder visit them).
     async fn reservation_rooms(&self) -> Result<Vec<String>, StoreError>;
     /// Stores a coupon's terms (a repeated push of one id keeps its claims).
     async fn put_coupon(&self, room: &str, coupon: &Coupon) -> Result<(), StoreError>;
@@ -209,6 +210,10 @@ pub trait CommerceStore: Send + Sync + 'static {
     /// `confirmed`, `cancelled`, `expired`, `coupon_claims`, and per item
     /// `<counter>:<goods>`).
     async fn counters(&self, room: &str) -> Result<BTreeMap<String, u64>, StoreError>;
+    /// The feed cursor up to which the webhook forwarder has queued entries.
+    async fn forwarded(&self, room: &str) -> Result<Option<String>, StoreError>;
+    /// Notes the forwarder's progress.
+    async fn set_forwarded(&self, room: &str, cursor: &str) -> Result<(), StoreError>;
     /// Merchant feed entries after `after` (null: from the oldest kept).
     async fn feed(
         &self,

@@ -204,7 +204,20 @@ impl Node {
         &self,
         kind: &str,
         room: Option<&str>,
+        data: Value,
+    ) -> Result<Option<String>, Rejection> {
+        self.emit_webhook_as(kind, room, data, None).await
+    }
+
+    /// [`Node::emit_webhook`] with the `webhook-id` given: an event that
+    /// may be queued twice (a forwarder that died before it noted its
+    /// progress) keeps one id, so receivers de-duplicate it.
+    pub async fn emit_webhook_as(
+        &self,
+        kind: &str,
+        room: Option<&str>,
         mut data: Value,
+        id: Option<String>,
     ) -> Result<Option<String>, Rejection> {
         let endpoints = self.webhook_endpoints().await?;
         let targets: Vec<&Endpoint> = endpoints
@@ -218,7 +231,7 @@ impl Node {
             map.insert("room".into(), Value::String(r.to_string()));
         }
         let now = now_ms();
-        let msg = message_id(now);
+        let msg = id.unwrap_or_else(|| message_id(now));
         let body = json!({"type": kind, "timestamp": iso8601(now), "data": data}).to_string();
         let jobs: Vec<Job> = targets
             .iter()
