@@ -176,6 +176,7 @@ pub fn plans(
                 likers: lp,
                 grabbers: gp,
                 grab_retry_percent: s.grab_retry_percent,
+                shelf_on_join: s.shelf_on_join,
             };
             first_index += ramp[w] + plan.senders.len() + plan.likers.len() + plan.grabbers.len();
             plan
@@ -220,6 +221,17 @@ pub async fn run(mut s: Scenario, opts: RunOpts) -> anyhow::Result<Collected> {
         sender_tokens = mint(a, "lt-sender", s.sender_count()).await?;
         liker_tokens = mint(a, "lt-liker", s.liker_count()).await?;
         grabber_tokens = mint(a, "lt-grabber", s.grabber_count()).await?;
+        for n in 0..s.shelf_goods {
+            a.put_goods(&s.room_id(0), &format!("lt-item-{n}"), 100)
+                .await?;
+        }
+        if s.shelf_goods > 0 {
+            log.push(format!(
+                "put {} goods on the shelf of {}",
+                s.shelf_goods,
+                s.room_id(0)
+            ));
+        }
         if s.grab_rate > 0.0 {
             a.put_goods(&s.room_id(0), GRAB_GOODS, s.grab_quota).await?;
             log.push(format!(
@@ -329,7 +341,7 @@ pub async fn run(mut s: Scenario, opts: RunOpts) -> anyhow::Result<Collected> {
     let mut sample = tokio::time::interval(Duration::from_secs(1));
     let (mut marked_start, mut marked_end) = (false, false);
     let (mut machine0, mut machine_cpu) = (None, None);
-    let window_start = tokio::time::sleep_until(traffic_start);
+    let window_start = tokio::time::sleep_until(if s.measure_ramp { start } else { traffic_start });
     let window_end = tokio::time::sleep_until(traffic_end);
     let drained = tokio::time::sleep_until(traffic_end + Duration::from_secs_f64(DRAIN_S));
     tokio::pin!(window_start, window_end, drained);

@@ -98,11 +98,12 @@ fn main() -> anyhow::Result<()> {
             for p in coordinator::plans(&s, &tokens, &likers, &grabbers, 0) {
                 let viewers: usize = p.rooms.iter().map(|r| r.viewers).sum();
                 println!(
-                    "worker {}: {viewers} viewers in {} room(s), {} senders, {} likers, ramp {:.0}/s",
+                    "worker {}: {viewers} viewers in {} room(s), {} senders, {} likers, {} grabbers, ramp {:.0}/s",
                     p.worker,
                     p.rooms.len(),
                     p.senders.len(),
                     p.likers.len(),
+                    p.grabbers.len(),
                     p.ramp_per_s
                 );
             }

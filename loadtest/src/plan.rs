@@ -60,6 +60,9 @@ pub struct WorkerPlan {
     /// Percent of grabs that resend an earlier key.
     #[serde(default)]
     pub grab_retry_percent: u32,
+    /// Viewers fetch the shelf after each join.
+    #[serde(default)]
+    pub shelf_on_join: bool,
 }
 
 fn one() -> u32 {
@@ -205,6 +208,12 @@ pub struct WorkerReport {
     /// Grabs sent and answered.
     #[serde(default)]
     pub grabs_sent: SendCounts,
+    /// `shelf` replies the viewers received, and their bytes.
+    #[serde(default)]
+    pub shelf_replies: u64,
+    /// Bytes of those replies.
+    #[serde(default)]
+    pub shelf_bytes: u64,
     /// Reconnects that joined again.
     pub reconnects: u64,
     /// Of those, resumes answered `recovered: true`.

@@ -43,6 +43,9 @@ pub struct Report {
     /// Grab request → its answer, accepted or refused.
     #[serde(default)]
     pub grab_ack_latency: Percentiles,
+    /// `shelf` replies received by viewers (`shelf_on_join`), and their bytes.
+    #[serde(default)]
+    pub shelf: (u64, u64),
     /// Growth of the gateways' resident memory (Σ RSS at the end of the
     /// traffic window − first sample, the first taken before any viewer
     /// connected) per joined viewer, KiB; only for scenarios without senders
@@ -191,6 +194,7 @@ impl Report {
         let (mut latency, mut connect, mut rejoin) = (new_hist(), new_hist(), new_hist());
         let (mut comment_acks, mut like_acks, mut grab_acks) = (new_hist(), new_hist(), new_hist());
         let mut grabs = SendCounts::default();
+        let mut shelf = (0u64, 0u64);
         let mut high = HighLane {
             probes: c.probes,
             ..HighLane::default()
@@ -225,6 +229,8 @@ impl Report {
                 hist::merge_encoded(&mut grab_acks, [w.grab_ack_hist.as_str()])?;
             }
             add_counts(&mut grabs, &w.grabs_sent);
+            shelf.0 += w.shelf_replies;
+            shelf.1 += w.shelf_bytes;
             high.batches += w.high_batches;
             high.gaps += w.high_gaps;
             high.missing_offsets += w.high_missing;
@@ -350,6 +356,7 @@ impl Report {
             like_ack_latency: Percentiles::of(&like_acks),
             grabs,
             grab_ack_latency: Percentiles::of(&grab_acks),
+            shelf,
             gateway_rss_per_viewer_kib,
             reconnects: rec,
             throughput: thr,
@@ -429,6 +436,15 @@ impl Report {
                 a.p50_ms,
                 a.p99_ms,
                 a.max_ms
+            );
+        }
+        if self.shelf.0 > 0 {
+            let _ = writeln!(
+                o,
+                "shelf replies: {} received, {} bytes ({:.0} bytes each)",
+                self.shelf.0,
+                self.shelf.1,
+                self.shelf.1 as f64 / self.shelf.0 as f64
             );
         }
         if self.grabs.sent > 0 {

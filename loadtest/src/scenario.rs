@@ -74,6 +74,18 @@ pub struct Scenario {
     /// (a retry; answered from the key).
     #[serde(default)]
     pub grab_retry_percent: u32,
+    /// Each viewer asks for the room's goods shelf (`{"type":"shelf"}`)
+    /// right after each join; the report counts the replies and their bytes.
+    #[serde(default)]
+    pub shelf_on_join: bool,
+    /// Goods items the coordinator puts on the first room's shelf before
+    /// the viewers connect (`lt-item-<n>`), for `shelf_on_join`; 0..=200.
+    #[serde(default)]
+    pub shelf_goods: u32,
+    /// The measured window (process CPU and the `--on-window-*` hooks)
+    /// starts with the ramp instead of the traffic: for a join storm.
+    #[serde(default)]
+    pub measure_ramp: bool,
     /// Viewers per second that drop their connection and reconnect with resume.
     #[serde(default)]
     pub churn_per_s: f64,
@@ -322,6 +334,7 @@ impl Scenario {
             "grab_rate: 0..=200000"
         );
         ensure!(self.grab_retry_percent <= 50, "grab_retry_percent: 0..=50");
+        ensure!(self.shelf_goods <= 200, "shelf_goods: 0..=200");
         if self.comment_rate > 0.0 || self.like_rate > 0.0 || self.grab_rate > 0.0 {
             ensure!(
                 self.admin_key.is_some(),

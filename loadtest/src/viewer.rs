@@ -47,6 +47,8 @@ pub struct ViewerStats {
     pub chain: Chain,
     /// Marked comments received.
     pub comments: u64,
+    /// `shelf` replies received, and their bytes.
+    pub shelf: (u64, u64),
     /// Which of the worker's latency histograms this viewer records into.
     pub shard: usize,
     /// (second since traffic start, µs) for the latency series, sampled viewers only.
@@ -118,7 +120,16 @@ pub async fn run(
         let res = conn::connect_and_join(&dial, &room, resume).await;
         drop(permit);
         let ws = match res {
-            Ok((ws, joined)) => {
+            Ok((mut ws, joined)) => {
+                if plan.shelf_on_join {
+                    let shelf = protocol::ClientFrame {
+                        id: Some(protocol::RequestId("s".into())),
+                        request: protocol::Request::Shelf(Default::default()),
+                    };
+                    if let Ok(m) = conn::encode(codec, &shelf) {
+                        let _ = ws.send(plan.wire.wrap(m)).await;
+                    }
+                }
                 if resuming {
                     match joined.recovered {
                         Some(true) => st.recovered += 1,
@@ -235,6 +246,11 @@ async fn read_loop(
             Inbound::Skip => continue,
         };
         ctx.frames.fetch_add(1, Ordering::Relaxed);
+        if is_shelf(data) {
+            st.shelf.0 += 1;
+            st.shelf.1 += data.len() as u64;
+            continue;
+        }
         let now = conn::now_micros();
         let mut sent = Vec::new();
         if codec == Codec::Json
@@ -303,4 +319,10 @@ impl Rng {
         self.0 = x;
         (x >> 11) as f64 / (1u64 << 53) as f64
     }
+}
+
+/// Whether a frame is a `shelf` reply: JSON starts with its `type`; a
+/// postcard server frame with index 7.
+fn is_shelf(data: &[u8]) -> bool {
+    data.starts_with(br#"{"type":"shelf""#) || data.first() == Some(&7)
 }

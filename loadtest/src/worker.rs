@@ -295,6 +295,8 @@ fn fold_viewer(r: &mut WorkerReport, st: &ViewerStats, room: &str) {
     }
     rc.received += st.comments;
     r.comments += st.comments;
+    r.shelf_replies += st.shelf.0;
+    r.shelf_bytes += st.shelf.1;
     r.failed += st.failed;
     if let Some(e) = &st.error
         && r.errors.len() < 5
