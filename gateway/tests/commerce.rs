@@ -627,3 +627,46 @@ async fn the_merchant_hears_of_reservations_through_signed_webhooks() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(recv.got("/ok/shop").len(), 2);
 }
+
+#[tokio::test]
+async fn units_cancelled_on_one_node_are_grabbable_on_another_within_a_round() {
+    let Some((_redis, a, b)) = two_nodes_on_one_redis(|s| s.commerce_interval_ms = 100).await
+    else {
+        return;
+    };
+    a.room("r1", "anna", true).await;
+    let mut anchor = a.connect(Some("anna")).await;
+    anchor.join("r1").await;
+    anchor.request(put(spec("g1", 1, 1, GrabMode::Now))).await;
+    let mut va = a.connect(Some("va")).await;
+    va.join("r1").await;
+    let mut vb = b.connect(Some("vb")).await;
+    vb.join("r1").await;
+    let r = reservation(&va.request(grab("g1", 1, "a1")).await);
+    // b learns it is sold out and answers from its flag from then on.
+    let refused = vb.request(grab("g1", 1, "b1")).await;
+    assert_eq!(error_code(&refused), Some(ErrorCode::SoldOut));
+    let (st, _) = a
+        .api(
+            "POST",
+            &format!("/api/rooms/r1/reservations/{}/cancel", r.id),
+            None,
+        )
+        .await;
+    assert_eq!(st, 200);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let mut n = 0;
+    loop {
+        n += 1;
+        let f = vb.request(grab("g1", 1, &format!("b-retry-{n}"))).await;
+        if matches!(f, ServerFrame::Grabbed(_)) {
+            break;
+        }
+        assert_eq!(error_code(&f), Some(ErrorCode::SoldOut));
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "b never saw the unit come back"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -43,6 +43,9 @@ pub struct Report {
     /// Grab request → its answer, accepted or refused.
     #[serde(default)]
     pub grab_ack_latency: Percentiles,
+    /// Grabs answered per second of traffic (`duration_s`).
+    #[serde(default)]
+    pub grabs_answered_per_s: f64,
     /// `shelf` replies received by viewers (`shelf_on_join`), and their bytes.
     #[serde(default)]
     pub shelf: (u64, u64),
@@ -354,6 +357,8 @@ impl Report {
             low_lane: low,
             likes,
             like_ack_latency: Percentiles::of(&like_acks),
+            grabs_answered_per_s: (grabs.acked + grabs.refused.values().sum::<u64>()) as f64
+                / s.duration_s.max(1) as f64,
             grabs,
             grab_ack_latency: Percentiles::of(&grab_acks),
             shelf,
@@ -451,14 +456,12 @@ impl Report {
             let g = &self.grabs;
             let a = &self.grab_ack_latency;
             let answered = g.acked + g.refused.values().sum::<u64>();
-            let window = self.throughput.window_s.max(1e-9);
             let _ = writeln!(
                 o,
-                "grabs: {} sent, {} answered ({:.0}/s over {:.0} s): {} accepted ({} units reserved), refused {:?}; {} retried keys answered; answer p50 {:.1} p99 {:.1} p99.9 {:.1} max {:.1} ms",
+                "grabs: {} sent, {} answered ({:.0} per second of traffic): {} accepted ({} units reserved), refused {:?}; {} retried keys answered; answer p50 {:.1} p99 {:.1} p99.9 {:.1} max {:.1} ms",
                 g.sent,
                 answered,
-                answered as f64 / window,
-                window,
+                self.grabs_answered_per_s,
                 g.acked,
                 g.units,
                 g.refused,

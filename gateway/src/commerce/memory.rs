@@ -43,11 +43,8 @@ pub struct RoomCommerce {
 }
 
 impl RoomCommerce {
-    fn count(&mut self, name: &str, goods: Option<&str>, n: u64) {
-        *self.counters.entry(name.to_string()).or_default() += n;
-        if let Some(g) = goods {
-            *self.counters.entry(format!("{name}:{g}")).or_default() += n;
-        }
+    fn count(&mut self, name: &str, goods: &str, n: u64) {
+        *self.counters.entry(format!("{name}:{goods}")).or_default() += n;
     }
 
     fn log(&mut self, kind: &str, at: i64, data: serde_json::Value) {
@@ -101,7 +98,7 @@ impl RoomCommerce {
                 *h = h.saturating_sub(q);
             }
         }
-        self.count(counter, Some(&r.goods), r.quantity as u64);
+        self.count(counter, &r.goods, r.quantity as u64);
         self.reservations.insert(id.to_string(), next.clone());
         self.log(kind, now, serde_json::to_value(&next).unwrap_or_default());
         Ok(Some(next))
@@ -215,7 +212,7 @@ impl CommerceStore for MemoryStore {
             let until = call.now + call.answer_ttl_s as i64 * 1000;
             c.answers
                 .insert(answer_key, (call.fingerprint(), answer, until));
-            c.count("grabs", Some(call.goods), 1);
+            c.count("grabs", call.goods, 1);
             outcome
         })
     }
@@ -340,13 +337,20 @@ impl CommerceStore for MemoryStore {
     async fn add_clicks(&self, room: &str, clicks: &[(String, u64)]) -> Result<(), StoreError> {
         self.with_room(room, |d| {
             for (g, n) in clicks {
-                d.commerce.count("clicks", Some(g), *n);
+                d.commerce.count("clicks", g, *n);
             }
         })
     }
 
     async fn counters(&self, room: &str) -> Result<BTreeMap<String, u64>, StoreError> {
-        self.with_room(room, |d| d.commerce.counters.clone())
+        self.with_room(room, |d| {
+            super::store::with_totals(d.commerce.counters.clone())
+        })
+    }
+
+    async fn note_reservation_room(&self, _room: &str) -> Result<(), StoreError> {
+        // The sweep looks at every room's own tables.
+        Ok(())
     }
 
     async fn forwarded(&self, room: &str) -> Result<Option<String>, StoreError> {
@@ -425,7 +429,7 @@ fn grab_checked(c: &mut RoomCommerce, call: &GrabCall<'_>, live: bool) -> GrabOu
             format!("{}|{}", call.user, call.key),
             reservation.id.clone(),
         ));
-    c.count("reserved", Some(call.goods), q);
+    c.count("reserved", call.goods, q);
     c.log(
         "grab.reserved",
         call.now,
@@ -461,7 +465,7 @@ fn claim_checked(c: &mut RoomCommerce, call: &ClaimCall<'_>, live: bool) -> Clai
     c.coupon_held.insert(held_key, held + 1);
     c.coupon_claimed
         .insert(call.coupon.to_string(), claimed + 1);
-    c.count("coupon_claims", Some(call.coupon), 1);
+    c.count("coupon_claims", call.coupon, 1);
     c.log(
         "coupon.claimed",
         call.now,

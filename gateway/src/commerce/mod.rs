@@ -44,9 +44,14 @@ use crate::store::StoreError;
 
 /// A sold-out item as this node knows it: refused without a store call
 /// until `until`, except the keys that reserved (their answer is kept).
+/// The commerce round renews it while the item stays sold out.
 struct SoldOutFlag {
     until: i64,
     answers: HashMap<String, Reservation>,
+    /// The item's `reserved` counter when `answers` was read: a later
+    /// value means reservations were made since (units came back and sold
+    /// again), so the answers are read again.
+    reserved: u64,
 }
 
 /// The node's commerce state.
@@ -55,9 +60,16 @@ pub struct Commerce {
     /// Per room: the shelf reply encoded once per version.
     pub shelves: ShelfCache,
     sold_out: DashMap<(String, String), SoldOutFlag>,
+    /// Items whose flag one request is raising now (the others go on to
+    /// the store meanwhile instead of all reading the same answers).
+    raising: DashSet<(String, String)>,
     clicks: DashMap<String, HashMap<String, u64>>,
     stock_dirty: DashSet<(String, String)>,
     coupons_dirty: DashSet<(String, String)>,
+    /// Rooms this node noted in the store as holding reservations (forgotten
+    /// every minute, so an emptied store hears of them again).
+    noted: DashSet<String>,
+    noted_since: std::sync::atomic::AtomicI64,
     next_id: AtomicU64,
 }
 
@@ -365,6 +377,7 @@ impl Node {
                 sold_out,
                 ..
             } => {
+                self.note_room(room).await;
                 self.stock_dirty(room, &g.goods);
                 if sold_out {
                     self.sold_out(room, &g.goods).await;
@@ -395,7 +408,8 @@ impl Node {
     }
 
     /// Raises this node's sold-out flag of an item, with the answers of the
-    /// keys that reserved it (one store read per item and interval).
+    /// keys that reserved it (one store read per item, by one request at a
+    /// time); the commerce round renews it.
     async fn raise_sold_out_flag(&self, room: &str, goods: &str) {
         let key = (room.to_string(), goods.to_string());
         if self
@@ -403,20 +417,85 @@ impl Node {
             .sold_out
             .get(&key)
             .is_some_and(|f| f.until > now_ms())
+            || !self.commerce.raising.insert(key.clone())
         {
             return;
         }
-        let Ok(keys) = self.commerce_store.grab_keys(room, goods).await else {
-            return;
-        };
-        let answers = keys.into_iter().collect();
-        self.commerce.sold_out.insert(
-            key,
-            SoldOutFlag {
-                until: now_ms() + self.flag_ms(),
-                answers,
-            },
-        );
+        if let Some(flag) = self.read_sold_out_flag(room, goods).await {
+            self.commerce.sold_out.insert(key.clone(), flag);
+        }
+        self.commerce.raising.remove(&key);
+    }
+
+    async fn read_sold_out_flag(&self, room: &str, goods: &str) -> Option<SoldOutFlag> {
+        let counters = self.commerce_store.counters(room).await.ok()?;
+        let reserved = counters
+            .get(&format!("reserved:{goods}"))
+            .copied()
+            .unwrap_or(0);
+        let answers = self.commerce_store.grab_keys(room, goods).await.ok()?;
+        Some(SoldOutFlag {
+            until: now_ms() + FLAG_ROUNDS * self.flag_ms(),
+            answers: answers.into_iter().collect(),
+            reserved,
+        })
+    }
+
+    /// Keeps the sold-out flags of items still sold out (the answers read
+    /// again when reservations were made since) and drops the others: a
+    /// flag outlives units coming back by at most one round.
+    async fn renew_sold_out_flags(&self, now: i64) {
+        self.commerce.sold_out.retain(|_, f| f.until > now);
+        let keys: Vec<(String, String)> = self
+            .commerce
+            .sold_out
+            .iter()
+            .map(|e| e.key().clone())
+            .collect();
+        for (room, goods) in keys {
+            let key = (room.clone(), goods.clone());
+            let still = matches!(self.commerce_store.remaining(&room, &goods).await, Ok(0));
+            if !still {
+                self.commerce.sold_out.remove(&key);
+                continue;
+            }
+            let Ok(counters) = self.commerce_store.counters(&room).await else {
+                continue;
+            };
+            let reserved = counters
+                .get(&format!("reserved:{goods}"))
+                .copied()
+                .unwrap_or(0);
+            let same = self
+                .commerce
+                .sold_out
+                .get(&key)
+                .is_some_and(|f| f.reserved == reserved);
+            if same {
+                if let Some(mut f) = self.commerce.sold_out.get_mut(&key) {
+                    f.until = now + FLAG_ROUNDS * self.flag_ms();
+                }
+            } else if let Some(flag) = self.read_sold_out_flag(&room, &goods).await {
+                self.commerce.sold_out.insert(key, flag);
+            }
+        }
+    }
+
+    /// Puts the room in the store's set of rooms with reservations, once
+    /// per node and minute.
+    async fn note_room(&self, room: &str) {
+        let now = now_ms();
+        let since = self.commerce.noted_since.load(Ordering::Relaxed);
+        if now - since > NOTED_FOR_MS {
+            self.commerce.noted.clear();
+            self.commerce.noted_since.store(now, Ordering::Relaxed);
+        }
+        if self.commerce.noted.insert(room.to_string())
+            && let Err(e) = self.commerce_store.note_reservation_room(room).await
+        {
+            self.commerce.noted.remove(room);
+            tracing::warn!(room, error = %e, "room not noted for the expiry sweep");
+        }
     }
 
     fn clear_sold_out(&self, room: &str, goods: &str) {
@@ -581,6 +660,7 @@ impl Node {
             .map_err(store_error)?
         {
             ClaimOutcome::Claimed { held, gone, .. } => {
+                self.note_room(room).await;
                 self.commerce
                     .coupons_dirty
                     .insert((room.to_string(), coupon.to_string()));
@@ -637,7 +717,7 @@ impl Node {
     async fn commerce_round(&self) {
         let now = now_ms();
         let ttl = self.flag_ms();
-        self.commerce.sold_out.retain(|_, f| f.until > now);
+        self.renew_sold_out_flags(now).await;
         self.commerce
             .shelves
             .retain(|room| self.hubs.get(room).is_some());
@@ -753,17 +833,28 @@ impl Node {
     /// `msg_<room>_<cursor>`, then notes the cursor: an entry queued twice
     /// (a node died between the two) keeps its id.
     async fn forward_feed(&self, room: &str) {
+        for _ in 0..FORWARD_BATCHES {
+            if !self.forward_batch(room).await {
+                return;
+            }
+        }
+    }
+
+    /// One batch of [`Node::forward_feed`]; true when a full batch went
+    /// out (more may follow).
+    async fn forward_batch(&self, room: &str) -> bool {
         let Ok(after) = self.commerce_store.forwarded(room).await else {
-            return;
+            return false;
         };
         let Ok(entries) = self
             .commerce_store
             .feed(room, after.as_deref(), FORWARD_BATCH)
             .await
         else {
-            return;
+            return false;
         };
         let mut done = None;
+        let mut sent = 0;
         for e in &entries {
             let mut data = e.data.clone();
             if let serde_json::Value::Object(m) = &mut data {
@@ -778,17 +869,30 @@ impl Node {
                 break;
             }
             done = Some(e.cursor.as_str());
+            sent += 1;
         }
         if let Some(c) = done
             && let Err(e) = self.commerce_store.set_forwarded(room, c).await
         {
             tracing::warn!(room, error = %e, "webhook forwarder progress not noted");
+            return false;
         }
+        sent == FORWARD_BATCH
     }
 }
 
-/// Feed entries the webhook forwarder queues per room and round.
-const FORWARD_BATCH: usize = 500;
+/// How long a node trusts that it noted a room in the store.
+const NOTED_FOR_MS: i64 = 60_000;
+
+/// Rounds a sold-out flag lasts unless renewed.
+const FLAG_ROUNDS: i64 = 3;
+
+/// Feed entries the webhook forwarder reads at once.
+const FORWARD_BATCH: usize = 1000;
+
+/// Batches the forwarder queues per room and round at most (20,000 entries
+/// a round: a room grabbing faster than that per round falls behind).
+const FORWARD_BATCHES: usize = 20;
 
 /// Runs the commerce round every `commerce_interval_ms` until shutdown.
 pub async fn run(node: Arc<Node>) {

@@ -216,12 +216,6 @@ impl CommerceStore for RedisStore {
                 let reservation: Reservation =
                     parse(out.get(1).map_or("", String::as_str), "reservation")?;
                 let remaining: u64 = out.get(2).and_then(|r| r.parse().ok()).unwrap_or(0);
-                // The expiry sweep visits the rooms of this set.
-                let _: i64 = self
-                    .conn()
-                    .sadd(self.rooms_with_reservations(), room)
-                    .await
-                    .map_err(unavailable)?;
                 Ok(GrabOutcome::Reserved {
                     reservation,
                     remaining,
@@ -370,19 +364,12 @@ impl CommerceStore for RedisStore {
             Some("refused") => Ok(ClaimOutcome::Refused(code(
                 out.get(1).map_or("", String::as_str),
             )?)),
-            Some("claimed") => {
-                let _: i64 = self
-                    .conn()
-                    .sadd(self.rooms_with_reservations(), room)
-                    .await
-                    .map_err(unavailable)?;
-                Ok(ClaimOutcome::Claimed {
-                    held: num(1) as u32,
-                    claimed: num(2),
-                    stock: num(3),
-                    gone: num(2) >= num(3),
-                })
-            }
+            Some("claimed") => Ok(ClaimOutcome::Claimed {
+                held: num(1) as u32,
+                claimed: num(2),
+                stock: num(3),
+                gone: num(2) >= num(3),
+            }),
             _ => Err(corrupt("claim answer")),
         }
     }
@@ -411,9 +398,7 @@ impl CommerceStore for RedisStore {
             return Ok(());
         }
         let key = self.key(room, "commerce:counters");
-        let total: u64 = clicks.iter().map(|(_, n)| n).sum();
         let mut p = redis::pipe();
-        p.hincr(&key, "clicks", total).ignore();
         for (g, n) in clicks {
             p.hincr(&key, format!("clicks:{g}"), *n).ignore();
         }
@@ -438,10 +423,21 @@ impl CommerceStore for RedisStore {
     }
 
     async fn counters(&self, room: &str) -> Result<BTreeMap<String, u64>, StoreError> {
-        self.conn()
+        let per_item: BTreeMap<String, u64> = self
+            .conn()
             .hgetall(self.key(room, "commerce:counters"))
             .await
-            .map_err(unavailable)
+            .map_err(unavailable)?;
+        Ok(super::store::with_totals(per_item))
+    }
+
+    async fn note_reservation_room(&self, room: &str) -> Result<(), StoreError> {
+        let _: i64 = self
+            .conn()
+            .sadd(self.rooms_with_reservations(), room)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
     }
 
     async fn feed(

@@ -9,7 +9,8 @@
 //! JSON), `Kresv:due` (zset id by expiry), `Kgrab:<user>|<key>` (the
 //! answer of a key, `fingerprint|answer JSON`, with a TTL), `Kcoupons`,
 //! `Kcoupons:claimed`, `Kcoupons:held`, `Kcclaim:<user>|<key>`,
-//! `Kcommerce:counters` (hash) and `Kcommerce:feed` (stream).
+//! `Kcommerce:counters` (hash of per-item counters `<name>:<id>`; the
+//! totals are summed when read) and `Kcommerce:feed` (stream).
 
 use std::sync::LazyLock;
 
@@ -97,7 +98,6 @@ if prev then
   return {'again', string.sub(prev, sep + 1)}
 end
 local function count(name, n)
-  redis.call('HINCRBY', KEYS[9], name, n)
   redis.call('HINCRBY', KEYS[9], name .. ':' .. ARGV[2], n)
 end
 local function refuse(code)
@@ -164,7 +164,6 @@ for i = 4, #ARGV do
         redis.call('HINCRBY', KEYS[3], r.goods, -r.quantity)
         redis.call('HINCRBY', KEYS[4], r.goods .. '|' .. r.user, -r.quantity)
       end
-      redis.call('HINCRBY', KEYS[5], to, r.quantity)
       redis.call('HINCRBY', KEYS[5], to .. ':' .. r.goods, r.quantity)
       local n = cjson.encode(r)
       redis.call('HSET', KEYS[1], id, n)
@@ -213,7 +212,6 @@ local held = tonumber(redis.call('HGET', KEYS[4], hk) or '0')
 if held >= c.per_viewer then return refuse('viewer_limit') end
 redis.call('HSET', KEYS[4], hk, held + 1)
 redis.call('HSET', KEYS[3], ARGV[2], claimed + 1)
-redis.call('HINCRBY', KEYS[6], 'coupon_claims', 1)
 redis.call('HINCRBY', KEYS[6], 'coupon_claims:' .. ARGV[2], 1)
 local data = cjson.encode({coupon = ARGV[2], user = ARGV[1], held = held + 1})
 redis.call('XADD', KEYS[7], 'MAXLEN', '~', ARGV[5], '*', 'type', 'coupon.claimed', 'at', now, 'data', data)

@@ -192,7 +192,10 @@ pub trait CommerceStore: Send + Sync + 'static {
     ) -> Result<Vec<Reservation>, StoreError>;
     /// One reservation.
     async fn reservation(&self, room: &str, id: &str) -> Result<Option<Reservation>, StoreError>;
-    /// Rooms that ever held a reservation or a coupon claim (the expiry
+    /// Notes that the room holds reservations or claims (once per room and
+    /// node is enough; the node remembers).
+    async fn note_reservation_room(&self, room: &str) -> Result<(), StoreError>;
+    /// Rooms noted by [`CommerceStore::note_reservation_room`] (the expiry
     /// sweep and the webhook forwarder visit them).
     async fn reservation_rooms(&self) -> Result<Vec<String>, StoreError>;
     /// Stores a coupon's terms (a repeated push of one id keeps its claims).
@@ -221,4 +224,15 @@ pub trait CommerceStore: Send + Sync + 'static {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<FeedEntry>, StoreError>;
+}
+
+/// Per-item counters (`<name>:<id>`) plus their totals (`<name>`).
+pub fn with_totals(per_item: BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    let mut out = per_item.clone();
+    for (k, v) in per_item {
+        if let Some((name, _)) = k.split_once(':') {
+            *out.entry(name.to_string()).or_default() += v;
+        }
+    }
+    out
 }
