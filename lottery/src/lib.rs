@@ -40,8 +40,8 @@ pub use keys::{PublicKey, SecretKey};
 pub use merkle::{InclusionProof, verify_inclusion};
 pub use participants::{Commitment, ParticipantError, ParticipantSet};
 pub use record::{
-    ABNORMAL_TAG, AbnormalOutcome, DrawOutcome, DrawState, Outcome, PublishedCommitment,
-    RECORD_VERSION, Record, Winner, abnormal_bytes,
+    ABNORMAL_TAG, AbnormalOutcome, CanonicalError, DrawOutcome, DrawState, Outcome,
+    PublishedCommitment, RECORD_VERSION, Record, Winner, abnormal_bytes,
 };
 pub use select::redemption_code;
 pub use verify::{VerifiedDraw, VerifyError, verify, verify_pinned};

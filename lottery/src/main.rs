@@ -126,6 +126,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { out } => {
+            // The canonical text: println! adds its one line feed.
             let json = lottery::demo::demo_record().to_json();
             match out {
                 Some(path) => std::fs::write(&path, json + "\n")
@@ -138,7 +139,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 fn verify(path: &Path, key: Option<&str>) -> Result<ExitCode> {
-    let record = read_record(path)?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let record = match Record::from_canonical(&text) {
+        Ok(r) => r,
+        Err(lottery::CanonicalError::Json(e)) => {
+            return Err(e).with_context(|| format!("parsing {}", path.display()));
+        }
+        Err(e) => {
+            println!("FAILED: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
     let result = match key {
         Some(hex) => {
             let pinned =

@@ -114,9 +114,35 @@ impl Record {
         serde_json::from_str(text)
     }
 
-    /// Pretty-printed JSON, the form the CLI writes.
+    /// Pretty-printed JSON (docs/lottery.md §5), without the final line
+    /// feed of the canonical text.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The record's one canonical text: [`Record::to_json`] and one line
+    /// feed. The gateway stores and serves exactly these bytes.
+    pub fn to_canonical(&self) -> String {
+        let mut s = self.to_json();
+        s.push('\n');
+        s
+    }
+
+    /// Parses a record that must be in its canonical text: the same
+    /// record re-serialised any other way (other spacing, key order,
+    /// escapes, a missing or extra line feed) is refused.
+    pub fn from_canonical(text: &str) -> Result<Self, CanonicalError> {
+        let record = Self::from_json(text).map_err(CanonicalError::Json)?;
+        let canonical = record.to_canonical();
+        if canonical != text {
+            let at = canonical
+                .bytes()
+                .zip(text.bytes())
+                .position(|(a, b)| a != b)
+                .unwrap_or(canonical.len().min(text.len()));
+            return Err(CanonicalError::NotCanonical(at));
+        }
+        Ok(record)
     }
 }
 
@@ -129,4 +155,15 @@ pub fn abnormal_bytes(announcement_hash: &[u8; 32], reason: &str) -> Vec<u8> {
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(reason.as_bytes());
     out
+}
+
+/// Why a text is not a record in its canonical form.
+#[derive(Debug, thiserror::Error)]
+pub enum CanonicalError {
+    /// Not a record at all.
+    #[error("not a record: {0}")]
+    Json(serde_json::Error),
+    /// A record, but not in its one canonical text.
+    #[error("not the canonical form of the record (first difference at byte {0})")]
+    NotCanonical(usize),
 }

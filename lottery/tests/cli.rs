@@ -89,3 +89,41 @@ fn keygen_prints_a_fresh_key_pair() {
     assert!(a.contains("secret_key") && a.contains("public_key"));
     assert_ne!(a, b);
 }
+
+#[test]
+fn a_reserialised_record_is_refused() {
+    let record = temp("canonical.json");
+    let rec = record.to_str().unwrap();
+    assert!(lottery(&["demo", "--out", rec]).status.success());
+    let text = std::fs::read_to_string(&record).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let compact = serde_json::to_string(&value).unwrap();
+    let variants = [
+        ("compact", compact),
+        ("no final line feed", text.trim_end().to_string()),
+        ("two final line feeds", format!("{text}\n")),
+        ("CRLF", text.replace('\n', "\r\n")),
+        ("tabs", text.replace("  ", "\t")),
+        ("escaped non-ASCII", text.replace("抽奖", "\\u62bd\\u5956")),
+        (
+            "spaced colon",
+            text.replacen("\"version\": 1", "\"version\" : 1", 1),
+        ),
+    ];
+    for (what, v) in variants {
+        assert_ne!(v, text, "{what}");
+        let path = temp("variant.json");
+        std::fs::write(&path, &v).unwrap();
+        let out = lottery(&["verify", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1), "{what}: {}", stdout(&out));
+        assert!(
+            stdout(&out).starts_with("FAILED: not the canonical form"),
+            "{what}: {}",
+            stdout(&out)
+        );
+    }
+    // The canonical text itself verifies, and so does the record a
+    // gateway stores (`Record::to_canonical`).
+    let parsed = lottery::Record::from_canonical(&text).unwrap();
+    assert_eq!(parsed.to_canonical(), text);
+}

@@ -93,7 +93,7 @@ impl Node {
         };
         if let Err(e) = self
             .lottery_store
-            .put_lottery_doc(room, id, "record", &record.to_json())
+            .put_lottery_doc(room, id, "record", &record.to_canonical())
             .await
         {
             tracing::error!(room, lottery = id, error = %e, "abnormal record not stored");
@@ -182,7 +182,7 @@ impl Node {
         let record = lottery::draw(&announcement, &commitment, &self.lotteries.key)
             .map_err(|e| internal("draw", e))?;
         self.lottery_store
-            .put_lottery_doc(room, id, "record", &record.to_json())
+            .put_lottery_doc(room, id, "record", &record.to_canonical())
             .await
             .map_err(|e| e.rejection())?;
         let winners = winners_of(&record);
