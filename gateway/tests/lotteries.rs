@@ -192,6 +192,41 @@ async fn comment_lottery_end_to_end() {
         )
         .await;
     assert_eq!(public, admin);
+    // Each participant can fetch its own inclusion proof (public), and it
+    // checks against the committed root; a non-participant gets 404.
+    let participants: Vec<String> = public["outcome"]["commitment"]["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect();
+    assert!(!participants.is_empty());
+    let root_hex = public["outcome"]["commitment"]["root"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let root: [u8; 32] = ::lottery::hexfmt::decode_array(&root_hex).unwrap();
+    for user in &participants {
+        let url = format!(
+            "http://{}/lottery/rooms/lot-c/lotteries/{id}/proof?user={user}",
+            gw.addr
+        );
+        let resp = reqwest::get(url).await.unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["root"], root_hex.as_str());
+        let proof: ::lottery::InclusionProof =
+            serde_json::from_value(body["proof"].clone()).unwrap();
+        assert_eq!(proof.tree_size, participants.len() as u64);
+        assert!(::lottery::verify_inclusion(&root, user.as_bytes(), &proof));
+    }
+    let stranger = reqwest::get(format!(
+        "http://{}/lottery/rooms/lot-c/lotteries/{id}/proof?user=nobody",
+        gw.addr
+    ))
+    .await
+    .unwrap();
+    assert_eq!(stranger.status().as_u16(), 404);
     // Published once: a second record (say, re-signed as abnormal) is
     // refused by the store; the first stays.
     gw.node()

@@ -45,6 +45,10 @@ pub fn router(state: AppState) -> Router {
             "/lottery/rooms/{id}/lotteries/{lid}/record",
             get(crate::lotteries::http::record),
         )
+        .route(
+            "/lottery/rooms/{id}/lotteries/{lid}/proof",
+            get(crate::lotteries::http::inclusion_proof),
+        )
         .nest("/api", admin::routes(state.clone()))
         .with_state(state)
 }

@@ -117,6 +117,48 @@ pub(crate) async fn record(
     Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
 
+/// `?user=` of the inclusion-proof route.
+#[derive(serde::Deserialize)]
+pub(crate) struct ProofQuery {
+    user: String,
+}
+
+/// A participant's Merkle inclusion proof in a drawn lottery's committed
+/// set (public, no key): `{root, count, user, proof}`, where `proof` is
+/// what `lottery check-inclusion --proof` reads.
+pub(crate) async fn inclusion_proof(
+    State(s): State<AppState>,
+    Path((id, lid)): Path<(String, String)>,
+    axum::extract::Query(q): axum::extract::Query<ProofQuery>,
+) -> ApiResult {
+    s.node.limits.check_id("user", &q.user)?;
+    let json = record_json(&s, &id, &lid).await?;
+    let record = lottery::Record::from_json(&json)
+        .map_err(|e| Rejection::new(ErrorCode::Internal, format!("stored record: {e}")))?;
+    let lottery::Outcome::Drawn(drawn) = &record.outcome else {
+        return Err(Rejection::new(
+            ErrorCode::NotFound,
+            "the lottery ended abnormal: it has no participant set",
+        )
+        .into());
+    };
+    let list = &drawn.commitment.participants;
+    let proof = list
+        .iter()
+        .position(|p| *p == q.user)
+        .and_then(|i| lottery::merkle::prove(list, i))
+        .ok_or_else(|| Rejection::new(ErrorCode::NotFound, "not a participant of this lottery"))?;
+    Ok(json_body(
+        StatusCode::OK,
+        &json!({
+            "root": lottery::hexfmt::encode(&drawn.commitment.root),
+            "count": drawn.commitment.count,
+            "user": q.user,
+            "proof": proof,
+        }),
+    ))
+}
+
 /// `rank,user_id,redemption_code` lines, in draw order.
 async fn winners_csv(
     State(s): State<AppState>,
