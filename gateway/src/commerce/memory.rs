@@ -439,7 +439,6 @@ fn grab_checked(c: &mut RoomCommerce, call: &GrabCall<'_>, live: bool) -> GrabOu
     GrabOutcome::Reserved {
         reservation,
         remaining,
-        sold_out: remaining == 0,
     }
 }
 
@@ -475,7 +474,6 @@ fn claim_checked(c: &mut RoomCommerce, call: &ClaimCall<'_>, live: bool) -> Clai
         held: held + 1,
         claimed: claimed + 1,
         stock: coupon.stock as u64,
-        gone: claimed + 1 >= coupon.stock as u64,
     }
 }
 

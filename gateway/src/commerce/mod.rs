@@ -374,12 +374,11 @@ impl Node {
         match outcome {
             GrabOutcome::Reserved {
                 reservation,
-                sold_out,
-                ..
+                remaining,
             } => {
                 self.note_room(room).await;
                 self.stock_dirty(room, &g.goods);
-                if sold_out {
+                if remaining == 0 {
                     self.sold_out(room, &g.goods).await;
                 }
                 Ok(reservation)
@@ -659,12 +658,17 @@ impl Node {
             .await
             .map_err(store_error)?
         {
-            ClaimOutcome::Claimed { held, gone, .. } => {
+            ClaimOutcome::Claimed {
+                held,
+                claimed,
+                stock,
+            } => {
                 self.note_room(room).await;
                 self.commerce
                     .coupons_dirty
                     .insert((room.to_string(), coupon.to_string()));
-                if gone
+                // The claim that issued the last one ends the coupon.
+                if claimed >= stock
                     && let Err(r) = self
                         .end_active_coupon(room, Some(coupon), ShownReason::Gone)
                         .await
@@ -736,50 +740,18 @@ impl Node {
                 tracing::warn!(room, error = %e, "goods clicks not counted");
             }
         }
-        let dirty: Vec<(String, String)> = self
-            .commerce
-            .stock_dirty
-            .iter()
-            .map(|e| e.clone())
-            .collect();
-        for (room, goods) in dirty {
-            let lease = format!("stock:{room}:{goods}");
-            match self
-                .store
-                .lease(&lease, &self.settings.node_id, now, ttl)
-                .await
-            {
-                Ok(Some(_)) => {}
-                _ => continue,
-            }
-            self.commerce
-                .stock_dirty
-                .remove(&(room.clone(), goods.clone()));
+        for (room, goods) in self
+            .take_leased(&self.commerce.stock_dirty, "stock", now, ttl)
+            .await
+        {
             let Ok(remaining) = self.commerce_store.remaining(&room, &goods).await else {
                 continue;
             };
             let kind = EventKind::Stock(Stock { goods, remaining });
             let _ = self.publish(&room, kind).await;
         }
-        let dirty: Vec<(String, String)> = self
-            .commerce
-            .coupons_dirty
-            .iter()
-            .map(|e| e.clone())
-            .collect();
-        for (room, coupon) in dirty {
-            let lease = format!("coupon-claims:{room}:{coupon}");
-            match self
-                .store
-                .lease(&lease, &self.settings.node_id, now, ttl)
-                .await
-            {
-                Ok(Some(_)) => {}
-                _ => continue,
-            }
-            self.commerce
-                .coupons_dirty
-                .remove(&(room.clone(), coupon.clone()));
+        let claims = &self.commerce.coupons_dirty;
+        for (room, coupon) in self.take_leased(claims, "coupon-claims", now, ttl).await {
             let stock = self
                 .hubs
                 .get(&room)
@@ -798,6 +770,32 @@ impl Node {
             let _ = self.publish(&room, kind).await;
         }
         self.sweep_reservations(now).await;
+    }
+
+    /// The (room, id) entries of `dirty` whose publish lease (`what:room:id`,
+    /// `ttl` long) this node took now, removed from `dirty`; the others stay
+    /// for a later round (another node published them this round).
+    async fn take_leased(
+        &self,
+        dirty: &DashSet<(String, String)>,
+        what: &str,
+        now: i64,
+        ttl: i64,
+    ) -> Vec<(String, String)> {
+        let entries: Vec<(String, String)> = dirty.iter().map(|e| e.clone()).collect();
+        let mut mine = Vec::with_capacity(entries.len());
+        for (room, id) in entries {
+            let lease = format!("{what}:{room}:{id}");
+            if let Ok(Some(_)) = self
+                .store
+                .lease(&lease, &self.settings.node_id, now, ttl)
+                .await
+            {
+                dirty.remove(&(room.clone(), id.clone()));
+                mine.push((room, id));
+            }
+        }
+        mine
     }
 
     /// Expires the reservations due, under one lease over the deployment.

@@ -219,7 +219,6 @@ impl CommerceStore for RedisStore {
                 Ok(GrabOutcome::Reserved {
                     reservation,
                     remaining,
-                    sold_out: remaining == 0,
                 })
             }
             _ => Err(corrupt("grab answer")),
@@ -368,7 +367,6 @@ impl CommerceStore for RedisStore {
                 held: num(1) as u32,
                 claimed: num(2),
                 stock: num(3),
-                gone: num(2) >= num(3),
             }),
             _ => Err(corrupt("claim answer")),
         }

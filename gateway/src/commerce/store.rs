@@ -57,15 +57,13 @@ pub enum Answer<T> {
 /// What a grab did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GrabOutcome {
-    /// A new reservation; `remaining` units are left, and `sold_out` when
-    /// this grab took the last of them.
+    /// A new reservation; `remaining` units are left (0: this grab took
+    /// the last of them).
     Reserved {
         /// The reservation.
         reservation: Reservation,
         /// Units still free.
         remaining: u64,
-        /// This grab used the quota up.
-        sold_out: bool,
     },
     /// Refused now (the answer is kept for the key).
     Refused(ErrorCode),
@@ -95,8 +93,8 @@ pub struct ClaimCall<'a> {
 /// What a claim did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClaimOutcome {
-    /// Claimed: the viewer holds `held`; `claimed` of `stock` are issued,
-    /// and `gone` when this claim issued the last one.
+    /// Claimed: the viewer holds `held`; `claimed` of `stock` are issued
+    /// (`claimed == stock`: this claim issued the last one).
     Claimed {
         /// The viewer's coupons of this kind.
         held: u32,
@@ -104,8 +102,6 @@ pub enum ClaimOutcome {
         claimed: u64,
         /// Stock in all.
         stock: u64,
-        /// This claim issued the last one.
-        gone: bool,
     },
     /// Refused (the answer is kept for the key).
     Refused(ErrorCode),
