@@ -13,6 +13,11 @@ if ! command -v chromium >/dev/null 2>&1; then
     exit 1
   fi
 fi
+# A CJK font, so the console's Chinese UI renders in screenshots (the page
+# itself works without it).
+if ! fc-list :lang=zh 2>/dev/null | grep -q . && [ "$(id -u)" = 0 ]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y fonts-wqy-microhei || true
+fi
 if [ ! -d browser/node_modules/playwright-core ]; then
   (cd browser && npm ci --no-audit --no-fund)
 fi

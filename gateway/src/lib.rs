@@ -9,6 +9,7 @@ pub mod bus;
 pub mod clock;
 pub mod commerce;
 pub mod config;
+mod console;
 pub mod dashboard;
 pub mod hub;
 pub mod lotteries;

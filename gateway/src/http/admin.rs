@@ -38,6 +38,7 @@ pub(super) fn routes(state: AppState) -> Router<AppState> {
         .merge(crate::webhook::http::routes())
         .merge(crate::notice::http::routes())
         .merge(crate::dashboard::http::routes())
+        .merge(crate::console::http::routes())
         .layer(middleware::from_fn_with_state(state, require_key))
 }
 

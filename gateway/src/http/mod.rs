@@ -1,7 +1,7 @@
 //! The node's HTTP face on one listener: WebSocket upgrade at `/ws`, the
 //! admin API under `/api` (the core's routes in `admin.rs`, each slice's in
-//! its own `http.rs`), Prometheus text at `/metrics`, `/healthz`, `/readyz`
-//! and the lottery public key at `/lottery/key`; `listener.rs` accepts and
+//! its own `http.rs`), Prometheus text at `/metrics`, `/healthz`, `/readyz`,
+//! the lottery public key at `/lottery/key` and the console at `/console`; `listener.rs` accepts and
 //! serves the connections.
 
 mod admin;
@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> Router {
             "/lottery/rooms/{id}/lotteries/{lid}/proof",
             get(crate::lotteries::http::inclusion_proof),
         )
+        .merge(crate::console::routes())
         .nest("/api", admin::routes(state.clone()))
         .with_state(state)
 }

@@ -1,0 +1,241 @@
+//! The operations console in a real browser (headless chromium driven by
+//! `browser/console.mjs`) against a real gateway, with real WebSocket
+//! viewers here: the operator creates and starts a room; a viewer's comment
+//! shows in the console within 1 s; a deletion and a mute from the console
+//! reach the viewers; a notice and a goods card reach them; a dashboard
+//! figure moves; an assistant's token is refused operator actions by the
+//! server. Screenshots of every page go to `$CONSOLE_SCREENSHOTS` or
+//! `target/console-screenshots/`. Also: the embedded files are served, and
+//! `GET /api/node` answers on every backend.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::*;
+use protocol::*;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+#[tokio::test]
+async fn console_files_are_served_from_the_binary() {
+    let gw = TestGateway::start().await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let base = format!("http://{}", gw.addr);
+    let r = http.get(format!("{base}/console")).send().await.unwrap();
+    assert_eq!(r.status(), 308);
+    assert_eq!(r.headers()["location"], "/console/");
+    for (path, ctype, needle) in [
+        ("/console/", "text/html", "/console/app.js"),
+        ("/console/app.js", "text/javascript", "export function h("),
+        ("/console/i18n.js", "text/javascript", "直播网关控制台"),
+        ("/console/style.css", "text/css", "--accent"),
+    ] {
+        let r = http.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let csp = r.headers()["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("default-src 'self'"), "{path}: {csp}");
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(ctype),
+            "{path}"
+        );
+        assert!(r.text().await.unwrap().contains(needle), "{path}");
+    }
+    let r = http
+        .get(format!("{base}/console/../Cargo.toml"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = http
+        .get(format!("{base}/console/secrets.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn node_route_reports_this_node() {
+    let gw = TestGateway::start().await;
+    gw.room("n1", "anna", true).await;
+    let mut v = gw.connect(Some("vic")).await;
+    v.join("n1").await;
+    let (st, body) = gw.api("GET", "/api/node", None).await;
+    assert_eq!(st, 200, "{body}");
+    assert_eq!(body["node"], gw.node().settings.node_id.as_str());
+    assert_eq!(body["readiness"], "ready");
+    assert_eq!(body["store"], "ok");
+    assert_eq!(body["connections"], 1);
+    assert_eq!(body["rooms"], 1);
+    assert_eq!(body["hubs"][0]["room"], "n1");
+    assert_eq!(body["hubs"][0]["online"], 1);
+    let backend = test_backend();
+    let expected = match backend.as_str() {
+        "memory" => "memory",
+        "cluster" => "redis_cluster",
+        _ => "redis",
+    };
+    assert_eq!(body["backend"], expected);
+    // Behind the admin key like every /api route.
+    let r = reqwest::get(format!("http://{}/api/node", gw.addr))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+async fn comment_offset(c: &mut Client, text: &str) -> u64 {
+    match c.comment(text).await {
+        ServerFrame::Ack(Ack { event: Some(e), .. }) => e.offset,
+        other => panic!("comment refused: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn console_in_a_real_browser() {
+    let gw = TestGateway::start().await;
+    let shots = std::env::var("CONSOLE_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo_root().join("target/console-screenshots"));
+    let mut child = tokio::process::Command::new("node")
+        .arg("browser/console.mjs")
+        .current_dir(repo_root())
+        .env("GATEWAY_URL", format!("http://{}", gw.addr))
+        .env("ADMIN_KEY", &gw.admin_key)
+        .env("ASSISTANT_TOKEN", gw.token("helen"))
+        .env("CONSOLE_SCREENSHOTS", &shots)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs (scripts/browser-setup.sh installs the browser tests)");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut vic: Option<Client> = None;
+    let mut troll: Option<Client> = None;
+    let mut vic_offset = 0;
+    let mut log = vec![];
+    let run = async {
+        while let Some(line) = out.next_line().await.unwrap() {
+            log.push(line.clone());
+            let Some(step) = line.strip_prefix('@') else {
+                continue;
+            };
+            let mut words = step.split_whitespace();
+            let name = words.next().unwrap_or_default();
+            let arg = words.collect::<Vec<_>>().join(" ");
+            let mut reply = "ok".to_string();
+            match name {
+                "room_started" => {
+                    let (st, room) = gw.api("GET", "/api/rooms/r1", None).await;
+                    assert_eq!(st, 200);
+                    assert_eq!(room["status"], 101, "the console started the room");
+                    assert_eq!(room["anchor"], "anna");
+                    assert_eq!(room["moderation"]["assistants"][0]["user"], "helen");
+                    let mut v = gw.connect(Some("vic")).await;
+                    v.join("r1").await;
+                    let mut t = gw.connect(Some("troll")).await;
+                    t.join("r1").await;
+                    vic = Some(v);
+                    troll = Some(t);
+                }
+                "comment" => {
+                    let sent = std::time::Instant::now();
+                    vic_offset = comment_offset(vic.as_mut().unwrap(), "hello-from-vic").await;
+                    reply = format!("ok {}", sent.elapsed().as_millis());
+                }
+                "deleted" => {
+                    assert_eq!(arg, vic_offset.to_string());
+                    vic.as_mut()
+                        .unwrap()
+                        .events_until(|es| {
+                            es.iter().any(|e| {
+                                matches!(&e.kind,
+                                EventKind::CommentDeleted(d) if d.offsets.contains(&vic_offset))
+                            })
+                        })
+                        .await;
+                }
+                "troll_comment" => {
+                    comment_offset(troll.as_mut().unwrap(), "troll-says-hi").await;
+                }
+                "muted" => {
+                    let f = troll.as_mut().unwrap().comment("still here").await;
+                    assert_eq!(error_code(&f), Some(ErrorCode::Muted), "{f:?}");
+                }
+                "notice" => {
+                    vic.as_mut()
+                        .unwrap()
+                        .events_until(|es| {
+                            es.iter().any(|e| {
+                                matches!(&e.kind,
+                                EventKind::Notice(n) if n.notice.text == arg)
+                            })
+                        })
+                        .await;
+                }
+                "card" => {
+                    vic.as_mut()
+                        .unwrap()
+                        .events_until(|es| {
+                            es.iter().any(|e| matches!(&e.kind,
+                                EventKind::Card(c) if c.card.as_ref().is_some_and(|c| c.goods.id == arg)))
+                        })
+                        .await;
+                }
+                "dashboard" => {
+                    let f = vic
+                        .as_mut()
+                        .unwrap()
+                        .request(Request::Like(Like { count: 5 }))
+                        .await;
+                    assert!(matches!(f, ServerFrame::Ack(_)), "{f:?}");
+                }
+                "assistant_refused" => {
+                    let (_, room) = gw.api("GET", "/api/rooms/r1", None).await;
+                    assert_eq!(room["status"], 101, "the assistant's end was refused");
+                    let (_, notice) = gw.api("GET", "/api/rooms/r1/notice", None).await;
+                    assert_eq!(notice["notice"]["notice"]["id"], 1, "no second notice");
+                }
+                other => panic!("unknown step {other}"),
+            }
+            stdin
+                .write_all(format!("{reply}\n").as_bytes())
+                .await
+                .unwrap();
+            stdin.flush().await.unwrap();
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(120), run)
+        .await
+        .expect("the browser run finished in time");
+    let status = child.wait().await.unwrap();
+    let text = log.join("\n");
+    assert!(status.success(), "browser/console.mjs failed:\n{text}");
+    assert!(text.contains("console: ok"), "{text}");
+    println!("{text}");
+    for page in [
+        "01-signin",
+        "02-rooms",
+        "03-room-control",
+        "04-moderation",
+        "05-dashboard",
+        "06-cluster",
+        "08-assistant-control",
+    ] {
+        assert!(shots.join(format!("{page}.png")).exists(), "{page}");
+    }
+}
