@@ -5,7 +5,7 @@
 // ("ok ..." to go on). Env: GATEWAY_URL, ADMIN_KEY, ASSISTANT_TOKEN,
 // CONSOLE_SCREENSHOTS (a folder for one PNG per page).
 import { createInterface } from "node:readline";
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { launch } from "./launch.mjs";
 
 const base = process.env.GATEWAY_URL;
@@ -26,7 +26,7 @@ function check(cond, what) {
 }
 
 const browser = await launch();
-const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
 const pageErrors = [];
 page.on("pageerror", (e) => pageErrors.push(String(e)));
 const shot = (name) => page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
@@ -121,8 +121,16 @@ try {
   await page.waitForFunction((b) => Number(document.querySelector('[data-figure="likes"] b')?.textContent) > b, before, { timeout: 5000 });
   const after = Number(await page.textContent('[data-figure="likes"] b'));
   console.log(`dashboard likes ${before} -> ${after}`);
-  await page.waitForSelector("#curve-svg");
+  // The curve (a point a second in this test) is drawn as an SVG polyline.
+  await page.waitForSelector("#curve-svg polyline.curve", { state: "attached" });
+  check((await page.getAttribute("#curve-svg polyline.curve", "points")).split(" ").length >= 2, "the curve has points");
   await shot("05-dashboard");
+  // The CSV export downloads the curve with the key.
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#csv-export")]);
+  const csvPath = await download.path();
+  const csv = readFileSync(csvPath, "utf8").split("\n");
+  check(csv[0].startsWith("index,slot_at,at,status,online"), `CSV header: ${csv[0]}`);
+  check(csv.length >= 3, "the CSV holds curve points");
 
   // Cluster: this node's connections, readiness and store.
   await page.click("#nav-cluster");

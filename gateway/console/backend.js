@@ -5,7 +5,7 @@
 
 export class ApiError extends Error {
   constructor(code, message) {
-    super(`${code}: ${message}`);
+    super(message);
     this.code = code;
   }
 }

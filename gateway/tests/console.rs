@@ -105,7 +105,8 @@ async fn comment_offset(c: &mut Client, text: &str) -> u64 {
 
 #[tokio::test]
 async fn console_in_a_real_browser() {
-    let gw = TestGateway::start().await;
+    // A curve point a second, so the dashboard has a curve to draw.
+    let gw = TestGateway::start_with(|s| s.dashboard_curve_ms = 1000).await;
     let shots = std::env::var("CONSOLE_SCREENSHOTS")
         .map(PathBuf::from)
         .unwrap_or_else(|_| repo_root().join("target/console-screenshots"));
