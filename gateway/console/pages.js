@@ -312,11 +312,16 @@ async function dashboard() {
     h("div", { class: "figure" }, h("span", {}, t("status")), h("b", {}, statusName(f.status))));
   const d = await session.api.call("GET", `/rooms/${enc(room)}/dashboard`);
   paint(d.figures);
-  const curve = h("div", { id: "curve" }, curveSvg(d.curve), h("p", { class: "muted" }, `${d.curve.length} × ${d.curve_interval_ms / 1000}s`));
+  const curve = h("div", { id: "curve" });
+  const paintCurve = (c) => curve.replaceChildren(curveSvg(c.curve), h("p", { class: "muted" }, `${c.curve.length} × ${c.curve_interval_ms / 1000}s`));
+  paintCurve(d);
+  // A new point comes once per interval: read the curve again then (at most every 5 s).
+  const every = Math.max(5000, d.curve_interval_ms);
+  const timer = setInterval(() => session.api.call("GET", `/rooms/${enc(room)}/dashboard`).then(paintCurve).catch(() => {}), every);
   const abort = new AbortController();
   session.api.stream(`/rooms/${enc(room)}/dashboard/stream`, (ev, data) => { if (ev === "figures") paint(data); }, abort.signal).catch(() => {});
   const csv = h("button", { id: "csv-export", onclick: () => act(() => session.api.download(`/rooms/${enc(room)}/dashboard.csv`, `${room}-dashboard.csv`)) }, t("export_csv"));
-  return { el: h("div", {}, roomBar(), section("figures", grid), section("curve", curve, csv)), cleanup: () => abort.abort() };
+  return { el: h("div", {}, roomBar(), section("figures", grid), section("curve", curve, csv)), cleanup: () => { abort.abort(); clearInterval(timer); } };
 }
 
 // ---------------------------------------------------------------- cluster
