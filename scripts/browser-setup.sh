@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Makes the browser tests runnable: Debian's chromium (installed with apt when
+# Makes the browser and interop tests runnable: Python's websockets (the
+# independent WebSocket client), Debian's chromium (installed with apt when
 # missing and we are root) and playwright-core from the npm registry, pinned
 # by browser/package-lock.json. Idempotent; test.sh and .ci/run call it.
 set -euo pipefail
@@ -22,3 +23,7 @@ if [ ! -d browser/node_modules/playwright-core ]; then
   (cd browser && npm ci --no-audit --no-fund)
 fi
 node browser/smoke.mjs
+# The independent RFC 6455 client of gateway/tests/interop.rs.
+if ! python3 -c 'import websockets' >/dev/null 2>&1; then
+  python3 -m pip install --quiet 'websockets==15.0.1'
+fi

@@ -26,6 +26,8 @@ pub struct Metrics {
     pub closes: Family<Labels, Counter>,
     /// Frames queued to sessions.
     pub frames_queued: Counter,
+    /// Room frames the hub wrote straight to a session's socket.
+    pub frames_written_direct: Counter,
     /// Low-priority frames dropped for full session queues.
     pub low_dropped: Counter,
     /// Offsets skipped because the log lost them before a hub saw them.
@@ -72,6 +74,7 @@ impl Metrics {
             rejections: Family::default(),
             closes: Family::default(),
             frames_queued: Counter::default(),
+            frames_written_direct: Counter::default(),
             low_dropped: Counter::default(),
             gap_skipped: Counter::default(),
             bus_disconnects: Counter::default(),
@@ -100,6 +103,7 @@ impl Metrics {
             "rejections", "Rejected requests by code" => rejections;
             "closes", "Connections closed by close code" => closes;
             "frames_queued", "Frames queued to sessions" => frames_queued;
+            "frames_written_direct", "Room frames written by the hub straight to the socket (also in frames_queued)" => frames_written_direct;
             "low_dropped", "Low-priority frames dropped for full queues" => low_dropped;
             "gap_skipped", "Room offsets skipped because the log lost them" => gap_skipped;
             "bus_disconnects", "Times the bus connection dropped" => bus_disconnects;
@@ -144,6 +148,7 @@ impl Metrics {
     /// Counts one tick's delivery.
     pub fn record_delivery(&self, d: &Delivered) {
         self.frames_queued.inc_by(d.queued);
+        self.frames_written_direct.inc_by(d.written);
         self.low_dropped.inc_by(d.dropped_low);
     }
 

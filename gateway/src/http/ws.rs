@@ -1,7 +1,7 @@
 //! WebSocket upgrade at `/ws`: checks the `Origin` against the allow-list,
 //! negotiates the codec by subprotocol, reads the optional `?token=`, sizes
-//! tungstenite's buffers for many idle connections, and hands the socket
-//! to a [`Session`].
+//! tungstenite's read buffer for many idle connections, and hands the raw
+//! socket to a [`Session`] (writes, our framing) and to tungstenite (reads).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,17 +13,15 @@ use axum::response::{IntoResponse, Response};
 use hyper_util::rt::TokioIo;
 use protocol::Codec;
 use serde::Deserialize;
+use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
 use super::AppState;
+use crate::hub::wire::WireIo;
 use crate::moderation::IpSlot;
 use crate::session::Session;
-
-/// Frames a session writes in one pass (a tick's high and low lane) are
-/// gathered up to this many bytes and leave in one socket write.
-const WRITE_BUFFER: usize = 8 * 1024;
 
 /// Query string of the upgrade request.
 #[derive(Debug, Deserialize)]
@@ -146,25 +144,40 @@ pub(super) async fn upgrade(
     let hard_limit = (node.settings.max_frame_bytes * 4).max(64 * 1024);
     let config = WebSocketConfig::default()
         .read_buffer_size(node.settings.ws_read_buffer)
-        // A tick's frames (high and low lane) leave in one write at flush.
-        .write_buffer_size(WRITE_BUFFER)
+        // tungstenite writes only its control replies, at once, into the
+        // outbox (`WireIo`); frames are ours.
+        .write_buffer_size(0)
         .max_message_size(Some(hard_limit))
         .max_frame_size(Some(hard_limit));
     tokio::spawn(async move {
-        match on_upgrade.await {
-            Ok(upgraded) => {
-                let ws = WebSocketStream::from_raw_socket(
-                    TokioIo::new(upgraded),
-                    Role::Server,
-                    Some(config),
-                )
-                .await;
-                let session = Session::new(node, identity, codec.unwrap_or(Codec::Json));
-                session.run(ws, refused).await;
-                drop(slot);
+        let upgraded = match on_upgrade.await {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::debug!(error = %e, "upgrade failed");
+                return;
             }
-            Err(e) => tracing::debug!(error = %e, "upgrade failed"),
-        }
+        };
+        // The raw socket: the hub writes frames to it directly, tungstenite
+        // reads from it (`hub::wire`).
+        let parts = match upgraded.downcast::<TokioIo<TcpStream>>() {
+            Ok(p) => p,
+            Err(_) => {
+                tracing::error!("upgraded connection is not a TCP stream");
+                return;
+            }
+        };
+        let socket = Arc::new(parts.io.into_inner());
+        let session = Session::new(node, identity, codec.unwrap_or(Codec::Json), socket.clone());
+        let io = WireIo::new(socket, session.outbox());
+        let ws = WebSocketStream::from_partially_read(
+            io,
+            parts.read_buf.to_vec(),
+            Role::Server,
+            Some(config),
+        )
+        .await;
+        session.run(ws, refused).await;
+        drop(slot);
     });
     let mut resp = StatusCode::SWITCHING_PROTOCOLS.into_response();
     let h = resp.headers_mut();

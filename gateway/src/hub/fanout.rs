@@ -1,9 +1,11 @@
 //! One tick's output: room events split by lane, the comment lane sampled to
-//! the per-viewer cap, each frame encoded once per codec in use and the same
-//! bytes queued to every local session.
+//! the per-viewer cap, each frame encoded once per codec in use, framed once
+//! (WebSocket header included), and the same bytes written straight to
+//! every local session's socket, or queued to those that cannot take them now.
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use protocol::{Batch, Codec, EventKind, Lane, RoomEvent, ServerFrame, Totals};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
@@ -25,8 +27,8 @@ pub struct Member {
 /// A frame encoded for each codec in use.
 #[derive(Debug, Clone)]
 pub struct EncodedFrame {
-    json: Option<Message>,
-    binary: Option<Message>,
+    json: Option<(Message, Bytes)>,
+    binary: Option<(Message, Bytes)>,
     lane: Lane,
     since: u64,
     upto: u64,
@@ -37,20 +39,26 @@ impl EncodedFrame {
     pub fn encode(batch: &Batch, json: bool, binary: bool) -> Self {
         let frame = ServerFrame::Batch(batch.clone());
         EncodedFrame {
-            json: json.then(|| encode_message(Codec::Json, &frame)),
-            binary: binary.then(|| encode_message(Codec::Binary, &frame)),
+            json: json.then(|| framed(encode_message(Codec::Json, &frame))),
+            binary: binary.then(|| framed(encode_message(Codec::Binary, &frame))),
             lane: batch.lane,
             since: batch.since,
             upto: batch.upto,
         }
     }
 
-    fn message(&self, codec: Codec) -> Option<&Message> {
+    fn message(&self, codec: Codec) -> Option<&(Message, Bytes)> {
         match codec {
             Codec::Json => self.json.as_ref(),
             Codec::Binary => self.binary.as_ref(),
         }
     }
+}
+
+/// A message with its complete wire frame.
+fn framed(msg: Message) -> (Message, Bytes) {
+    let wire = super::wire::frame(&msg);
+    (msg, wire)
 }
 
 /// Encodes a server frame as the WebSocket message of its codec.
@@ -71,18 +79,21 @@ pub fn encode_message(codec: Codec, frame: &ServerFrame) -> Message {
 pub struct Delivered {
     /// Frames queued.
     pub queued: u64,
+    /// Frames written straight to the socket (also counted in `queued`).
+    pub written: u64,
     /// Low frames dropped for full queues.
     pub dropped_low: u64,
     /// Sessions closed as slow consumers (or already closing).
     pub closed: u64,
 }
 
-/// Queues every frame to every member; never blocks.
+/// Offers every frame to every member (written at once where the socket
+/// takes it, queued where not); never blocks.
 pub fn deliver(members: &[Member], frames: &[EncodedFrame]) -> Delivered {
     let mut d = Delivered::default();
     for m in members {
         for f in frames {
-            let Some(msg) = f.message(m.codec) else {
+            let Some((msg, wire)) = f.message(m.codec) else {
                 continue;
             };
             let out = Outgoing {
@@ -92,8 +103,12 @@ pub fn deliver(members: &[Member], frames: &[EncodedFrame]) -> Delivered {
                 upto: f.upto,
                 generation: m.generation,
             };
-            match m.outbox.push(out) {
+            match m.outbox.offer(out, wire) {
                 Pushed::Queued => d.queued += 1,
+                Pushed::Written => {
+                    d.queued += 1;
+                    d.written += 1;
+                }
                 Pushed::DroppedLow => d.dropped_low += 1,
                 Pushed::Closed => {
                     d.closed += 1;

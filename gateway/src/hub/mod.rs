@@ -9,6 +9,7 @@ pub mod recent;
 pub mod reorder;
 mod room_hub;
 pub mod users;
+pub mod wire;
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};

@@ -1,13 +1,19 @@
-//! A session's bounded outbound queue, measured in bytes. The room hub and
-//! the request path push; the session's writer drains. When it fills, queued
+//! A session's bounded outbound queue, measured in bytes, and the claim on
+//! its socket. The room hub first offers a frame for a direct write
+//! ([`Outbox::offer`]): when nothing is queued and no writer holds the
+//! socket, the hub writes the frame's bytes itself, without waking the
+//! session. Otherwise, and for what a partial write leaves, the frame is
+//! queued and the session's writer drains it. When the queue fills, queued
 //! low-priority frames go first; if high-priority frames still do not fit,
-//! the session is marked for a slow-consumer close. Pushing never blocks, so a
-//! slow viewer never slows the room.
+//! the session is marked for a slow-consumer close. Offering and pushing
+//! never block, so a slow viewer never slows the room.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
 use protocol::{CloseCode, Lane};
+use tokio::net::TcpStream;
 use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -41,13 +47,27 @@ pub enum Pushed {
     DroppedLow,
     /// The session is closing (possibly just now, as a slow consumer).
     Closed,
+    /// Written straight to the socket by the caller: nothing queued.
+    Written,
 }
 
 #[derive(Default)]
 struct State {
+    /// Bytes to write before `queue`, in order: the rest of a frame the hub
+    /// wrote in part, and tungstenite's own control frames.
+    raw: VecDeque<Bytes>,
     queue: VecDeque<Outgoing>,
+    /// `raw` and `queue` together.
     bytes: usize,
     close: Option<CloseCode>,
+    /// The session's writer holds the socket (from [`Outbox::begin_write`]
+    /// until it finds nothing left): the hub does not write meanwhile.
+    writing: bool,
+    /// The session's current room membership generation and the offset
+    /// its join snapshot covers: room frames of that generation starting
+    /// at or after it need no filtering and may be written directly.
+    generation: u32,
+    skip_upto: u64,
 }
 
 /// A session's outbound queue.
@@ -58,16 +78,136 @@ pub struct Outbox {
     /// full socket can give up at once.
     closing: Notify,
     limit: usize,
+    /// The connection's socket, for direct writes (none in unit tests).
+    socket: Option<Arc<TcpStream>>,
+}
+
+/// What the session's writer took to write.
+#[derive(Debug, Default)]
+pub struct Taken {
+    /// Raw bytes first.
+    pub raw: VecDeque<Bytes>,
+    /// Then the queued frames.
+    pub queue: VecDeque<Outgoing>,
 }
 
 impl Outbox {
-    /// An empty outbox holding at most `limit` bytes.
+    /// An empty outbox holding at most `limit` bytes, with no socket.
     pub fn new(limit: usize) -> Self {
         Outbox {
             state: Mutex::new(State::default()),
             notify: Notify::new(),
             closing: Notify::new(),
             limit,
+            socket: None,
+        }
+    }
+
+    /// An empty outbox for the connection on `socket`.
+    pub fn with_socket(limit: usize, socket: Arc<TcpStream>) -> Self {
+        Outbox {
+            socket: Some(socket),
+            ..Outbox::new(limit)
+        }
+    }
+
+    /// The connection's socket.
+    pub fn socket(&self) -> Option<&Arc<TcpStream>> {
+        self.socket.as_ref()
+    }
+
+    /// Offers a frame whose complete wire bytes are `wire`: written to the
+    /// socket at once when nothing is queued before it, no writer holds the
+    /// socket and it needs no filtering by the session; queued otherwise
+    /// (the socket would block, or took only part: the rest is queued raw).
+    pub fn offer(&self, out: Outgoing, wire: &Bytes) -> Pushed {
+        let mut s = self.lock();
+        if let Some(sock) = &self.socket
+            && s.close.is_none()
+            && !s.writing
+            && s.queue.is_empty()
+            && s.raw.is_empty()
+            && !wire.is_empty()
+            && (out.generation == 0
+                || (out.generation == s.generation && (out.upto == 0 || out.since >= s.skip_upto)))
+        {
+            // One non-blocking write under the lock: nothing can be queued
+            // or written between the checks and the write.
+            match sock.try_write(wire) {
+                Ok(n) if n == wire.len() => return Pushed::Written,
+                Ok(n) => {
+                    s.bytes += wire.len() - n;
+                    s.raw.push_back(wire.slice(n..));
+                    drop(s);
+                    self.notify.notify_one();
+                    return Pushed::Queued;
+                }
+                // Full (or failed: the session's next write finds out why).
+                Err(_) => {}
+            }
+        }
+        drop(s);
+        self.push(out)
+    }
+
+    /// Queues raw bytes (tungstenite's control frames) to go before the
+    /// queued frames. Never refused: they are a few bytes each.
+    pub fn push_raw(&self, bytes: Bytes) {
+        let mut s = self.lock();
+        s.bytes += bytes.len();
+        s.raw.push_back(bytes);
+        drop(s);
+        self.notify.notify_one();
+    }
+
+    /// The session's membership generation and snapshot offset, once its
+    /// join snapshot is queued.
+    pub fn set_view(&self, generation: u32, skip_upto: u64) {
+        let mut s = self.lock();
+        s.generation = generation;
+        s.skip_upto = skip_upto;
+    }
+
+    /// Takes the socket for the session's writer with everything queued,
+    /// or releases it when nothing is: `None` means the writer is done and
+    /// the hub may write directly again. Returns `Err` with the close code
+    /// when a close was requested. While the hub is in the middle of its
+    /// (non-blocking, locked) write this simply waits for the lock.
+    pub fn begin_write(&self) -> Result<Option<Taken>, CloseCode> {
+        let mut s = self.lock();
+        if let Some(code) = s.close {
+            s.writing = false;
+            return Err(code);
+        }
+        if s.raw.is_empty() && s.queue.is_empty() {
+            s.writing = false;
+            return Ok(None);
+        }
+        s.writing = true;
+        s.bytes = 0;
+        Ok(Some(Taken {
+            raw: std::mem::take(&mut s.raw),
+            queue: std::mem::take(&mut s.queue),
+        }))
+    }
+
+    /// Puts back what a write cut short left, ahead of everything else.
+    pub fn unwrite(&self, bufs: Vec<Bytes>) {
+        let mut s = self.lock();
+        for b in bufs.into_iter().rev() {
+            s.bytes += b.len();
+            s.raw.push_front(b);
+        }
+    }
+
+    /// Takes whatever is queued for the final writes before a close.
+    pub fn take_all(&self) -> Taken {
+        let mut s = self.lock();
+        s.bytes = 0;
+        s.writing = true;
+        Taken {
+            raw: std::mem::take(&mut s.raw),
+            queue: std::mem::take(&mut s.queue),
         }
     }
 
@@ -88,8 +228,10 @@ impl Outbox {
                 if out.lane == Lane::Low {
                     return Pushed::DroppedLow;
                 }
+                // The raw bytes stay: they may finish a frame the hub
+                // wrote in part, which the close frame must follow.
                 s.queue = VecDeque::new();
-                s.bytes = 0;
+                s.bytes = s.raw.iter().map(Bytes::len).sum();
                 s.close = Some(CloseCode::SlowConsumer);
                 drop(s);
                 self.notify.notify_one();

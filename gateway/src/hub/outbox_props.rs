@@ -74,6 +74,8 @@ proptest! {
                         prop_assert!(closed.is_some() || lane == Lane::High);
                         closed.get_or_insert(CloseCode::SlowConsumer);
                     }
+                    // `push` never writes: only `offer` does, with a socket.
+                    Pushed::Written => prop_assert!(false, "push wrote directly"),
                 },
                 Op::PushFront(len) => {
                     o.push_front(frame(id, Lane::High, len));

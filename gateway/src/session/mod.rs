@@ -1,7 +1,9 @@
-//! One WebSocket connection: a single task that reads client frames, runs
-//! them through the request path, writes its outbox, keeps the heartbeat and
-//! closes with a documented code. Generic over `Sink`/`Stream`, so the same
-//! loop runs over a socket in production and over channels in tests.
+//! One WebSocket connection: a single task that reads client frames (through
+//! tungstenite), runs them through the request path, writes what its outbox
+//! holds (replies, control frames and the room frames the hub could not
+//! write directly) through our own framing, keeps the heartbeat and closes
+//! with a documented code. The socket's one writer at a time is the outbox's
+//! claim (`hub::outbox`), shared with the room hub's direct writes.
 
 mod requests;
 
@@ -25,7 +27,8 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use crate::auth::Identity;
 use crate::hub::HubHandle;
 use crate::hub::fanout::encode_message;
-use crate::hub::outbox::{Outbox, Outgoing};
+use crate::hub::outbox::{Outbox, Outgoing, Taken};
+use crate::hub::wire;
 use crate::service::Node;
 
 /// How long the final close frame may take to write.
@@ -63,6 +66,8 @@ pub struct Session {
     registered: Option<String>,
     /// Comments waiting for their batch (answered as each commits).
     acks: FuturesUnordered<PendingAck>,
+    /// The client sent a close: tungstenite's reply is the close frame.
+    peer_closed: bool,
 }
 
 enum Flow {
@@ -71,9 +76,15 @@ enum Flow {
 }
 
 impl Session {
-    /// A session for a connection that presented `identity` (or none).
-    pub fn new(node: Arc<Node>, identity: Option<Identity>, codec: Codec) -> Self {
-        let outbox = Arc::new(Outbox::new(node.settings.outbox_bytes));
+    /// A session for a connection on `socket` that presented `identity`
+    /// (or none).
+    pub fn new(
+        node: Arc<Node>,
+        identity: Option<Identity>,
+        codec: Codec,
+        socket: Arc<tokio::net::TcpStream>,
+    ) -> Self {
+        let outbox = Arc::new(Outbox::with_socket(node.settings.outbox_bytes, socket));
         Session {
             id: node.session_id(),
             node,
@@ -88,7 +99,14 @@ impl Session {
             last_heard: Instant::now(),
             registered: None,
             acks: FuturesUnordered::new(),
+            peer_closed: false,
         }
+    }
+
+    /// The outbox the connection's writes go through (tungstenite's
+    /// control frames too: [`wire::WireIo`]).
+    pub fn outbox(&self) -> Arc<Outbox> {
+        self.outbox.clone()
     }
 
     /// Runs the connection to its end. `refused` (a bad token at upgrade)
@@ -112,21 +130,32 @@ impl Session {
         Box::pin(self.unregister_user()).await;
         if let Some(code) = close {
             // Whatever is still queued (the refusal, say) goes before the
-            // close, unless the socket is what is stuck.
-            let frame = CloseFrame {
-                code: code.code().into(),
-                reason: code.reason().into(),
+            // close, unless the socket is what is stuck; the rest of a frame
+            // written in part always does. A client's close is answered by
+            // tungstenite's reply, already among the raw bytes.
+            if self.peer_closed {
+                let _ = Box::pin(ws.flush()).await;
+            }
+            let taken = self.outbox.take_all();
+            let mut bufs = if code == CloseCode::SlowConsumer {
+                taken.raw.into_iter().collect()
+            } else {
+                self.view().frames(taken)
             };
-            let limit = CLOSE_WRITE_TIMEOUT.min(self.write_timeout());
-            let closing = async {
-                if code != CloseCode::SlowConsumer {
-                    self.write_queue(&mut ws).await?;
-                }
-                ws.send(Message::Close(Some(frame))).await
-            };
-            let _ = tokio::time::timeout(limit, Box::pin(closing)).await;
+            if !self.peer_closed {
+                let frame = Message::Close(Some(CloseFrame {
+                    code: code.code().into(),
+                    reason: code.reason().into(),
+                }));
+                wire::push_frame(&mut bufs, &frame);
+            }
             let label = vec![("code", close_label(code))];
             metrics.closes.get_or_create(&label).inc();
+            let limit = CLOSE_WRITE_TIMEOUT.min(self.write_timeout());
+            if let Some(sock) = self.outbox.socket() {
+                let _ =
+                    tokio::time::timeout(limit, Box::pin(wire::write_all(sock, &mut bufs))).await;
+            }
         }
         metrics.connections.dec();
     }
@@ -152,16 +181,26 @@ impl Session {
                 Some((id, out)) = self.acks.next(), if !self.acks.is_empty() => {
                     self.finish_comment(id, out);
                 }
-                _ = outbox.ready() => match self.write_queue(ws).await {
+                _ = outbox.ready() => match self.write_queue().await {
                     Ok(None) => {}
                     Ok(Some(code)) => return Some(code),
-                    Err(_) => return None,
+                    Err(e) => {
+                        tracing::debug!(session = self.id, error = %e, "write failed");
+                        return None;
+                    }
                 },
                 msg = ws.next() => {
                     self.last_heard = Instant::now();
                     match msg {
+                        Some(Ok(Message::Close(_))) => {
+                            self.peer_closed = true;
+                            return Some(CloseCode::Normal);
+                        }
                         Some(Ok(m)) => {
                             let flow = Box::pin(self.on_message(m)).await;
+                            // Time spent on the request is ours, not the
+                            // client's silence (its pings waited meanwhile).
+                            self.last_heard = Instant::now();
                             // An `auth` request may have signed the session in.
                             self.register_if_signed_in().await;
                             if let Flow::Close(code) = flow {
@@ -177,10 +216,14 @@ impl Session {
                     if self.last_heard.elapsed() >= idle {
                         return Some(CloseCode::HeartbeatTimeout);
                     }
-                    let ping = tokio::time::timeout(self.write_timeout(), ws.send(Message::Ping(Default::default())));
-                    if !matches!(Box::pin(ping).await, Ok(Ok(()))) {
-                        return None;
-                    }
+                    // Written by the outbox branch, like everything else.
+                    self.outbox.push(Outgoing {
+                        msg: Message::Ping(Default::default()),
+                        lane: Lane::High,
+                        since: 0,
+                        upto: 0,
+                        generation: 0,
+                    });
                 }
             }
         }
@@ -242,38 +285,47 @@ impl Session {
         Duration::from_millis(self.node.settings.write_timeout_ms)
     }
 
-    /// Writes everything queued; returns a close code the outbox asked for.
-    async fn write_queue<S>(&mut self, ws: &mut S) -> Result<Option<CloseCode>, WsError>
-    where
-        S: Sink<Message, Error = WsError> + Unpin,
-    {
-        let (queue, close) = self.outbox.drain();
-        if close.is_some() {
-            return Ok(close);
-        }
-        let (generation, skip, codec) = (self.generation, self.skip_upto, self.codec);
+    /// Writes everything queued, holding the socket's claim until nothing
+    /// is left; returns a close code the outbox asked for. What a write cut
+    /// short leaves (the rest of a frame) goes back to the outbox, so the
+    /// close frame follows whole frames.
+    async fn write_queue(&mut self) -> std::io::Result<Option<CloseCode>> {
+        let Some(sock) = self.outbox.socket().cloned() else {
+            return Err(std::io::ErrorKind::NotConnected.into());
+        };
+        let mut bufs: Vec<bytes::Bytes> = Vec::new();
+        let view = self.view();
+        let outbox = &*self.outbox;
         let write = async {
-            for out in queue {
-                if out.generation == 0 {
-                    ws.feed(out.msg).await?;
-                } else if out.generation == generation && (out.upto == 0 || out.upto > skip) {
-                    // upto 0: a totals-only batch, which carries no events.
-                    let msg = if out.upto > skip && out.since < skip {
-                        trim_before(codec, out.msg, skip)
-                    } else {
-                        out.msg
-                    };
-                    ws.feed(msg).await?;
+            loop {
+                match outbox.begin_write() {
+                    Err(code) => return Ok(Some(code)),
+                    Ok(None) => return Ok(None),
+                    Ok(Some(taken)) => {
+                        bufs = view.frames(taken);
+                        wire::write_all(&sock, &mut bufs).await?;
+                    }
                 }
             }
-            ws.flush().await
         };
-        tokio::select! {
+        let out = tokio::select! {
             r = tokio::time::timeout(self.write_timeout(), write) => match r {
-                Ok(r) => r.map(|()| None),
+                Ok(r) => r,
                 Err(_) => Ok(Some(CloseCode::SlowConsumer)),
             },
-            code = self.outbox.closing() => Ok(Some(code)),
+            code = outbox.closing() => Ok(Some(code)),
+        };
+        if !bufs.is_empty() {
+            self.outbox.unwrite(bufs);
+        }
+        out
+    }
+
+    fn view(&self) -> View {
+        View {
+            generation: self.generation,
+            skip: self.skip_upto,
+            codec: self.codec,
         }
     }
 
@@ -334,6 +386,38 @@ impl Session {
                 Quota::per_second(rate).allow_burst(burst),
             ))
         })
+    }
+}
+
+/// What decides which queued frames a session still wants.
+#[derive(Clone, Copy)]
+struct View {
+    generation: u32,
+    skip: u64,
+    codec: Codec,
+}
+
+impl View {
+    /// The wire buffers of what the writer took: raw bytes, then each
+    /// queued frame this session still wants (frames of a room it left are
+    /// dropped, and the first frames after a join lose the events its
+    /// snapshot holds).
+    fn frames(self, taken: Taken) -> Vec<bytes::Bytes> {
+        let mut bufs = Vec::with_capacity(taken.raw.len() + 2 * taken.queue.len());
+        bufs.extend(taken.raw);
+        for out in taken.queue {
+            if out.generation == 0 {
+                wire::push_frame(&mut bufs, &out.msg);
+            } else if out.generation == self.generation && (out.upto == 0 || out.upto > self.skip) {
+                // upto 0: a totals-only batch, which carries no events.
+                if out.upto > self.skip && out.since < self.skip {
+                    wire::push_frame(&mut bufs, &trim_before(self.codec, out.msg, self.skip));
+                } else {
+                    wire::push_frame(&mut bufs, &out.msg);
+                }
+            }
+        }
+        bufs
     }
 }
 

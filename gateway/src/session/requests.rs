@@ -420,6 +420,9 @@ impl Session {
         // The snapshot goes out before any room frame queued meanwhile.
         self.outbox
             .push_front(self.outgoing(ServerFrame::Joined(joined)));
+        // Only now may the hub write this room's frames directly: they
+        // follow the snapshot, and need no trimming past its offset.
+        self.outbox.set_view(self.generation, self.skip_upto);
         Ok(None)
     }
 
