@@ -19,6 +19,7 @@
 //! ```
 
 mod announcement;
+pub mod beacon;
 mod definition;
 pub mod demo;
 mod draw;
@@ -32,10 +33,14 @@ mod verify;
 pub mod vrf;
 
 pub use announcement::{Announcement, AnnouncementError, announce, announce_with_limits};
+pub use beacon::{BeaconChain, BeaconCommitment, BeaconRound};
 pub use definition::{
     ANNOUNCE_TAG, DefinitionError, Limits, LotteryDefinition, LotteryKind, MAX_FIELD_BYTES,
 };
-pub use draw::{ALPHA_LEN, DrawError, abandon, alpha, draw};
+pub use draw::{
+    ALPHA_LEN, BEACON_ALPHA_LEN, DrawError, abandon, alpha, alpha_with_beacon, draw,
+    draw_with_beacon,
+};
 pub use keys::{PublicKey, SecretKey};
 pub use merkle::{InclusionProof, verify_inclusion};
 pub use participants::{Commitment, ParticipantError, ParticipantSet};
@@ -44,4 +49,4 @@ pub use record::{
     PublishedCommitment, RECORD_VERSION, Record, Winner, abnormal_bytes,
 };
 pub use select::redemption_code;
-pub use verify::{VerifiedDraw, VerifyError, verify, verify_pinned};
+pub use verify::{VerifiedDraw, VerifyError, verify, verify_beacon_pinned, verify_pinned};

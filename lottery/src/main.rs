@@ -3,7 +3,9 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use lottery::{DrawState, InclusionProof, PublicKey, Record, SecretKey, hexfmt, verify_inclusion};
+use lottery::{
+    BeaconChain, DrawState, InclusionProof, PublicKey, Record, SecretKey, hexfmt, verify_inclusion,
+};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -25,6 +27,10 @@ enum Command {
         /// Require this public key (hex), the node group's pinned key.
         #[arg(long)]
         key: Option<String>,
+        /// Require the record to mix in a round of drand's quicknet chain
+        /// (chain hash, public key, genesis and period pinned).
+        #[arg(long)]
+        quicknet: bool,
     },
     /// Print the inclusion proof (audit path) of one participant as JSON.
     ProveInclusion {
@@ -56,6 +62,9 @@ enum Command {
         /// Output file; standard output when absent.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// The beacon-mixed demo (quicknet round 123) instead.
+        #[arg(long)]
+        beacon: bool,
     },
 }
 
@@ -77,7 +86,11 @@ fn read_record(path: &Path) -> Result<Record> {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Verify { record, key } => verify(&record, key.as_deref()),
+        Command::Verify {
+            record,
+            key,
+            quicknet,
+        } => verify(&record, key.as_deref(), quicknet),
         Command::ProveInclusion { record, user } => {
             let record = read_record(&record)?;
             let lottery::Outcome::Drawn(drawn) = &record.outcome else {
@@ -125,9 +138,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&out)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { out } => {
+        Command::Demo { out, beacon } => {
             // The canonical text: println! adds its one line feed.
-            let json = lottery::demo::demo_record().to_json();
+            let record = if beacon {
+                lottery::demo::demo_beacon_record()
+            } else {
+                lottery::demo::demo_record()
+            };
+            let json = record.to_json();
             match out {
                 Some(path) => std::fs::write(&path, json + "\n")
                     .with_context(|| format!("writing {}", path.display()))?,
@@ -138,7 +156,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn verify(path: &Path, key: Option<&str>) -> Result<ExitCode> {
+fn verify(path: &Path, key: Option<&str>, quicknet: bool) -> Result<ExitCode> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let record = match Record::from_canonical(&text) {
@@ -158,6 +176,10 @@ fn verify(path: &Path, key: Option<&str>) -> Result<ExitCode> {
             lottery::verify_pinned(&record, &pinned)
         }
         None => lottery::verify(&record),
+    };
+    let result = match result {
+        Ok(_) if quicknet => lottery::verify_beacon_pinned(&record, &BeaconChain::quicknet()),
+        other => other,
     };
     let checked = match result {
         Ok(checked) => checked,
@@ -182,6 +204,17 @@ fn verify(path: &Path, key: Option<&str>) -> Result<ExitCode> {
     println!("public key   {}", checked.public_key.to_hex());
     if key.is_none() {
         println!("(pass --key to require the pinned key)");
+    }
+    if let Some(b) = &def.beacon {
+        println!(
+            "beacon       round {} of chain {} (at {} ms, signature verified)",
+            b.round,
+            hexfmt::encode(&b.chain_hash),
+            b.round_time_ms()
+        );
+        if !quicknet {
+            println!("(pass --quicknet to require drand's quicknet chain)");
+        }
     }
     if let (Some(root), Some(beta)) = (checked.root, checked.beta) {
         println!(
