@@ -151,6 +151,9 @@ async fn a_draw_mixes_in_the_committed_quicknet_round() {
     for u in ["v1", "v2", "v3"] {
         viewers.push(joined(&gw, "bc", u).await);
     }
+    // Warm the comment path (the first comment of a node loads the word
+    // filter's lexicon) before the short window; this one does not count.
+    viewers[0].comment("warm up").await;
     let id = start_lottery(&mut anchor, 2).await;
     running(&gw, "bc").await;
     for v in &mut viewers {
@@ -159,12 +162,13 @@ async fn a_draw_mixes_in_the_committed_quicknet_round() {
     }
     // The commitment goes out at window end, before the round exists and
     // before anyone asked the beacon for it.
-    let (_, committed_at) = until(&mut watcher, LotteryState::Committed).await;
+    let (mut log, committed_at) = until(&mut watcher, LotteryState::Committed).await;
     assert!(
         committed_at < round_at,
         "committed at {committed_at}, round at {round_at}"
     );
     let (events, _) = until(&mut watcher, LotteryState::Drawn).await;
+    log.extend(events.iter().cloned());
     let hits = drand.hits();
     assert!(!hits.is_empty());
     let chain = ::lottery::beacon::QUICKNET_CHAIN_HASH_HEX;
@@ -202,6 +206,35 @@ async fn a_draw_mixes_in_the_committed_quicknet_round() {
     let recorded: Vec<String> = checked.winners.iter().map(|w| w.user_id.clone()).collect();
     assert_eq!(winners, recorded);
     assert_eq!(winners.len(), 2);
+
+    // The events the watcher saw carry the record's hashes (lottery verify
+    // --events); a log whose commitment differs, or that lacks it, fails.
+    let json = serde_json::to_value(&log).unwrap();
+    let seen = ::lottery::check_events(&rec, &json).unwrap();
+    assert!(seen.events >= 4, "{seen:?}");
+    assert!(seen.committed_ts.unwrap() < round_at as u64);
+    let announced = find(&log, LotteryState::Announced).unwrap();
+    assert_eq!(announced.announcement.unwrap().beacon.unwrap().round, ROUND);
+    let mut changed = json.clone();
+    for e in changed.as_array_mut().unwrap() {
+        if e["state"] == "committed" {
+            e["commitment"]["count"] = 4.into();
+        }
+    }
+    assert!(matches!(
+        ::lottery::check_events(&rec, &changed),
+        Err(::lottery::EventError::Commitment(..))
+    ));
+    let mut resigned = json.clone();
+    for e in resigned.as_array_mut().unwrap() {
+        if e["state"] == "announced" {
+            e["announcement"]["announcement_hash"] = "00".repeat(32).into();
+        }
+    }
+    assert!(matches!(
+        ::lottery::check_events(&rec, &resigned),
+        Err(::lottery::EventError::Announcement(..))
+    ));
 
     // Offline checks: another recorded round's signature in its place, or
     // no round at all, and the record no longer verifies.
@@ -272,6 +305,8 @@ async fn two_nodes_draw_a_beacon_lottery_once() {
     let mut anchor = joined(&a, "b2", "anchor").await;
     let mut va = joined(&a, "b2", "va").await;
     let mut vb = joined(&b, "b2", "vb").await;
+    va.comment("warm up").await;
+    vb.comment("warm up").await;
     let id = start_lottery(&mut anchor, 1).await;
     running(&a, "b2").await;
     running(&b, "b2").await;

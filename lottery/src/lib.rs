@@ -23,6 +23,7 @@ pub mod beacon;
 mod definition;
 pub mod demo;
 mod draw;
+pub mod events;
 pub mod hexfmt;
 mod keys;
 pub mod merkle;
@@ -41,6 +42,7 @@ pub use draw::{
     ALPHA_LEN, BEACON_ALPHA_LEN, DrawError, abandon, alpha, alpha_with_beacon, draw,
     draw_with_beacon,
 };
+pub use events::{EventError, EventsChecked, check_events};
 pub use keys::{PublicKey, SecretKey};
 pub use merkle::{InclusionProof, verify_inclusion};
 pub use participants::{Commitment, ParticipantError, ParticipantSet};

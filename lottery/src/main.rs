@@ -31,6 +31,10 @@ enum Command {
         /// (chain hash, public key, genesis and period pinned).
         #[arg(long)]
         quicknet: bool,
+        /// Also check the room's lottery events (JSON array, or one event
+        /// per line, as the JSON codec sends them) against the record.
+        #[arg(long)]
+        events: Option<PathBuf>,
     },
     /// Print the inclusion proof (audit path) of one participant as JSON.
     ProveInclusion {
@@ -90,7 +94,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             record,
             key,
             quicknet,
-        } => verify(&record, key.as_deref(), quicknet),
+            events,
+        } => verify(&record, key.as_deref(), quicknet, events.as_deref()),
         Command::ProveInclusion { record, user } => {
             let record = read_record(&record)?;
             let lottery::Outcome::Drawn(drawn) = &record.outcome else {
@@ -156,7 +161,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn verify(path: &Path, key: Option<&str>, quicknet: bool) -> Result<ExitCode> {
+fn read_events(path: &Path) -> Result<serde_json::Value> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    if let Ok(v) = serde_json::from_str(&text) {
+        return Ok(v);
+    }
+    let lines = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(serde_json::from_str)
+        .collect::<Result<Vec<serde_json::Value>, _>>()
+        .with_context(|| format!("parsing {} (JSON or JSON lines)", path.display()))?;
+    Ok(serde_json::Value::Array(lines))
+}
+
+fn verify(
+    path: &Path,
+    key: Option<&str>,
+    quicknet: bool,
+    events: Option<&Path>,
+) -> Result<ExitCode> {
+    let log = events.map(read_events).transpose()?;
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let record = match Record::from_canonical(&text) {
@@ -188,6 +214,14 @@ fn verify(path: &Path, key: Option<&str>, quicknet: bool) -> Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    let logged = match log.as_ref().map(|l| lottery::check_events(&record, l)) {
+        Some(Err(e)) => {
+            println!("FAILED: event log: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+        Some(Ok(l)) => Some(l),
+        None => None,
+    };
     let def = &checked.definition;
     let state = match checked.state {
         DrawState::Drawn => "drawn",
@@ -215,6 +249,12 @@ fn verify(path: &Path, key: Option<&str>, quicknet: bool) -> Result<ExitCode> {
         if !quicknet {
             println!("(pass --quicknet to require drand's quicknet chain)");
         }
+    }
+    if let Some(l) = &logged {
+        let at = l
+            .committed_ts
+            .map_or(String::new(), |t| format!(", committed at {t} ms"));
+        println!("event log    {} lottery events agree{at}", l.events);
     }
     if let (Some(root), Some(beta)) = (checked.root, checked.beta) {
         println!(

@@ -177,6 +177,7 @@ impl Node {
         let published = LotteryCommitment {
             root: hex::encode(commitment.root()),
             count: commitment.count(),
+            announcement_hash: hex::encode(announcement.hash()),
         };
         // The commitment goes out before the randomness exists, once: a
         // takeover of a stale claim finds it in the log already.

@@ -161,6 +161,17 @@ fn announcement_of(a: &Announcement) -> LotteryAnnouncement {
         public_key: a.public_key.to_hex(),
         signature: hex::encode(a.signature),
         announcement_hash: hex::encode(a.hash()),
+        beacon: a
+            .definition
+            .beacon
+            .as_ref()
+            .map(|b| protocol::LotteryBeacon {
+                chain_hash: hex::encode(b.chain_hash),
+                public_key: hex::encode(b.public_key),
+                genesis_s: b.genesis_s,
+                period_s: b.period_s,
+                round: b.round,
+            }),
     }
 }
 
