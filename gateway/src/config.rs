@@ -267,6 +267,22 @@ settings! {
     /// How often (ms) a node publishes changed stock and coupon counts, flushes
     /// goods clicks and sweeps expired reservations.
     commerce_interval_ms: u64 = 1000, "GATEWAY_COMMERCE_INTERVAL_MS";
+    /// drand HTTP endpoints a draw fetches its beacon round from, tried in
+    /// order, comma-separated (empty: no beacon; draws are then keyed-VRF
+    /// only, which the key holder can grind; for offline tests).
+    beacon_endpoints: String = "https://api.drand.sh,https://api2.drand.sh,https://api3.drand.sh,https://drand.cloudflare.com".to_string(), "GATEWAY_BEACON_ENDPOINTS";
+    /// drand chain hash (hex) of the beacon, the chain's id in the HTTP API (default: quicknet).
+    beacon_chain_hash: String = lottery::beacon::QUICKNET_CHAIN_HASH_HEX.to_string(), "GATEWAY_BEACON_CHAIN_HASH";
+    /// The beacon chain's BLS public key (hex, 96-byte G2; scheme bls-unchained-g1-rfc9380; default: quicknet's).
+    beacon_public_key: String = lottery::beacon::QUICKNET_PUBLIC_KEY_HEX.to_string(), "GATEWAY_BEACON_PUBLIC_KEY";
+    /// Time of the beacon chain's round 1, unix seconds (default: quicknet's).
+    beacon_genesis_s: u64 = lottery::beacon::QUICKNET_GENESIS_S, "GATEWAY_BEACON_GENESIS_S";
+    /// Seconds between the beacon chain's rounds (default: quicknet's).
+    beacon_period_s: u32 = lottery::beacon::QUICKNET_PERIOD_S, "GATEWAY_BEACON_PERIOD_S";
+    /// How long (ms) after its round's time a draw keeps trying to fetch the
+    /// round before the lottery ends abnormal with `beacon_unavailable`
+    /// (1..=25000, below the 30 s takeover of a stalled draw).
+    beacon_deadline_ms: u64 = 20_000, "GATEWAY_BEACON_DEADLINE_MS";
 }
 
 impl Settings {
@@ -306,6 +322,7 @@ impl Settings {
             "token_max_ttl_s must be at least 1"
         );
         crate::webhook::check_settings(self)?;
+        crate::lotteries::beacon::BeaconClient::from_settings(self)?;
         anyhow::ensure!(
             matches!(self.log_format.as_str(), "text" | "json"),
             "log_format must be text or json"

@@ -100,6 +100,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
     let admin_key = settings.admin_key.clone();
     let lottery_key =
         lotteries::Lotteries::parse_key(&settings.lottery_key).map_err(anyhow::Error::msg)?;
+    lotteries::beacon::BeaconClient::from_settings(&settings)?;
     let node = Node::new(settings, stores, bus, keys, metrics, lottery_key);
     // Targeted events for this node's users arrive on its own channel.
     node.bus

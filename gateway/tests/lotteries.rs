@@ -529,6 +529,7 @@ async fn a_draw_taken_over_publishes_committed_and_drawn_once() {
     committed.commitment = Some(LotteryCommitment {
         root: "00".into(),
         count: 1,
+        announcement_hash: "00".into(),
     });
     let key = format!("lottery:{id}:committed");
     let early = gw

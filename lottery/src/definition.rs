@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::beacon::{BeaconCommitment, first_round_after};
+
 /// Domain tag that starts every announcement encoding (19 ASCII bytes).
 pub const ANNOUNCE_TAG: &[u8] = b"lottery-announce-v1";
 
@@ -54,6 +56,11 @@ pub struct LotteryDefinition {
     pub prize: String,
     /// Rules text shown to viewers.
     pub rules: String,
+    /// The drand round the draw mixes in (docs/lottery.md §3); absent in
+    /// records made without a beacon (the key holder could then grind the
+    /// participant set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beacon: Option<BeaconCommitment>,
 }
 
 /// Operator-side limits enforced when announcing and collecting.
@@ -96,6 +103,15 @@ impl Default for Limits {
 /// Why a definition (or a participant id) was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DefinitionError {
+    /// The beacon round is not the first one after the window end (or the
+    /// period is 0).
+    #[error("beacon round {round} is not the first round after the window end ({expected})")]
+    BeaconRound {
+        /// The round named.
+        round: u64,
+        /// The first round after the window end.
+        expected: u64,
+    },
     /// A required text field is empty.
     #[error("{0} must not be empty")]
     Empty(&'static str),
@@ -185,7 +201,17 @@ impl LotteryDefinition {
             });
         }
         check_len("prize", &self.prize, limits.max_prize_bytes)?;
-        check_len("rules", &self.rules, limits.max_rules_bytes)
+        check_len("rules", &self.rules, limits.max_rules_bytes)?;
+        if let Some(b) = &self.beacon {
+            let expected = first_round_after(b.genesis_s, b.period_s, self.window_end_ms);
+            if b.period_s == 0 || b.round != expected {
+                return Err(DefinitionError::BeaconRound {
+                    round: b.round,
+                    expected,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Whether an action at `ts_ms` falls in the window `[start, end)`.
@@ -202,7 +228,8 @@ impl LotteryDefinition {
     /// `"lottery-announce-v1" ‖ str(lottery_id) ‖ str(room_id) ‖ u8(kind) ‖
     /// keyword ‖ u64be(start) ‖ u64be(end) ‖ u32be(K) ‖ str(prize) ‖
     /// str(rules)`, where `str(s) = u32be(len(s)) ‖ UTF-8(s)` and keyword is
-    /// `0x00` when absent or `0x01 ‖ str(keyword)`.
+    /// `0x00` when absent or `0x01 ‖ str(keyword)`; with a beacon,
+    /// followed by [`BeaconCommitment::canonical_bytes`] (nothing without).
     ///
     /// Call [`check_structure`](Self::check_structure) first: lengths above
     /// `u32::MAX` would be truncated otherwise.
@@ -231,6 +258,9 @@ impl LotteryDefinition {
         out.extend_from_slice(&self.winners.to_be_bytes());
         put_str(&mut out, &self.prize);
         put_str(&mut out, &self.rules);
+        if let Some(beacon) = &self.beacon {
+            out.extend_from_slice(&beacon.canonical_bytes());
+        }
         out
     }
 }

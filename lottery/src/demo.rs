@@ -2,8 +2,9 @@
 //! key, a definition and a participant list, and the record they produce.
 
 use crate::announcement::announce;
+use crate::beacon::{BeaconChain, BeaconRound};
 use crate::definition::{LotteryDefinition, LotteryKind};
-use crate::draw::draw;
+use crate::draw::{draw, draw_with_beacon};
 use crate::keys::SecretKey;
 use crate::participants::ParticipantSet;
 use crate::record::Record;
@@ -32,6 +33,7 @@ pub fn demo_definition() -> LotteryDefinition {
         winners: 3,
         prize: "Tea set".to_owned(),
         rules: "Comment 抽奖 during the window; 3 winners.".to_owned(),
+        beacon: None,
     }
 }
 
@@ -62,5 +64,52 @@ pub fn demo_record() -> Record {
     match draw(&announcement, &set.commit(), &key) {
         Ok(record) => record,
         Err(e) => unreachable!("demo draw succeeds: {e}"),
+    }
+}
+
+/// The beacon-mixed demo lottery: the demo definition with its window moved
+/// to end just before quicknet round 123 (at 1692803733 s), which it names.
+pub fn demo_beacon_definition() -> LotteryDefinition {
+    let window_end_ms = 1_692_803_730_000;
+    LotteryDefinition {
+        window_start_ms: window_end_ms - 300_000,
+        window_end_ms,
+        beacon: Some(BeaconChain::quicknet().commit(window_end_ms)),
+        ..demo_definition()
+    }
+}
+
+/// Quicknet round 123 as `api.drand.sh/{quicknet}/public/123` serves it
+/// (also in drand-verify's tests).
+pub fn demo_beacon_round() -> BeaconRound {
+    const SIG: &str = "b75c69d0b72a5d906e854e808ba7e2accb1542ac355ae486d591aa9d43765482e26cd02df835d3546d23c4b13e0dfc92";
+    BeaconRound {
+        round: 123,
+        signature: crate::hexfmt::decode_array(SIG).unwrap_or([0; 48]),
+    }
+}
+
+/// The record of the beacon-mixed demo: demo key and participants,
+/// [`demo_beacon_definition`], [`demo_beacon_round`].
+pub fn demo_beacon_record() -> Record {
+    let key = demo_key();
+    let announcement = match announce(demo_beacon_definition(), &key) {
+        Ok(a) => a,
+        Err(e) => unreachable!("demo beacon definition is valid: {e}"),
+    };
+    let mut set = ParticipantSet::new();
+    for id in demo_participants() {
+        if let Err(e) = set.insert(&id) {
+            unreachable!("demo id is valid: {e}");
+        }
+    }
+    match draw_with_beacon(
+        &announcement,
+        &set.commit(),
+        Some(&demo_beacon_round()),
+        &key,
+    ) {
+        Ok(record) => record,
+        Err(e) => unreachable!("demo beacon draw succeeds: {e}"),
     }
 }

@@ -2,6 +2,7 @@
 //! it, winner selection and the resulting [`Record`].
 
 use crate::announcement::{Announcement, AnnouncementError};
+use crate::beacon::{BeaconRound, verify_round};
 use crate::definition::MAX_FIELD_BYTES;
 use crate::keys::SecretKey;
 use crate::participants::Commitment;
@@ -15,6 +16,9 @@ use crate::vrf::{self, VrfError};
 /// Length of alpha: announcement hash (32) ‖ root (32) ‖ u64be(N) (8).
 pub const ALPHA_LEN: usize = 72;
 
+/// Length of alpha with a beacon: [`ALPHA_LEN`] ‖ the round's signature (48).
+pub const BEACON_ALPHA_LEN: usize = ALPHA_LEN + 48;
+
 /// Why a draw could not be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DrawError {
@@ -27,6 +31,10 @@ pub enum DrawError {
     /// The VRF failed (practically impossible for a valid key).
     #[error(transparent)]
     Vrf(#[from] VrfError),
+    /// The beacon round is missing, not the announced one, or its
+    /// signature does not verify under the announced chain key.
+    #[error("beacon round {0} missing, not the announced one, or not signed by the chain")]
+    Beacon(u64),
     /// The abnormal reason is too long.
     #[error("reason is longer than {MAX_FIELD_BYTES} bytes")]
     ReasonTooLong,
@@ -38,6 +46,18 @@ pub fn alpha(announcement_hash: &[u8; 32], root: &[u8; 32], count: u64) -> [u8; 
     out[..32].copy_from_slice(announcement_hash);
     out[32..64].copy_from_slice(root);
     out[64..].copy_from_slice(&count.to_be_bytes());
+    out
+}
+
+/// The VRF input with a beacon: `alpha ‖ signature` (120 bytes).
+pub fn alpha_with_beacon(
+    announcement_hash: &[u8; 32],
+    root: &[u8; 32],
+    count: u64,
+    signature: &[u8; 48],
+) -> Vec<u8> {
+    let mut out = alpha(announcement_hash, root, count).to_vec();
+    out.extend_from_slice(signature);
     out
 }
 
@@ -59,10 +79,32 @@ pub fn draw(
     commitment: &Commitment,
     key: &SecretKey,
 ) -> Result<Record, DrawError> {
+    draw_with_beacon(announcement, commitment, None, key)
+}
+
+/// [`draw`] for an announcement that names a beacon round: `round` must be
+/// that round with a signature that verifies under the chain's key; its
+/// signature is appended to alpha and the round goes into the record.
+/// Without a beacon in the announcement, `round` must be `None`.
+pub fn draw_with_beacon(
+    announcement: &Announcement,
+    commitment: &Commitment,
+    round: Option<&BeaconRound>,
+    key: &SecretKey,
+) -> Result<Record, DrawError> {
     let announcement_hash = check_key(announcement, key)?;
     let root = commitment.root();
     let count = commitment.count();
-    let proof = vrf::prove(key, &alpha(&announcement_hash, &root, count))?;
+    let input = match (&announcement.definition.beacon, round) {
+        (None, None) => alpha(&announcement_hash, &root, count).to_vec(),
+        (Some(b), Some(r))
+            if r.round == b.round && verify_round(&b.public_key, r.round, &r.signature) =>
+        {
+            alpha_with_beacon(&announcement_hash, &root, count, &r.signature)
+        }
+        (_, r) => return Err(DrawError::Beacon(r.map_or(0, |r| r.round))),
+    };
+    let proof = vrf::prove(key, &input)?;
     let beta = vrf::proof_to_hash(&proof)?;
     let winners = select_winners(
         &beta,
@@ -85,6 +127,7 @@ pub fn draw(
                 count,
                 participants: commitment.participants().to_vec(),
             },
+            beacon: round.copied(),
             proof,
             beta,
             winners,

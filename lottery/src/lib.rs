@@ -19,9 +19,11 @@
 //! ```
 
 mod announcement;
+pub mod beacon;
 mod definition;
 pub mod demo;
 mod draw;
+pub mod events;
 pub mod hexfmt;
 mod keys;
 pub mod merkle;
@@ -32,10 +34,15 @@ mod verify;
 pub mod vrf;
 
 pub use announcement::{Announcement, AnnouncementError, announce, announce_with_limits};
+pub use beacon::{BeaconChain, BeaconCommitment, BeaconRound};
 pub use definition::{
     ANNOUNCE_TAG, DefinitionError, Limits, LotteryDefinition, LotteryKind, MAX_FIELD_BYTES,
 };
-pub use draw::{ALPHA_LEN, DrawError, abandon, alpha, draw};
+pub use draw::{
+    ALPHA_LEN, BEACON_ALPHA_LEN, DrawError, abandon, alpha, alpha_with_beacon, draw,
+    draw_with_beacon,
+};
+pub use events::{EventError, EventsChecked, check_events};
 pub use keys::{PublicKey, SecretKey};
 pub use merkle::{InclusionProof, verify_inclusion};
 pub use participants::{Commitment, ParticipantError, ParticipantSet};
@@ -44,4 +51,4 @@ pub use record::{
     PublishedCommitment, RECORD_VERSION, Record, Winner, abnormal_bytes,
 };
 pub use select::redemption_code;
-pub use verify::{VerifiedDraw, VerifyError, verify, verify_pinned};
+pub use verify::{VerifiedDraw, VerifyError, verify, verify_beacon_pinned, verify_pinned};

@@ -3,7 +3,9 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use lottery::{DrawState, InclusionProof, PublicKey, Record, SecretKey, hexfmt, verify_inclusion};
+use lottery::{
+    BeaconChain, DrawState, InclusionProof, PublicKey, Record, SecretKey, hexfmt, verify_inclusion,
+};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -25,6 +27,14 @@ enum Command {
         /// Require this public key (hex), the node group's pinned key.
         #[arg(long)]
         key: Option<String>,
+        /// Require the record to mix in a round of drand's quicknet chain
+        /// (chain hash, public key, genesis and period pinned).
+        #[arg(long)]
+        quicknet: bool,
+        /// Also check the room's lottery events (JSON array, or one event
+        /// per line, as the JSON codec sends them) against the record.
+        #[arg(long)]
+        events: Option<PathBuf>,
     },
     /// Print the inclusion proof (audit path) of one participant as JSON.
     ProveInclusion {
@@ -56,6 +66,9 @@ enum Command {
         /// Output file; standard output when absent.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// The beacon-mixed demo (quicknet round 123) instead.
+        #[arg(long)]
+        beacon: bool,
     },
 }
 
@@ -77,7 +90,12 @@ fn read_record(path: &Path) -> Result<Record> {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Verify { record, key } => verify(&record, key.as_deref()),
+        Command::Verify {
+            record,
+            key,
+            quicknet,
+            events,
+        } => verify(&record, key.as_deref(), quicknet, events.as_deref()),
         Command::ProveInclusion { record, user } => {
             let record = read_record(&record)?;
             let lottery::Outcome::Drawn(drawn) = &record.outcome else {
@@ -125,9 +143,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&out)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { out } => {
+        Command::Demo { out, beacon } => {
             // The canonical text: println! adds its one line feed.
-            let json = lottery::demo::demo_record().to_json();
+            let record = if beacon {
+                lottery::demo::demo_beacon_record()
+            } else {
+                lottery::demo::demo_record()
+            };
+            let json = record.to_json();
             match out {
                 Some(path) => std::fs::write(&path, json + "\n")
                     .with_context(|| format!("writing {}", path.display()))?,
@@ -138,7 +161,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn verify(path: &Path, key: Option<&str>) -> Result<ExitCode> {
+fn read_events(path: &Path) -> Result<serde_json::Value> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    if let Ok(v) = serde_json::from_str(&text) {
+        return Ok(v);
+    }
+    let lines = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(serde_json::from_str)
+        .collect::<Result<Vec<serde_json::Value>, _>>()
+        .with_context(|| format!("parsing {} (JSON or JSON lines)", path.display()))?;
+    Ok(serde_json::Value::Array(lines))
+}
+
+fn verify(
+    path: &Path,
+    key: Option<&str>,
+    quicknet: bool,
+    events: Option<&Path>,
+) -> Result<ExitCode> {
+    let log = events.map(read_events).transpose()?;
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let record = match Record::from_canonical(&text) {
@@ -159,12 +203,24 @@ fn verify(path: &Path, key: Option<&str>) -> Result<ExitCode> {
         }
         None => lottery::verify(&record),
     };
+    let result = match result {
+        Ok(_) if quicknet => lottery::verify_beacon_pinned(&record, &BeaconChain::quicknet()),
+        other => other,
+    };
     let checked = match result {
         Ok(checked) => checked,
         Err(e) => {
             println!("FAILED: {e}");
             return Ok(ExitCode::FAILURE);
         }
+    };
+    let logged = match log.as_ref().map(|l| lottery::check_events(&record, l)) {
+        Some(Err(e)) => {
+            println!("FAILED: event log: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+        Some(Ok(l)) => Some(l),
+        None => None,
     };
     let def = &checked.definition;
     let state = match checked.state {
@@ -182,6 +238,23 @@ fn verify(path: &Path, key: Option<&str>) -> Result<ExitCode> {
     println!("public key   {}", checked.public_key.to_hex());
     if key.is_none() {
         println!("(pass --key to require the pinned key)");
+    }
+    if let Some(b) = &def.beacon {
+        println!(
+            "beacon       round {} of chain {} (at {} ms, signature verified)",
+            b.round,
+            hexfmt::encode(&b.chain_hash),
+            b.round_time_ms()
+        );
+        if !quicknet {
+            println!("(pass --quicknet to require drand's quicknet chain)");
+        }
+    }
+    if let Some(l) = &logged {
+        let at = l
+            .committed_ts
+            .map_or(String::new(), |t| format!(", committed at {t} ms"));
+        println!("event log    {} lottery events agree{at}", l.events);
     }
     if let (Some(root), Some(beta)) = (checked.root, checked.beta) {
         println!(

@@ -3,6 +3,7 @@
 //! with redemption codes) or the signed "abnormal" outcome.
 
 use crate::announcement::Announcement;
+use crate::beacon::BeaconRound;
 use serde::{Deserialize, Serialize};
 
 /// Version of the record format and of every algorithm it names.
@@ -30,6 +31,8 @@ pub struct Record {
 /// How a lottery ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
+// One per record; boxing the draw would only add an indirection.
+#[allow(clippy::large_enum_variant)]
 pub enum Outcome {
     /// Winners were drawn.
     Drawn(DrawOutcome),
@@ -53,6 +56,10 @@ pub enum DrawState {
 pub struct DrawOutcome {
     /// The participant set fixed at window close.
     pub commitment: PublishedCommitment,
+    /// The announced beacon round and its signature, mixed into alpha
+    /// (absent when the announcement names no beacon).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beacon: Option<BeaconRound>,
     /// ECVRF proof π = Gamma ‖ c ‖ s (80 bytes).
     #[serde(with = "crate::hexfmt::array")]
     pub proof: [u8; 80],

@@ -2,8 +2,9 @@
 //! participant list, root and N, VRF proof, β, winners and redemption codes.
 
 use crate::announcement::AnnouncementError;
+use crate::beacon::{BeaconChain, verify_round};
 use crate::definition::{LotteryDefinition, MAX_FIELD_BYTES};
-use crate::draw::alpha;
+use crate::draw::{alpha, alpha_with_beacon};
 use crate::keys::PublicKey;
 use crate::merkle;
 use crate::record::{DrawState, Outcome, RECORD_VERSION, Record, Winner, abnormal_bytes};
@@ -39,6 +40,16 @@ pub enum VerifyError {
     /// The root is not the Merkle root of the list.
     #[error("Merkle root does not match the participant list")]
     RootMismatch,
+    /// The announcement names a beacon round but the outcome carries none,
+    /// another round, or a round without a beacon in the announcement.
+    #[error("beacon round missing or not the announced one")]
+    BeaconRound,
+    /// The beacon round's signature does not verify under the chain key.
+    #[error("beacon round {0} signature does not verify under the chain's public key")]
+    BeaconSignature(u64),
+    /// The beacon chain is not the pinned one.
+    #[error("beacon chain {0} is not the pinned chain")]
+    BeaconNotPinned(String),
     /// The VRF proof is invalid for the key and alpha.
     #[error("VRF proof: {0}")]
     Vrf(#[from] VrfError),
@@ -86,6 +97,22 @@ pub fn verify_pinned(record: &Record, pinned: &PublicKey) -> Result<VerifiedDraw
         ));
     }
     verify(record)
+}
+
+/// Requires the record's announcement to name the beacon chain `chain`
+/// (hash, public key, genesis and period), e.g. [`BeaconChain::quicknet`];
+/// then [`verify`]. A record without a beacon fails.
+pub fn verify_beacon_pinned(
+    record: &Record,
+    chain: &BeaconChain,
+) -> Result<VerifiedDraw, VerifyError> {
+    match &record.announcement.definition.beacon {
+        Some(b) if b.chain() == *chain => verify(record),
+        Some(b) => Err(VerifyError::BeaconNotPinned(crate::hexfmt::encode(
+            &b.chain_hash,
+        ))),
+        None => Err(VerifyError::BeaconNotPinned("none".to_owned())),
+    }
 }
 
 /// Re-checks everything in `record`. Never panics on malformed input.
@@ -153,7 +180,21 @@ pub fn verify(record: &Record) -> Result<VerifiedDraw, VerifyError> {
         return Err(VerifyError::RootMismatch);
     }
 
-    let input = alpha(&announcement_hash, &commitment.root, commitment.count);
+    let input = match (&announcement.definition.beacon, &drawn.beacon) {
+        (None, None) => alpha(&announcement_hash, &commitment.root, commitment.count).to_vec(),
+        (Some(b), Some(r)) if r.round == b.round => {
+            if !verify_round(&b.public_key, r.round, &r.signature) {
+                return Err(VerifyError::BeaconSignature(r.round));
+            }
+            alpha_with_beacon(
+                &announcement_hash,
+                &commitment.root,
+                commitment.count,
+                &r.signature,
+            )
+        }
+        _ => return Err(VerifyError::BeaconRound),
+    };
     let beta = vrf::verify(&announcement.public_key, &input, &drawn.proof)?;
     if beta != drawn.beta {
         return Err(VerifyError::BetaMismatch);

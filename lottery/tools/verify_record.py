@@ -76,7 +76,14 @@ def ann_bytes(dfn):
     out += b'\x00' if dfn['keyword'] is None else b'\x01'+s_(dfn['keyword'])
     out += dfn['window_start_ms'].to_bytes(8,'big') + dfn['window_end_ms'].to_bytes(8,'big')
     out += dfn['winners'].to_bytes(4,'big') + s_(dfn['prize']) + s_(dfn['rules'])
+    b = dfn.get('beacon')
+    if b is not None:
+        out += b'\x01' + bytes.fromhex(b['chain_hash']) + bytes.fromhex(b['public_key'])
+        out += b['genesis_s'].to_bytes(8,'big') + b['period_s'].to_bytes(4,'big') + b['round'].to_bytes(8,'big')
     return out
+def first_round_after(genesis_s, period_s, t_ms):
+    if t_ms < genesis_s*1000: return 1
+    return (t_ms - genesis_s*1000)//(period_s*1000) + 2
 def mth(leaves):
     n = len(leaves)
     if n == 0: return sha256(b'')
@@ -124,7 +131,18 @@ parts = o['commitment']['participants']
 assert parts == sorted(set(parts), key=lambda x: x.encode()) and all(parts), 'not canonical'
 root = mth([x.encode() for x in parts]); assert root.hex() == o['commitment']['root']; print('root', root.hex())
 n = len(parts); assert n == o['commitment']['count']
-alpha = ah + root + n.to_bytes(8,'big'); print('alpha', alpha.hex())
+alpha = ah + root + n.to_bytes(8,'big')
+b = dfn.get('beacon')
+assert (b is None) == (o.get('beacon') is None), 'beacon in only one of definition and outcome'
+if b is not None:
+    assert b['period_s'] >= 1 and b['round'] == first_round_after(b['genesis_s'], b['period_s'], dfn['window_end_ms']), 'not the first round after the window'
+    assert o['beacon']['round'] == b['round'], 'not the announced round'
+    sig = bytes.fromhex(o['beacon']['signature']); assert len(sig) == 48
+    alpha += sig
+    # The BLS12-381 pairing check of the round (docs/lottery.md 3.1) needs
+    # a pairing library; this standard-library script leaves it to one.
+    print('beacon round', b['round'], 'signature NOT checked here (BLS12-381)')
+print('alpha', alpha.hex())
 beta = vrf_verify(pk, alpha, bytes.fromhex(o['proof'])); assert beta.hex() == o['beta']; print('beta ok')
 w = [parts[i] for i in select(beta, n, dfn['winners'])]
 assert w == [x['user_id'] for x in o['winners']], (w, o['winners'])

@@ -27,8 +27,8 @@ pub use event::{
 };
 pub use limits::Limits;
 pub use lottery::{
-    LotteryAnnouncement, LotteryCommitment, LotteryCreate, LotteryEvent, LotteryKind, LotteryStart,
-    LotteryState, LotteryTerms, LotteryWinner,
+    LotteryAnnouncement, LotteryBeacon, LotteryCommitment, LotteryCreate, LotteryEvent,
+    LotteryKind, LotteryStart, LotteryState, LotteryTerms, LotteryWinner,
 };
 pub use notice::{Notice, NoticeAction, NoticeEvent, NoticeShown, PushNotice, WithdrawNotice};
 pub use request::{

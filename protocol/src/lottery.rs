@@ -83,6 +83,24 @@ pub struct LotteryAnnouncement {
     pub signature: String,
     /// SHA-256 of the announcement bytes, hex.
     pub announcement_hash: String,
+    /// The drand round the draw will mix in, as the signed definition names
+    /// it (docs/lottery.md §3.1); null without a beacon.
+    pub beacon: Option<LotteryBeacon>,
+}
+
+/// The committed beacon round of an announcement (hex as in the record).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LotteryBeacon {
+    /// drand chain hash, hex.
+    pub chain_hash: String,
+    /// The chain's BLS public key (compressed G2), hex.
+    pub public_key: String,
+    /// Time of round 1, unix s.
+    pub genesis_s: u64,
+    /// Seconds between rounds.
+    pub period_s: u32,
+    /// The committed round: the first one after the window end.
+    pub round: u64,
 }
 
 /// The committed participant set.
@@ -92,6 +110,10 @@ pub struct LotteryCommitment {
     pub root: String,
     /// Number of distinct participants (N).
     pub count: u64,
+    /// SHA-256 of the announcement bytes the set is committed under, hex:
+    /// the `announced` event's `announcement_hash` unless the terms were
+    /// re-signed.
+    pub announcement_hash: String,
 }
 
 /// `lottery` room event: one state change of a lottery.

@@ -149,11 +149,23 @@ fn lottery_event() -> impl Strategy<Value = LotteryEvent> {
                 public_key,
                 signature,
                 announcement_hash,
+                beacon: (window_start_ms % 2 == 0).then(|| LotteryBeacon {
+                    chain_hash: "52".repeat(32),
+                    public_key: "83".repeat(96),
+                    genesis_s: window_end_ms,
+                    period_s: 3,
+                    round: window_start_ms,
+                }),
             }
         },
     );
-    let commitment =
-        (text(), any::<u64>()).prop_map(|(root, count)| LotteryCommitment { root, count });
+    let commitment = (text(), any::<u64>(), text()).prop_map(|(root, count, announcement_hash)| {
+        LotteryCommitment {
+            root,
+            count,
+            announcement_hash,
+        }
+    });
     let winners = vec(
         (text(), text()).prop_map(|(user, code)| LotteryWinner { user, code }),
         0..3,

@@ -26,6 +26,7 @@ fn drawn() -> RoomEvent {
     e.commitment = Some(LotteryCommitment {
         root: "ab".repeat(32),
         count: 9,
+        announcement_hash: "01".repeat(32),
     });
     e.winners = vec![LotteryWinner {
         user: "u10".into(),
@@ -37,6 +38,7 @@ fn drawn() -> RoomEvent {
         public_key: "cd".repeat(32),
         signature: "ef".repeat(64),
         announcement_hash: "01".repeat(32),
+        beacon: None,
     });
     RoomEvent {
         offset: 61,

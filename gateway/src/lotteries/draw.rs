@@ -7,7 +7,11 @@
 use lottery::{Announcement, Commitment};
 use protocol::{ErrorCode, EventKind, LotteryCommitment, LotteryEvent, LotteryState, Rejection};
 
-use super::{DRAW_RECLAIM_MS, LIVE_ENDED, SlotState, internal, not_found, slot_mut, winners_of};
+use super::beacon::RETRY_MS;
+use super::{
+    BEACON_UNAVAILABLE, DRAW_RECLAIM_MS, LIVE_ENDED, SlotState, internal, not_found, slot_mut,
+    winners_of,
+};
 use crate::clock::now_ms;
 use crate::room::Room;
 use crate::service::Node;
@@ -45,6 +49,9 @@ impl Node {
                         .drawing_since
                         .is_some_and(|s| s + DRAW_RECLAIM_MS <= now) =>
                 {
+                    self.draw_lottery(&room.id, &slot.id, now).await
+                }
+                SlotState::Beacon if slot.beacon_try_ms.is_some_and(|t| t <= now) => {
                     self.draw_lottery(&room.id, &slot.id, now).await
                 }
                 _ => {}
@@ -128,6 +135,7 @@ impl Node {
                     SlotState::Drawing => slot
                         .drawing_since
                         .is_some_and(|s| s + DRAW_RECLAIM_MS <= now),
+                    SlotState::Beacon => slot.beacon_try_ms.is_some_and(|t| t <= now),
                     _ => false,
                 };
                 if !ok {
@@ -135,6 +143,7 @@ impl Node {
                 }
                 slot.state = SlotState::Drawing;
                 slot.drawing_since = Some(now);
+                slot.beacon_try_ms = None;
                 Ok(())
             })
             .await;
@@ -142,13 +151,13 @@ impl Node {
             return;
         };
         self.set_room_deadline(&updated).await;
-        match self.draw_claimed(room, id).await {
+        match self.draw_claimed(room, id, now).await {
             Ok(()) => tracing::info!(room, lottery = id, "lottery drawn"),
             Err(r) => tracing::error!(room, lottery = id, reason = %r, "lottery draw failed"),
         }
     }
 
-    async fn draw_claimed(&self, room: &str, id: &str) -> Result<(), Rejection> {
+    async fn draw_claimed(&self, room: &str, id: &str, now: i64) -> Result<(), Rejection> {
         let announcement = match self.announcement(room, id).await {
             Ok(a) => a,
             // Never announced (the start failed after its state change):
@@ -168,6 +177,7 @@ impl Node {
         let published = LotteryCommitment {
             root: hex::encode(commitment.root()),
             count: commitment.count(),
+            announcement_hash: hex::encode(announcement.hash()),
         };
         // The commitment goes out before the randomness exists, once: a
         // takeover of a stale claim finds it in the log already.
@@ -179,8 +189,44 @@ impl Node {
             &format!("lottery:{id}:committed"),
         )
         .await?;
-        let record = lottery::draw(&announcement, &commitment, &self.lotteries.key)
-            .map_err(|e| internal("draw", e))?;
+        // With a beacon: the committed round, once its time has come and an
+        // endpoint served it (checked); until then the draw waits in
+        // `Beacon`, a timer pass per attempt, and past the deadline the
+        // lottery is abnormal. Never drawn on anything else.
+        let round = match &announcement.definition.beacon {
+            None => None,
+            Some(b) => {
+                let at = b.round_time_ms() as i64;
+                if now < at {
+                    return self.await_beacon(room, id, at, now).await;
+                }
+                let fetched = match &self.lotteries.beacon {
+                    Some(client) => client.fetch(b).await,
+                    None => Err("no beacon endpoints configured".to_string()),
+                };
+                match fetched {
+                    Ok(r) => Some(r),
+                    Err(why) => {
+                        let deadline = self.lotteries.beacon.as_ref().map_or(0, |c| c.deadline_ms);
+                        let after = now_ms();
+                        if after < at + deadline as i64 {
+                            tracing::warn!(room, lottery = id, round = b.round, error = %why, "beacon round not fetched yet");
+                            return self.await_beacon(room, id, after + RETRY_MS, now).await;
+                        }
+                        tracing::error!(room, lottery = id, round = b.round, error = %why, "beacon unavailable");
+                        self.beacon_unavailable(room, id, &announcement).await;
+                        return Ok(());
+                    }
+                }
+            }
+        };
+        let record = lottery::draw_with_beacon(
+            &announcement,
+            &commitment,
+            round.as_ref(),
+            &self.lotteries.key,
+        )
+        .map_err(|e| internal("draw", e))?;
         self.lottery_store
             .put_lottery_doc(room, id, "record", &record.to_canonical())
             .await
@@ -232,6 +278,65 @@ impl Node {
             }
         }
         Ok(())
+    }
+
+    /// Committed, its beacon round not there yet: `Drawing` → `Beacon`,
+    /// fetched again from `at` on (the room's timer deadline).
+    async fn await_beacon(
+        &self,
+        room: &str,
+        id: &str,
+        at: i64,
+        claimed: i64,
+    ) -> Result<(), Rejection> {
+        let updated = self
+            .update_room(room, &|r| {
+                let slot = slot_mut(r, id)?;
+                if slot.state != SlotState::Drawing || slot.drawing_since != Some(claimed) {
+                    return Err(Rejection::new(ErrorCode::InvalidTransition, "not our draw"));
+                }
+                slot.state = SlotState::Beacon;
+                slot.drawing_since = None;
+                slot.beacon_try_ms = Some(at);
+                Ok(())
+            })
+            .await
+            .map_err(|e| e.rejection())?;
+        self.set_room_deadline(&updated).await;
+        Ok(())
+    }
+
+    /// The beacon round could not be fetched by the deadline: `Drawing` →
+    /// `Abnormal` with the signed record (reason `beacon_unavailable`).
+    async fn beacon_unavailable(&self, room: &str, id: &str, announcement: &Announcement) {
+        let moved = self
+            .update_room(room, &|r| {
+                let slot = slot_mut(r, id)?;
+                if slot.state != SlotState::Drawing {
+                    return Err(Rejection::new(ErrorCode::InvalidTransition, "not drawing"));
+                }
+                slot.state = SlotState::Abnormal;
+                slot.drawing_since = None;
+                Ok(())
+            })
+            .await;
+        let Ok(updated) = moved else {
+            return;
+        };
+        match lottery::abandon(announcement, &self.lotteries.key, BEACON_UNAVAILABLE) {
+            Ok(record) => {
+                if let Err(e) = self
+                    .lottery_store
+                    .put_lottery_doc(room, id, "record", &record.to_canonical())
+                    .await
+                {
+                    tracing::error!(room, lottery = id, error = %e, "abnormal record not stored");
+                }
+            }
+            Err(e) => tracing::error!(room, lottery = id, error = %e, "abnormal record not made"),
+        }
+        self.announce_abnormal(&updated, id, BEACON_UNAVAILABLE)
+            .await;
     }
 
     /// A lottery whose start stored its state but not its announcement:

@@ -11,6 +11,7 @@
 //! from the session (`ws.rs`) and the admin API (`http.rs`). The sans-I/O
 //! core is the `lottery` crate (hence this folder's plural name).
 
+pub mod beacon;
 mod draw;
 pub(crate) mod http;
 pub(crate) mod memory;
@@ -46,6 +47,9 @@ const MAX_DURATION_S: u64 = 24 * 3600;
 const DRAW_RECLAIM_MS: i64 = 30_000;
 /// Why a lottery is abandoned when the live ends before its draw time.
 const LIVE_ENDED: &str = "live_ended";
+/// Why a lottery is abandoned when its beacon round could not be fetched
+/// by the deadline.
+pub const BEACON_UNAVAILABLE: &str = "beacon_unavailable";
 
 /// The node's lottery state: the group's signing key and, per open
 /// lottery, the participants this node already stored (so a viewer who
@@ -53,14 +57,18 @@ const LIVE_ENDED: &str = "live_ended";
 pub struct Lotteries {
     /// The node group's signing key (setting `lottery_key`).
     pub key: SecretKey,
+    /// The drand beacon new lotteries commit to (settings `beacon_*`);
+    /// `None` with no endpoints.
+    pub beacon: Option<beacon::BeaconClient>,
     seen: DashMap<(String, String), (u64, HashSet<String>)>,
 }
 
 impl Lotteries {
-    /// Lottery state over the group key.
-    pub fn new(key: SecretKey) -> Self {
+    /// Lottery state over the group key and the beacon.
+    pub fn new(key: SecretKey, beacon: Option<beacon::BeaconClient>) -> Self {
         Lotteries {
             key,
+            beacon,
             seen: DashMap::new(),
         }
     }
@@ -132,6 +140,7 @@ fn definition(
         winners: terms.winners,
         prize: terms.prize.clone(),
         rules: terms.rules.clone(),
+        beacon: None,
     }
 }
 
@@ -152,6 +161,17 @@ fn announcement_of(a: &Announcement) -> LotteryAnnouncement {
         public_key: a.public_key.to_hex(),
         signature: hex::encode(a.signature),
         announcement_hash: hex::encode(a.hash()),
+        beacon: a
+            .definition
+            .beacon
+            .as_ref()
+            .map(|b| protocol::LotteryBeacon {
+                chain_hash: hex::encode(b.chain_hash),
+                public_key: hex::encode(b.public_key),
+                genesis_s: b.genesis_s,
+                period_s: b.period_s,
+                round: b.round,
+            }),
     }
 }
 
@@ -182,6 +202,7 @@ impl Node {
                     window_start_ms: None,
                     window_end_ms: None,
                     drawing_since: None,
+                    beacon_try_ms: None,
                 });
                 Ok(())
             })
@@ -251,7 +272,8 @@ impl Node {
             })
             .await
             .map_err(|e| e.rejection())?;
-        let def = definition(room, id, &terms, start, end);
+        let mut def = definition(room, id, &terms, start, end);
+        def.beacon = self.lotteries.beacon.as_ref().map(|b| b.chain.commit(end));
         let stored = match lottery::announce(def, &self.lotteries.key) {
             Ok(announcement) => match serde_json::to_string(&announcement) {
                 Ok(json) => self
@@ -291,7 +313,9 @@ impl Node {
         for slot in &room.lotteries {
             let state = match slot.state {
                 SlotState::Created => LotteryState::Created,
-                SlotState::Running | SlotState::Drawing => LotteryState::Announced,
+                SlotState::Running | SlotState::Drawing | SlotState::Beacon => {
+                    LotteryState::Announced
+                }
                 _ => continue,
             };
             let mut event = LotteryEvent::new(&slot.id, state);

@@ -30,6 +30,9 @@ pub struct LotterySlot {
     pub window_end_ms: Option<u64>,
     /// When a node claimed the draw, unix ms.
     pub drawing_since: Option<i64>,
+    /// Committed, waiting for its beacon round: when to fetch it (next).
+    #[serde(default)]
+    pub beacon_try_ms: Option<i64>,
 }
 
 /// The stored state of a lottery.
@@ -46,6 +49,9 @@ pub enum SlotState {
     Drawn,
     /// Abandoned; the abnormal record is stored.
     Abnormal,
+    /// Committed and waiting for its beacon round (fetched from
+    /// `beacon_try_ms` on, a timer pass per attempt).
+    Beacon,
 }
 
 impl LotterySlot {
@@ -61,6 +67,7 @@ impl LotterySlot {
         match self.state {
             SlotState::Running => self.window_end_ms.map(|e| e as i64),
             SlotState::Drawing => self.drawing_since.map(|s| s + DRAW_RECLAIM_MS),
+            SlotState::Beacon => self.beacon_try_ms,
             _ => None,
         }
     }

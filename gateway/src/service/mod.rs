@@ -161,7 +161,15 @@ impl Node {
             },
             words: WordFilters::new(settings.tick_ms),
             conn_limits: ConnLimits::new(&settings),
-            lotteries: Lotteries::new(lottery_key),
+            lotteries: Lotteries::new(
+                lottery_key,
+                crate::lotteries::beacon::BeaconClient::from_settings(&settings).unwrap_or_else(
+                    |e| {
+                        tracing::error!(error = %e, "beacon settings refused: no beacon");
+                        None
+                    },
+                ),
+            ),
             webhooks: Webhooks::new(&settings),
             settings,
             store: stores.core,

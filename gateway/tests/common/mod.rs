@@ -67,6 +67,8 @@ pub fn settings() -> Settings {
         comment_burst: 10_000,
         ip_connect_rate: 0,
         ip_max_connections: 0,
+        // No beacon unless a test serves one (gateway/tests/beacon.rs).
+        beacon_endpoints: String::new(),
         ..Settings::default()
     }
 }
@@ -415,6 +417,7 @@ pub fn statuses(events: &[RoomEvent]) -> Vec<RoomStatus> {
         })
         .collect()
 }
+pub mod drand;
 pub mod receiver;
 pub mod redis;
 
