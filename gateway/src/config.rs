@@ -267,6 +267,19 @@ settings! {
     /// How often (ms) a node publishes changed stock and coupon counts, flushes
     /// goods clicks and sweeps expired reservations.
     commerce_interval_ms: u64 = 1000, "GATEWAY_COMMERCE_INTERVAL_MS";
+    /// How long a co-stream invitation, or an accepted application not yet
+    /// confirmed by both, waits before it expires, in ms.
+    costream_pending_ms: u64 = 30_000, "GATEWAY_COSTREAM_PENDING_MS";
+    /// Most co-stream applicants a room holds; the next is refused `applicants_full`.
+    costream_max_applicants: usize = 100, "GATEWAY_COSTREAM_MAX_APPLICANTS";
+    /// Largest SDP a `signal` carries, in bytes (a `signal` frame may be
+    /// twice this, over `max_frame_bytes`).
+    costream_max_sdp_bytes: usize = 16_384, "GATEWAY_COSTREAM_MAX_SDP_BYTES";
+    /// Largest ICE candidate a `signal` carries, in bytes.
+    costream_max_candidate_bytes: usize = 1024, "GATEWAY_COSTREAM_MAX_CANDIDATE_BYTES";
+    /// Signalling messages (every kind) one party may relay per second in one
+    /// co-stream session; the burst is the same number.
+    costream_signal_rate: u32 = 50, "GATEWAY_COSTREAM_SIGNAL_RATE";
 }
 
 impl Settings {

@@ -9,6 +9,7 @@ pub mod bus;
 pub mod clock;
 pub mod commerce;
 pub mod config;
+pub mod costream;
 pub mod dashboard;
 pub mod hub;
 pub mod lotteries;

@@ -321,6 +321,7 @@ fn server_frame() -> impl Strategy<Value = ServerFrame> {
                             remaining_ms,
                         })
                     }),
+                    costream: Default::default(),
                 })
             },
         );

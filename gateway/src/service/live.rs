@@ -25,6 +25,7 @@ fn room_deadline(room: &Room, timing: Timing) -> Option<i64> {
         .chain(life)
         .chain(room.commerce.next_deadline())
         .chain(crate::notice::next_deadline(room))
+        .chain(crate::costream::next_deadline(room))
         .min()
 }
 
@@ -70,6 +71,10 @@ impl Node {
         self.publish(room, kind).await?;
         if updated.status.is_final() {
             self.abandon_open_lotteries(&updated).await;
+        }
+        if updated.status != RoomStatus::Live {
+            self.stop_costream(&updated, crate::costream::stop_reason(updated.status))
+                .await;
         }
         tracing::info!(
             room,

@@ -35,11 +35,25 @@ impl Session {
             Message::Close(_) => return Flow::Close(CloseCode::Normal),
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => return Flow::Continue,
         };
-        if let Err(r) = self.node.limits.check_frame_len(data.len()) {
-            return self.refuse_malformed(r);
+        let over = self.node.limits.check_frame_len(data.len()).err();
+        if let Some(r) = &over
+            && data.len() > crate::costream::relay::max_signal_frame(&self.node.settings)
+        {
+            return self.refuse_malformed(r.clone());
         }
         let frame = match self.codec.decode_client(data) {
-            Ok(f) => f,
+            // Only a `signal` (an SDP) may pass `max_frame_bytes`.
+            Ok(f) if over.is_none() || matches!(f.request, Request::Signal(_)) => f,
+            Ok(_) => {
+                return self.refuse_malformed(
+                    over.unwrap_or_else(|| Rejection::new(ErrorCode::TooLarge, "frame too large")),
+                );
+            }
+            Err(_) if over.is_some() => {
+                return self.refuse_malformed(
+                    over.unwrap_or_else(|| Rejection::new(ErrorCode::TooLarge, "frame too large")),
+                );
+            }
             // A known request with an unknown enum value: a field out of
             // its limits, answered like any other `invalid`.
             Err(e) if e.kind() == DecodeKind::UnknownValue => {
@@ -77,6 +91,9 @@ impl Session {
             let room = self.joined.as_ref().map_or("room", |j| j.room.as_str());
             lotteries::check_terms(room, terms)?;
         }
+        if let Request::Costream(c) = &frame.request {
+            crate::costream::ws::check_fields(&self.node.limits, c)?;
+        }
         Ok(())
     }
 
@@ -113,7 +130,10 @@ impl Session {
     }
 
     async fn handle(&mut self, frame: ClientFrame) -> Result<Option<ServerFrame>, Rejection> {
-        self.rate_limit()?;
+        // Signalling has its own rate (`costream_signal_rate`, per party).
+        if !matches!(frame.request, Request::Signal(_)) {
+            self.rate_limit()?;
+        }
         let id = frame.id;
         let reply = match frame.request {
             Request::Ping(_) => Ok(ServerFrame::Pong(Pong { id, ts: now_ms() })),
@@ -176,6 +196,16 @@ impl Session {
                 let (room, _) = self.authorized(Action::Notice)?;
                 crate::notice::ws::withdraw(&self.node, &room, id, w).await
             }
+            Request::Costream(c) => {
+                let (room, _) = self.authorized(crate::costream::ws::action(&c))?;
+                let who = self.signed_in("co-stream")?;
+                crate::costream::ws::handle(&self.node, who, &room, id, c).await
+            }
+            Request::Signal(s) => {
+                let (room, _) = self.authorized(Action::Watch)?;
+                let who = self.signed_in("co-stream")?;
+                crate::costream::ws::signal(&self.node, who, &room, id, s).await
+            }
             Request::LotteryStart(s) => {
                 let (room, _) = self.authorized(Action::Lottery)?;
                 lotteries::ws::start(&self.node, &room, id, s).await
@@ -232,6 +262,13 @@ impl Session {
             role,
         };
         moderation::ws::handle(&self.node, &actor, &room, id, request).await
+    }
+
+    /// The signed-in caller, for requests anonymous viewers may not make.
+    fn signed_in(&self, what: &str) -> Result<&crate::auth::Identity, Rejection> {
+        self.identity
+            .as_ref()
+            .ok_or_else(|| Rejection::new(ErrorCode::Unauthenticated, format!("sign in to {what}")))
     }
 
     fn rate_limit(&mut self) -> Result<(), Rejection> {
@@ -356,6 +393,10 @@ impl Session {
             preview: snap.room.shown_preview(),
             commerce: snap.room.commerce.view(now_ms()),
             notice: crate::notice::shown(&snap.room, now_ms()),
+            costream: Box::new(crate::costream::view(
+                &snap.room,
+                self.identity.as_ref().map(|i| i.user.as_str()),
+            )),
         };
         // From the hub, `online` is the room's count at its last tick; the
         // hub writes this node's new presence at its next one.
