@@ -280,6 +280,9 @@ settings! {
     /// Signalling messages (every kind) one party may relay per second in one
     /// co-stream session; the burst is the same number.
     costream_signal_rate: u32 = 50, "GATEWAY_COSTREAM_SIGNAL_RATE";
+    /// How long a co-stream party may be disconnected, in ms, and come back
+    /// to the same session; then the co-stream ends (`guest_left`, `anchor_left`).
+    costream_grace_ms: u64 = 15_000, "GATEWAY_COSTREAM_GRACE_MS";
 }
 
 impl Settings {

@@ -94,8 +94,8 @@ async fn fire_due(node: &Node) {
         if room.notices.current.is_some() {
             node.expire_notice(&room, now).await;
         }
-        if room.costream.next_deadline().is_some_and(|at| at <= now) {
-            node.expire_costream(&room, now).await;
+        if room.costream.current.is_some() {
+            node.fire_costream(&room, now).await;
         }
         // Read again: a notice pushed (or a lottery started) since the
         // first read put its own deadline, which this one must not hide.

@@ -639,3 +639,58 @@ async fn signal_sizes_and_rates_are_limited() {
     // The other party's rate is its own.
     ok(&vic.request(Request::Signal(cand(10))).await);
 }
+
+#[tokio::test]
+async fn a_guest_back_within_the_grace_resumes_and_one_away_too_long_ends_it() {
+    let gw = TestGateway::start_with(|s| {
+        s.costream_grace_ms = 400;
+        s.timer_interval_ms = 20;
+        s.presence_interval_ms = 50;
+    })
+    .await;
+    let (mut anna, mut vic) = setup(&gw).await;
+    let id = go_live(&mut anna, &mut vic).await;
+    // Dropped, back within the grace: the same session, live.
+    drop(vic);
+    let got = anna
+        .events_until(|e| {
+            e.iter().any(|e| matches!(&e.kind, EventKind::CostreamStep(s) if s.reason.as_deref() == Some("guest_away")))
+        })
+        .await;
+    assert!(!steps(&got).contains(&(id, CostreamPhase::Ended)));
+    let mut vic = gw.connect_token(&token(&gw, "vic", true)).await;
+    let mine = vic.join("r1").await.costream.mine.unwrap();
+    assert_eq!((mine.session, mine.phase), (id, CostreamPhase::Live));
+    let got = anna
+        .events_until(|e| {
+            e.iter().any(|e| matches!(&e.kind, EventKind::CostreamStep(s) if s.reason.is_none() && s.phase == CostreamPhase::Live))
+        })
+        .await;
+    assert!(!steps(&got).contains(&(id, CostreamPhase::Ended)));
+    // Past the grace (several timer passes): still live.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    ok(&vic.request(mute(id, true)).await);
+    // Away for good: ended once, with the reason, for the room too.
+    drop(vic);
+    let mut room = user(&gw, "viv", "r1").await;
+    let seen = room
+        .events_until(|e| {
+            public(e)
+                .iter()
+                .any(|c| c.reason.as_deref() == Some("guest_left"))
+        })
+        .await;
+    assert_eq!(public(&seen).last().unwrap().live, None);
+    let r = gw.node().store.room("r1").await.unwrap();
+    assert_eq!(r.costream.current, None);
+    let ends = anna
+        .events_until(|e| steps(e).contains(&(id, CostreamPhase::Ended)))
+        .await;
+    assert_eq!(
+        steps(&ends)
+            .iter()
+            .filter(|s| s.1 == CostreamPhase::Ended)
+            .count(),
+        1
+    );
+}

@@ -27,9 +27,18 @@ use crate::clock::now_ms;
 use crate::room::Room;
 use crate::service::Node;
 
-/// When the room's pending co-stream step expires, for the room's timer.
-pub fn next_deadline(room: &Room) -> Option<i64> {
-    room.costream.next_deadline()
+/// How long a party may be away (`costream_grace_ms`); the room record
+/// does not carry it, so every node must run with the same value.
+fn grace_ms(settings: &crate::config::Settings) -> i64 {
+    settings.costream_grace_ms as i64
+}
+
+/// When the room's co-stream next needs the timer: a pending step's
+/// expiry, a party's grace, the live session's presence check.
+pub fn next_deadline(room: &Room, settings: &crate::config::Settings) -> Option<i64> {
+    let check = settings.presence_interval_ms as i64;
+    room.costream
+        .next_deadline(grace_ms(settings), now_ms(), check)
 }
 
 /// `joined.costream` for `user`: the public state, and the user's own
@@ -70,6 +79,7 @@ impl Node {
         Rules {
             pending_ms: self.settings.costream_pending_ms as i64,
             max_applicants: self.settings.costream_max_applicants,
+            grace_ms: grace_ms(&self.settings),
         }
     }
 
@@ -115,10 +125,8 @@ impl Node {
 
     /// The events of a step that changed the room's co-stream.
     async fn announce_costream(&self, room: &Room, out: &Outcome) {
-        if out.step.is_some() {
-            // A pending step's deadline appeared, moved or went.
-            self.set_room_deadline(room).await;
-        }
+        // A pending step's deadline, a grace or a check appeared, moved or went.
+        self.set_room_deadline(room).await;
         if let Some(reason) = out.public {
             let kind = EventKind::Costream(room.costream.public(Some(reason)));
             if let Err(r) = self.publish(&room.id, kind).await {
@@ -162,22 +170,74 @@ impl Node {
         }
     }
 
-    /// The timer's part: ends the pending step once it expired (once: only
-    /// the compare-and-set that still finds it expired announces).
-    pub async fn expire_costream(&self, room: &Room, now: i64) {
+    /// The timer's part: ends the pending step once it expired, or the
+    /// live session when a party's grace is over or a party's node died
+    /// (absent from the user directory without a disconnect seen); else
+    /// schedules the next presence check. Once across nodes: only the
+    /// compare-and-set that still finds the cause announces.
+    pub async fn fire_costream(&self, room: &Room, now: i64) {
         let Some(s) = room.costream.current.as_ref() else {
             return;
         };
-        if room.costream.next_deadline().is_none_or(|at| at > now) {
+        let live = s.phase == protocol::costream::CostreamPhase::Live;
+        if !live && s.expires_at > now {
             return;
         }
-        let id = s.id;
+        let step = if live {
+            let present = |user: String| async move {
+                // A store failure is not a departure.
+                self.store
+                    .user_nodes(&user, now)
+                    .await
+                    .map_or(true, |n| !n.is_empty())
+            };
+            Step::Check {
+                anchor_present: present(room.anchor.clone()).await,
+                guest_present: present(s.guest.clone()).await,
+            }
+        } else {
+            Step::Expire(s.id)
+        };
         let anchor = room.anchor.clone();
-        if let Err(r) = self
-            .costream_step(&room.id, &anchor, Step::Expire(id))
-            .await
+        if let Err(r) = self.costream_step(&room.id, &anchor, step).await {
+            tracing::debug!(room = %room.id, reason = %r, "co-stream timer step skipped");
+        }
+    }
+
+    /// A party's session left the room (or dropped): unless the user is
+    /// still connected (another session here, or on another live node), the
+    /// grace starts.
+    pub async fn costream_left(&self, room: &Room, user: &str, sessions_here: usize) {
+        let Some(s) = room.costream.current.as_ref() else {
+            return;
+        };
+        if s.phase != protocol::costream::CostreamPhase::Live
+            || (user != room.anchor && user != s.guest)
+            || sessions_here > 1
         {
-            tracing::debug!(room = %room.id, reason = %r, "co-stream expiry skipped");
+            return;
+        }
+        let me = &self.settings.node_id;
+        let elsewhere = self
+            .store
+            .user_nodes(user, now_ms())
+            .await
+            .map(|n| n.iter().any(|n| n != me))
+            .unwrap_or(false);
+        if !elsewhere {
+            let _ = self.costream_step(&room.id, user, Step::Gone).await;
+        }
+    }
+
+    /// A party joined the room again: the same session goes on.
+    pub async fn costream_back(&self, room: &Room, user: &str) {
+        // The record here may not show the departure yet: the store decides.
+        let party = room.costream.current.as_ref().is_some_and(|s| {
+            s.phase == protocol::costream::CostreamPhase::Live
+                && (user == room.anchor || user == s.guest)
+        });
+        if party {
+            let _ = self.costream_step(&room.id, user, Step::Back).await;
         }
     }
 }

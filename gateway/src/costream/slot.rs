@@ -46,6 +46,12 @@ pub struct Session {
     pub muted_by_anchor: bool,
     /// When the pending step expires, unix ms (0 once live).
     pub expires_at: i64,
+    /// Since when the anchor's last connection is gone, unix ms (0: here).
+    #[serde(default)]
+    pub anchor_gone_at: i64,
+    /// Since when the guest's last connection is gone, unix ms (0: here).
+    #[serde(default)]
+    pub guest_gone_at: i64,
 }
 
 impl CostreamSlot {
@@ -54,12 +60,21 @@ impl CostreamSlot {
         *self == CostreamSlot::default()
     }
 
-    /// When the pending step expires, for the room's timer.
-    pub fn next_deadline(&self) -> Option<i64> {
-        self.current
-            .as_ref()
-            .filter(|s| s.phase != CostreamPhase::Live)
-            .map(|s| s.expires_at)
+    /// When the room's timer has co-stream work: a pending step expires,
+    /// a party's grace ends, or (live) the next presence check, `check_ms`
+    /// after `now` (not stored: a check that finds both parties changes
+    /// nothing).
+    pub fn next_deadline(&self, grace_ms: i64, now: i64, check_ms: i64) -> Option<i64> {
+        let s = self.current.as_ref()?;
+        if s.phase != CostreamPhase::Live {
+            return Some(s.expires_at);
+        }
+        [s.anchor_gone_at, s.guest_gone_at]
+            .into_iter()
+            .filter(|at| *at > 0)
+            .map(|at| at + grace_ms)
+            .chain([now + check_ms])
+            .min()
     }
 
     /// The public state, with the reason of the change.
@@ -84,6 +99,18 @@ impl Session {
         })
     }
 
+    /// Why a live session's step changed without ending: a party away
+    /// (within the grace), else none.
+    fn away(&self) -> Option<&'static str> {
+        if self.anchor_gone_at > 0 {
+            Some("anchor_away")
+        } else if self.guest_gone_at > 0 {
+            Some("guest_away")
+        } else {
+            None
+        }
+    }
+
     /// The session's step as its parties see it.
     pub fn step(&self, anchor: &str, ended: Option<&str>) -> CostreamStep {
         let pending = self.phase != CostreamPhase::Live && ended.is_none();
@@ -100,7 +127,7 @@ impl Session {
             },
             muted: self.muted,
             expires_at: pending.then_some(self.expires_at),
-            reason: ended.map(str::to_string),
+            reason: ended.or_else(|| self.away()).map(str::to_string),
         }
     }
 }
@@ -150,6 +177,18 @@ pub enum Step {
     Expire(u64),
     /// The room left 101, or the guest is gone: end whatever is current.
     Stop(&'static str),
+    /// The party's last connection went away: the grace starts.
+    Gone,
+    /// The party is connected again within the grace: the same session
+    /// goes on.
+    Back,
+    /// The timer: whether each party is still connected on a live node.
+    Check {
+        /// The anchor's user is in the directory.
+        anchor_present: bool,
+        /// The guest's user is in the directory.
+        guest_present: bool,
+    },
 }
 
 /// What a step changed, for the events that announce it.
@@ -170,6 +209,8 @@ pub struct Rules {
     pub pending_ms: i64,
     /// Most applicants.
     pub max_applicants: usize,
+    /// How long a party may be away before the session ends, ms.
+    pub grace_ms: i64,
 }
 
 fn refuse(code: ErrorCode, message: &str) -> Rejection {
@@ -275,6 +316,8 @@ pub fn apply(
                 muted: false,
                 muted_by_anchor: false,
                 expires_at: now + rules.pending_ms,
+                anchor_gone_at: 0,
+                guest_gone_at: 0,
             };
             slot.current = Some(s.clone());
             out.step = Some((s, None));
@@ -359,6 +402,57 @@ pub fn apply(
             }
             out = ended(slot, "expired");
         }
+        Step::Gone | Step::Back => {
+            let anchor = party == Party::Anchor;
+            let Some(s) = slot
+                .current
+                .as_mut()
+                .filter(|s| s.phase == CostreamPhase::Live && (anchor || s.guest == user))
+            else {
+                return Err(refuse(ErrorCode::NotFound, "not in a live co-stream"));
+            };
+            let at = if anchor {
+                &mut s.anchor_gone_at
+            } else {
+                &mut s.guest_gone_at
+            };
+            let next = if *step == Step::Gone { now } else { 0 };
+            if (*at > 0) == (next > 0) {
+                return Err(refuse(ErrorCode::NotFound, "nothing changed"));
+            }
+            *at = next;
+            out.step = Some((s.clone(), None));
+        }
+        Step::Check {
+            anchor_present,
+            guest_present,
+        } => {
+            let Some(s) = slot
+                .current
+                .as_mut()
+                .filter(|s| s.phase == CostreamPhase::Live)
+            else {
+                return Err(refuse(ErrorCode::NotFound, "no live co-stream"));
+            };
+            let over = |gone: i64| gone > 0 && gone + rules.grace_ms <= now;
+            // Absent from the directory without a disconnect seen: the
+            // party's node died.
+            let reason = if !anchor_present && s.anchor_gone_at == 0 {
+                Some("anchor_lost")
+            } else if !guest_present && s.guest_gone_at == 0 {
+                Some("guest_lost")
+            } else if over(s.anchor_gone_at) {
+                Some("anchor_left")
+            } else if over(s.guest_gone_at) {
+                Some("guest_left")
+            } else {
+                None
+            };
+            match reason {
+                Some(r) => out = ended(slot, r),
+                None => return Err(refuse(ErrorCode::NotFound, "nothing due")),
+            }
+        }
         Step::Stop(reason) => {
             if slot.current.is_none() {
                 return Err(refuse(ErrorCode::NotFound, "no co-stream"));
@@ -406,6 +500,7 @@ mod tests {
     const RULES: Rules = Rules {
         pending_ms: 1000,
         max_applicants: 2,
+        grace_ms: 500,
     };
 
     fn run(
@@ -510,7 +605,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(o.step.unwrap().0.phase, CostreamPhase::Invited);
-        assert_eq!(s.next_deadline(), Some(1000));
+        assert_eq!(s.next_deadline(500, 0, 100), Some(1000));
         assert_eq!(
             run(&mut s, "vic", Step::Expire(1), 999),
             Err(ErrorCode::InvalidTransition)
@@ -540,5 +635,65 @@ mod tests {
         run(&mut s, "vic", apply_step(Media::Voice), 1).unwrap();
         let o = run(&mut s, "anna", Step::Enable(false), 2).unwrap();
         assert!(o.applicants && s.applicants.is_empty());
+    }
+
+    #[test]
+    fn a_party_away_past_the_grace_or_on_a_dead_node_ends_the_session() {
+        let mut s = CostreamSlot::default();
+        run(&mut s, "anna", Step::Enable(true), 0).unwrap();
+        let invite = Step::Invite {
+            user: "vic".into(),
+            media: Media::Voice,
+        };
+        run(&mut s, "anna", invite.clone(), 0).unwrap();
+        run(&mut s, "vic", Step::Confirm(1, "n".into()), 10).unwrap();
+        assert_eq!(s.next_deadline(500, 10, 100), Some(110));
+        let here = Step::Check {
+            anchor_present: true,
+            guest_present: true,
+        };
+        assert_eq!(run(&mut s, "anna", here, 110), Err(ErrorCode::NotFound));
+        // Away and back within the grace: the same session.
+        let o = run(&mut s, "vic", Step::Gone, 200).unwrap();
+        assert_eq!(o.step.unwrap().0.guest_gone_at, 200);
+        assert_eq!(
+            s.current
+                .as_ref()
+                .unwrap()
+                .step("anna", None)
+                .reason
+                .as_deref(),
+            Some("guest_away")
+        );
+        let gone = Step::Check {
+            anchor_present: true,
+            guest_present: false,
+        };
+        assert_eq!(s.next_deadline(500, 600, 1000), Some(700));
+        assert_eq!(
+            run(&mut s, "anna", gone.clone(), 600),
+            Err(ErrorCode::NotFound)
+        );
+        run(&mut s, "vic", Step::Back, 650).unwrap();
+        assert_eq!(
+            run(&mut s, "vic", Step::Back, 650),
+            Err(ErrorCode::NotFound)
+        );
+        // Away past the grace: over.
+        run(&mut s, "vic", Step::Gone, 700).unwrap();
+        assert_eq!(
+            run(&mut s, "anna", gone.clone(), 1199),
+            Err(ErrorCode::NotFound)
+        );
+        let o = run(&mut s, "anna", gone.clone(), 1200).unwrap();
+        assert_eq!(o.step.unwrap().1, Some("guest_left"));
+        // Absent without a disconnect seen: the node died.
+        run(&mut s, "anna", invite, 2000).unwrap();
+        run(&mut s, "vic", Step::Confirm(2, "n".into()), 2000).unwrap();
+        let o = run(&mut s, "anna", gone, 2100).unwrap();
+        assert_eq!(
+            (o.public, o.step.unwrap().1),
+            (Some("guest_lost"), Some("guest_lost"))
+        );
     }
 }

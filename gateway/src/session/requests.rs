@@ -339,6 +339,10 @@ impl Session {
             hub,
             anchor_counted: false,
         });
+        if let Some(i) = &self.identity {
+            // A co-stream party back within the grace: the same session.
+            node.costream_back(&room, &i.user).await;
+        }
         let viewer = match &self.identity {
             Some(i) => i.user.clone(),
             None => format!("anon:{}:{}", node.settings.node_id, self.id),
@@ -471,6 +475,10 @@ impl Session {
             return;
         };
         j.hub.leave(self.id, j.anchor_counted);
+        if let Some(i) = &self.identity {
+            let here = self.node.hubs.users.count(&i.user);
+            self.node.costream_left(&j.hub.room(), &i.user, here).await;
+        }
         if j.anchor_counted {
             if anchor_check {
                 self.node.anchor_left(&j.room, &j.hub).await;
