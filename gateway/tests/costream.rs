@@ -447,6 +447,7 @@ fn signal(session: u64, kind: SignalKind) -> Signal {
         candidate: None,
         sdp_mid: None,
         sdp_mline_index: None,
+        link: false,
     }
 }
 
@@ -693,4 +694,208 @@ async fn a_guest_back_within_the_grace_resumes_and_one_away_too_long_ends_it() {
             .count(),
         1
     );
+}
+
+fn link(action: LinkAction, room: Option<&str>, id: Option<u64>) -> Request {
+    Request::Link(LinkRequest {
+        action,
+        room: room.map(str::to_string),
+        link: id,
+    })
+}
+
+fn link_step_of(f: &ServerFrame) -> LinkStep {
+    match f {
+        ServerFrame::Ack(Ack {
+            event:
+                Some(RoomEvent {
+                    kind: EventKind::LinkStep(s),
+                    ..
+                }),
+            ..
+        }) => (**s).clone(),
+        other => panic!("no link step in {other:?}"),
+    }
+}
+
+fn links(events: &[RoomEvent]) -> Vec<(Option<u64>, String)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Link(l) => Some((
+                l.link.as_ref().map(|l| l.link),
+                l.reason.clone().unwrap_or_default(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn two_anchors_link_their_rooms_signal_and_end_it() {
+    let gw = TestGateway::start_with(|s| {
+        s.costream_pending_ms = 300;
+        s.timer_interval_ms = 20;
+    })
+    .await;
+    let peer = if test_backend() == "memory" {
+        None
+    } else {
+        Some(gw.start_peer().await)
+    };
+    let other = peer.as_ref().unwrap_or(&gw);
+    gw.room("r1", "anna", true).await;
+    gw.room("r2", "bob", true).await;
+    gw.room("r3", "cat", false).await;
+    let mut anna = user(&gw, "anna", "r1").await;
+    let mut bob = user(other, "bob", "r2").await;
+    let mut fan = user(other, "fan", "r2").await;
+    // Refusals: not live, itself, not the anchor.
+    assert_eq!(
+        code(
+            &anna
+                .request(link(LinkAction::Invite, Some("r3"), None))
+                .await
+        ),
+        ErrorCode::RoomNotLive
+    );
+    assert_eq!(
+        code(
+            &anna
+                .request(link(LinkAction::Invite, Some("r1"), None))
+                .await
+        ),
+        ErrorCode::Invalid
+    );
+    assert_eq!(
+        code(&anna.request(link(LinkAction::Invite, None, None)).await),
+        ErrorCode::Invalid
+    );
+    assert_eq!(
+        code(
+            &fan.request(link(LinkAction::Invite, Some("r1"), None))
+                .await
+        ),
+        ErrorCode::Forbidden
+    );
+    // An invitation that nobody answers expires.
+    let first = link_step_of(
+        &anna
+            .request(link(LinkAction::Invite, Some("r2"), None))
+            .await,
+    );
+    assert_eq!(first.phase, CostreamPhase::Invited);
+    assert_eq!(
+        code(
+            &anna
+                .request(link(LinkAction::Invite, Some("r2"), None))
+                .await
+        ),
+        ErrorCode::CostreamBusy
+    );
+    let got = bob
+        .events_until(|e| {
+            e.iter().any(|e| matches!(&e.kind, EventKind::LinkStep(s) if s.reason.as_deref() == Some("expired")))
+        })
+        .await;
+    assert!(
+        got.iter().any(
+            |e| matches!(&e.kind, EventKind::LinkStep(s) if s.phase == CostreamPhase::Invited)
+        )
+    );
+    let id = first.link.link;
+    assert_eq!(
+        code(
+            &bob.request(link(LinkAction::Accept, Some("r1"), Some(id)))
+                .await
+        ),
+        ErrorCode::CostreamStale
+    );
+    // Invited, declined.
+    let second = link_step_of(
+        &anna
+            .request(link(LinkAction::Invite, Some("r2"), None))
+            .await,
+    );
+    let d = link_step_of(
+        &bob.request(link(
+            LinkAction::Decline,
+            Some("r1"),
+            Some(second.link.link),
+        ))
+        .await,
+    );
+    assert_eq!(d.reason.as_deref(), Some("declined"));
+    // Invited, accepted: both rooms see it live.
+    let third = link_step_of(
+        &anna
+            .request(link(LinkAction::Invite, Some("r2"), None))
+            .await,
+    )
+    .link
+    .link;
+    let live = link_step_of(
+        &bob.request(link(LinkAction::Accept, Some("r1"), Some(third)))
+            .await,
+    );
+    assert_eq!(
+        (live.phase, live.link.to_anchor.as_str()),
+        (CostreamPhase::Live, "bob")
+    );
+    let seen = fan.events_until(|e| !links(e).is_empty()).await;
+    assert_eq!(links(&seen), [(Some(third), "started".to_string())]);
+    let mut late = gw.connect(None).await;
+    assert_eq!(late.join("r1").await.costream.link.unwrap().to_room, "r2");
+    // A co-stream guest cannot be taken meanwhile.
+    ok(&anna.request(on()).await);
+    let mut vic = user(&gw, "vic", "r1").await;
+    ok(&vic.request(apply(Media::Voice)).await);
+    assert_eq!(
+        code(&anna.request(accept("vic")).await),
+        ErrorCode::CostreamBusy
+    );
+    // The relay runs between the two anchors, only with `link: true`.
+    let offer = Signal {
+        sdp: Some("v=0\r\n".into()),
+        link: true,
+        ..signal(third, SignalKind::Offer)
+    };
+    ok(&anna.request(Request::Signal(offer.clone())).await);
+    assert_eq!(
+        code(&fan.request(Request::Signal(offer.clone())).await),
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        code(
+            &anna
+                .request(Request::Signal(Signal {
+                    link: false,
+                    ..offer
+                }))
+                .await
+        ),
+        ErrorCode::CostreamStale
+    );
+    let got = bob.events_until(|e| !signals(e).is_empty()).await;
+    assert_eq!(signals(&got)[0].from, "anna");
+    // Either anchor ends it: both rooms see it end, once.
+    let end = link_step_of(&bob.request(link(LinkAction::End, None, Some(third))).await);
+    assert_eq!(end.reason.as_deref(), Some("ended_by_anchor"));
+    assert_eq!(
+        code(&anna.request(link(LinkAction::End, None, Some(third))).await),
+        ErrorCode::CostreamStale
+    );
+    let seen = fan
+        .events_until(|e| links(e).iter().any(|l| l.0.is_none()))
+        .await;
+    assert_eq!(links(&seen), [(None, "ended_by_anchor".to_string())]);
+    let seen = late
+        .events_until(|e| links(e).iter().any(|l| l.0.is_none()))
+        .await;
+    assert_eq!(links(&seen), [(None, "ended_by_anchor".to_string())]);
+    let (r1, r2) = (
+        gw.node().store.room("r1").await.unwrap(),
+        gw.node().store.room("r2").await.unwrap(),
+    );
+    assert_eq!((r1.costream.link, r2.costream.link), (None, None));
 }

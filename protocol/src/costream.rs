@@ -103,6 +103,10 @@ pub struct Signal {
     /// `candidate`: the m-line index.
     #[serde(default)]
     pub sdp_mline_index: Option<u32>,
+    /// True: `session` is an anchor-to-anchor link id (for the other
+    /// room's anchor), not a co-stream session.
+    #[serde(default)]
+    pub link: bool,
 }
 
 /// A co-stream that is live, as the whole room sees it.
@@ -226,6 +230,73 @@ pub struct CostreamView {
     pub live: Option<CostreamLive>,
     /// The joiner's own pending or live session, else null.
     pub mine: Option<CostreamStep>,
+    /// The room's live anchor-to-anchor link, else null.
+    #[serde(default)]
+    pub link: Option<LinkLive>,
+}
+
+/// What a `link` request does (anchor-to-anchor links across rooms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkAction {
+    /// Invite the anchor of the live room `room`.
+    Invite,
+    /// Accept the invitation `link` from the room `room`.
+    Accept,
+    /// Decline the invitation `link` from the room `room`.
+    Decline,
+    /// End the link `link` (either anchor).
+    End,
+}
+
+/// `link`: an anchor-to-anchor link between the joined room and another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkRequest {
+    /// The step.
+    pub action: LinkAction,
+    /// `invite`: the room to link with; `accept`, `decline`: the inviting room.
+    #[serde(default)]
+    pub room: Option<String>,
+    /// `accept`, `decline`, `end`: the link id.
+    #[serde(default)]
+    pub link: Option<u64>,
+}
+
+/// A live link, as both rooms see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkLive {
+    /// The link id (numbered in the inviting room).
+    pub link: u64,
+    /// The inviting room.
+    pub from_room: String,
+    /// Its anchor.
+    pub from_anchor: String,
+    /// The invited room.
+    pub to_room: String,
+    /// Its anchor.
+    pub to_anchor: String,
+}
+
+/// `link` event (room log of both rooms, high lane).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkState {
+    /// The live link, or null once it ended.
+    pub link: Option<LinkLive>,
+    /// `started`, `ended_by_anchor`, `room_paused`, ...
+    pub reason: Option<String>,
+}
+
+/// `link_step` event (to the two anchors only, outside the room logs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkStep {
+    /// The link.
+    pub link: LinkLive,
+    /// `invited`, `live` or `ended`.
+    pub phase: CostreamPhase,
+    /// While invited: when the invitation expires, unix ms.
+    pub expires_at: Option<i64>,
+    /// Why it ended (`declined`, `expired`, `ended_by_anchor`, ...).
+    pub reason: Option<String>,
 }
 
 #[cfg(test)]
@@ -252,6 +323,7 @@ mod tests {
                 candidate: Some("candidate:1 1 udp 1 127.0.0.1 9 typ host".into()),
                 sdp_mid: Some("0".into()),
                 sdp_mline_index: Some(0),
+                link: false,
             }),
         ];
         let step = CostreamStep {

@@ -266,6 +266,10 @@ crate::tagged_enum! {
         CostreamApplicants(crate::costream::CostreamApplicants) = "costream_applicants",
         /// A relayed signalling message (to the other party only).
         Signal(Box<crate::costream::SignalEvent>) = "signal",
+        /// The room's anchor-to-anchor link changed (high lane).
+        Link(Box<crate::costream::LinkState>) = "link",
+        /// A link's step (to the two anchors only).
+        LinkStep(Box<crate::costream::LinkStep>) = "link_step",
     }
 }
 

@@ -119,6 +119,8 @@ crate::tagged_enum! {
         Costream(crate::costream::CostreamRequest) = "costream",
         /// A WebRTC signalling message for the other co-stream party.
         Signal(crate::costream::Signal) = "signal",
+        /// An anchor-to-anchor link step.
+        Link(crate::costream::LinkRequest) = "link",
     }
 }
 

@@ -13,6 +13,7 @@
 //! No store trait of its own: everything that must be atomic is in the
 //! room record.
 
+pub mod link;
 pub mod relay;
 pub mod slot;
 pub mod ws;
@@ -53,6 +54,11 @@ pub fn view(room: &Room, user: Option<&str>) -> CostreamView {
         enabled: c.enabled,
         live: c.current.as_ref().and_then(slot::Session::public),
         mine: mine.map(|s| s.step(&room.anchor, None)),
+        link: c
+            .link
+            .as_ref()
+            .filter(|l| l.phase == protocol::costream::CostreamPhase::Live)
+            .map(|l| l.live.clone()),
     }
 }
 
@@ -157,6 +163,9 @@ impl Node {
     /// `room_paused`, `room_ended`, ...): once across nodes, whoever tries,
     /// since only the compare-and-set that found a session announces.
     pub async fn stop_costream(&self, room: &Room, reason: &'static str) {
+        if let Some(l) = &room.costream.link {
+            let _ = self.link_end(&room.id, l.live.link, reason).await;
+        }
         if room.costream.current.is_none() {
             return;
         }

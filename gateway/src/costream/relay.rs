@@ -119,8 +119,26 @@ pub fn check(settings: &Settings, s: &Signal) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// The other party of `room`'s live session `id`, when `user` is one.
-fn peer(room: &Room, id: u64, user: &str) -> Result<Option<String>, Rejection> {
+/// The other party of `room`'s live session (or, with `link`, live link)
+/// `id`, when `user` is one.
+fn peer(room: &Room, id: u64, user: &str, link: bool) -> Result<Option<String>, Rejection> {
+    if link {
+        let Some(l) = room
+            .costream
+            .link
+            .as_ref()
+            .filter(|l| l.live.link == id && l.phase == CostreamPhase::Live)
+        else {
+            return Ok(None);
+        };
+        if user != room.anchor {
+            return Err(Rejection::new(
+                ErrorCode::Forbidden,
+                "not a party of this link",
+            ));
+        }
+        return Ok(Some(l.peer_anchor(&room.id).to_string()));
+    }
     let Some(s) = room
         .costream
         .current
@@ -151,13 +169,13 @@ impl Node {
         signal: Signal,
     ) -> Result<(), Rejection> {
         check(&self.settings, &signal)?;
-        let to = match peer(room, signal.session, user)? {
+        let to = match peer(room, signal.session, user, signal.link)? {
             Some(to) => to,
             // The hub may not have the record of a step made on another
             // node a moment ago: the store decides.
             None => {
                 let stored = self.store.room(&room.id).await.map_err(|e| e.rejection())?;
-                peer(&stored, signal.session, user)?.ok_or_else(|| {
+                peer(&stored, signal.session, user, signal.link)?.ok_or_else(|| {
                     Rejection::new(
                         ErrorCode::CostreamStale,
                         "no such live co-stream session now",
@@ -165,7 +183,13 @@ impl Node {
                 })?
             }
         };
-        let sender = self.relay.sender(&room.id, signal.session, user);
+        // Link ids and session ids are numbered apart: key them apart.
+        let key = if signal.link {
+            signal.session | 1 << 63
+        } else {
+            signal.session
+        };
+        let sender = self.relay.sender(&room.id, key, user);
         if let Err(not_until) = sender.limiter.check() {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             return Err(Rejection::rate_limited(wait.as_millis().max(1) as u64));

@@ -25,6 +25,9 @@ pub struct CostreamSlot {
     /// The last session id given out (ids are 1, 2, ... per room).
     #[serde(default)]
     pub last_id: u64,
+    /// The room's anchor-to-anchor link, invited or live (`link.rs`).
+    #[serde(default)]
+    pub link: Option<super::link::Link>,
 }
 
 /// One co-stream session between the anchor and a guest.
@@ -65,15 +68,19 @@ impl CostreamSlot {
     /// after `now` (not stored: a check that finds both parties changes
     /// nothing).
     pub fn next_deadline(&self, grace_ms: i64, now: i64, check_ms: i64) -> Option<i64> {
-        let s = self.current.as_ref()?;
+        let link = self.link.as_ref().and_then(super::link::Link::deadline);
+        let Some(s) = self.current.as_ref() else {
+            return link;
+        };
         if s.phase != CostreamPhase::Live {
-            return Some(s.expires_at);
+            return Some(s.expires_at).into_iter().chain(link).min();
         }
         [s.anchor_gone_at, s.guest_gone_at]
             .into_iter()
             .filter(|at| *at > 0)
             .map(|at| at + grace_ms)
             .chain([now + check_ms])
+            .chain(link)
             .min()
     }
 
@@ -283,10 +290,10 @@ pub fn apply(
             if !slot.enabled {
                 return Err(disabled());
             }
-            if slot.current.is_some() {
+            if slot.current.is_some() || slot.link.is_some() {
                 return Err(refuse(
                     ErrorCode::CostreamBusy,
-                    "a co-stream is already live or pending",
+                    "a co-stream or link is already live or pending",
                 ));
             }
             let pos = slot.applicants.iter().position(|a| a.user == *guest);

@@ -4,7 +4,7 @@
 //! [`handle`] or [`signal`]; the party checks (the anchor, the guest of
 //! this session) are the state machine's.
 
-use protocol::costream::{CostreamAction, CostreamRequest, Media, Signal};
+use protocol::costream::{CostreamAction, CostreamRequest, LinkAction, LinkRequest, Media, Signal};
 use protocol::{ErrorCode, Limits, Rejection, RequestId, RoomEvent, ServerFrame};
 
 use super::Step;
@@ -133,4 +133,47 @@ pub async fn signal(
 ) -> Result<ServerFrame, Rejection> {
     node.relay_signal(room, &who.user, req).await?;
     Ok(ack(id, None))
+}
+
+/// The field limits of a `link` request.
+pub fn check_link_fields(limits: &Limits, req: &LinkRequest) -> Result<(), Rejection> {
+    if let Some(r) = &req.room {
+        limits.check_id("room", r)?;
+    }
+    let ok = match req.action {
+        LinkAction::Invite => req.room.is_some(),
+        LinkAction::Accept | LinkAction::Decline => req.room.is_some() && req.link.is_some(),
+        LinkAction::End => req.link.is_some(),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Rejection::new(
+            ErrorCode::Invalid,
+            "link invite needs room; accept and decline need room and link; end needs link",
+        ))
+    }
+}
+
+/// Runs an authorized `link` request of the anchor of `room`.
+pub async fn link(
+    node: &Node,
+    room: &Room,
+    id: Option<RequestId>,
+    req: LinkRequest,
+) -> Result<ServerFrame, Rejection> {
+    let other = req.room.unwrap_or_default();
+    let link = req.link.unwrap_or_default();
+    let step = match req.action {
+        LinkAction::Invite => node.link_invite(room, &other).await?,
+        LinkAction::Accept => node.link_accept(room, &other, link).await?,
+        LinkAction::Decline => node.link_decline(room, &other, link).await?,
+        LinkAction::End => node.link_end(&room.id, link, "ended_by_anchor").await?,
+    };
+    let event = RoomEvent {
+        offset: 0,
+        ts: now_ms(),
+        kind: protocol::EventKind::LinkStep(Box::new(step)),
+    };
+    Ok(ack(id, Some(event)))
 }

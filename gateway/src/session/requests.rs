@@ -94,6 +94,9 @@ impl Session {
         if let Request::Costream(c) = &frame.request {
             crate::costream::ws::check_fields(&self.node.limits, c)?;
         }
+        if let Request::Link(l) = &frame.request {
+            crate::costream::ws::check_link_fields(&self.node.limits, l)?;
+        }
         Ok(())
     }
 
@@ -200,6 +203,10 @@ impl Session {
                 let (room, _) = self.authorized(crate::costream::ws::action(&c))?;
                 let who = self.signed_in("co-stream")?;
                 crate::costream::ws::handle(&self.node, who, &room, id, c).await
+            }
+            Request::Link(l) => {
+                let (room, _) = self.authorized(Action::CostreamHost)?;
+                crate::costream::ws::link(&self.node, &room, id, l).await
             }
             Request::Signal(s) => {
                 let (room, _) = self.authorized(Action::Watch)?;
