@@ -2,7 +2,8 @@
 //! tiny page served here, and `browser/costream.mjs` driving two headless
 //! chromium pages (one per node) through apply → accept → confirm →
 //! confirm and a WebRTC data channel whose only signalling is the
-//! gateway's `signal` relay, with a message each way.
+//! gateway's `signal` relay, with a message each way; and the same for an
+//! anchor-to-anchor link between two rooms (`browser/link.mjs`).
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod common;
@@ -110,4 +111,67 @@ async fn two_browsers_on_two_nodes_open_a_data_channel_through_the_gateway() {
     let kinds: Vec<_> = j.missed.iter().map(|e| e.kind.tag()).collect();
     assert!(kinds.contains(&"costream"), "{kinds:?}");
     assert!(!kinds.contains(&"signal"), "{kinds:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_anchors_in_browsers_on_two_nodes_link_their_rooms() {
+    if !browser_available() {
+        eprintln!("SKIPPED: chromium or playwright-core missing (run scripts/browser-setup.sh)");
+        return;
+    }
+    let Some((_redis, a, b)) = two_nodes_on_one_redis(|_| {}).await else {
+        return;
+    };
+    a.room("r1", "anna", true).await;
+    a.room("r2", "bob", true).await;
+    let page = serve_page().await;
+    let run = tokio::process::Command::new("node")
+        .arg(browser_dir().join("link.mjs"))
+        .arg(&page)
+        .arg("r1")
+        .arg(format!("ws://{}/ws", a.addr))
+        .arg(real_name_token(&a, "anna"))
+        .arg("r2")
+        .arg(format!("ws://{}/ws", b.addr))
+        .arg(real_name_token(&b, "bob"))
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(90), run)
+        .await
+        .expect("the browser test ran past 90 s")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{stdout}");
+    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
+    assert!(
+        stdout.contains(r#"B got "hello from room A", A got "hello from room B""#),
+        "{stdout}"
+    );
+    // Both rooms' logs hold the link's start, and its end once the
+    // anchors' pages closed (the rooms went abnormal).
+    for room in ["r1", "r2"] {
+        let mut late = b.connect(None).await;
+        let epoch = late.join(room).await.epoch;
+        let join = protocol::Request::Join(protocol::Join {
+            room: room.into(),
+            resume: Some(protocol::Resume { epoch, offset: 0 }),
+        });
+        let protocol::ServerFrame::Joined(j) = late.request(join).await else {
+            panic!("no joined")
+        };
+        let reasons: Vec<_> = j
+            .missed
+            .iter()
+            .filter_map(|e| match &e.kind {
+                protocol::EventKind::Link(l) => l.reason.clone(),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            reasons.first().map(String::as_str),
+            Some("started"),
+            "{room}: {reasons:?}"
+        );
+    }
 }
