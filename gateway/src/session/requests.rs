@@ -35,25 +35,23 @@ impl Session {
             Message::Close(_) => return Flow::Close(CloseCode::Normal),
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => return Flow::Continue,
         };
+        // Over `max_frame_bytes`, only a `signal` (an SDP) passes, up to
+        // its own limit; anything else is `too_large`.
         let over = self.node.limits.check_frame_len(data.len()).err();
-        if let Some(r) = &over
-            && data.len() > crate::costream::relay::max_signal_frame(&self.node.settings)
+        if let Some(r) = over.clone()
+            && (data.len() > crate::costream::relay::max_signal_frame(&self.node.settings)
+                || !matches!(
+                    self.codec.decode_client(data),
+                    Ok(ClientFrame {
+                        request: Request::Signal(_),
+                        ..
+                    })
+                ))
         {
-            return self.refuse_malformed(r.clone());
+            return self.refuse_malformed(r);
         }
         let frame = match self.codec.decode_client(data) {
-            // Only a `signal` (an SDP) may pass `max_frame_bytes`.
-            Ok(f) if over.is_none() || matches!(f.request, Request::Signal(_)) => f,
-            Ok(_) => {
-                return self.refuse_malformed(
-                    over.unwrap_or_else(|| Rejection::new(ErrorCode::TooLarge, "frame too large")),
-                );
-            }
-            Err(_) if over.is_some() => {
-                return self.refuse_malformed(
-                    over.unwrap_or_else(|| Rejection::new(ErrorCode::TooLarge, "frame too large")),
-                );
-            }
+            Ok(f) => f,
             // A known request with an unknown enum value: a field out of
             // its limits, answered like any other `invalid`.
             Err(e) if e.kind() == DecodeKind::UnknownValue => {
