@@ -283,6 +283,22 @@ settings! {
     /// round before the lottery ends abnormal with `beacon_unavailable`
     /// (1..=25000, below the 30 s takeover of a stalled draw).
     beacon_deadline_ms: u64 = 20_000, "GATEWAY_BEACON_DEADLINE_MS";
+    /// How long a co-stream invitation, or an accepted application not yet
+    /// confirmed by both, waits before it expires, in ms.
+    costream_pending_ms: u64 = 30_000, "GATEWAY_COSTREAM_PENDING_MS";
+    /// Most co-stream applicants a room holds; the next is refused `applicants_full`.
+    costream_max_applicants: usize = 100, "GATEWAY_COSTREAM_MAX_APPLICANTS";
+    /// Largest SDP a `signal` carries, in bytes (a `signal` frame may be
+    /// twice this, over `max_frame_bytes`).
+    costream_max_sdp_bytes: usize = 16_384, "GATEWAY_COSTREAM_MAX_SDP_BYTES";
+    /// Largest ICE candidate a `signal` carries, in bytes.
+    costream_max_candidate_bytes: usize = 1024, "GATEWAY_COSTREAM_MAX_CANDIDATE_BYTES";
+    /// Signalling messages (every kind) one party may relay per second in one
+    /// co-stream session; the burst is the same number.
+    costream_signal_rate: u32 = 50, "GATEWAY_COSTREAM_SIGNAL_RATE";
+    /// How long a co-stream party may be disconnected, in ms, and come back
+    /// to the same session; then the co-stream ends (`guest_left`, `anchor_left`).
+    costream_grace_ms: u64 = 15_000, "GATEWAY_COSTREAM_GRACE_MS";
 }
 
 impl Settings {

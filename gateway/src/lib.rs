@@ -10,6 +10,7 @@ pub mod clock;
 pub mod commerce;
 pub mod config;
 mod console;
+pub mod costream;
 pub mod dashboard;
 pub mod hub;
 pub mod lotteries;

@@ -94,6 +94,12 @@ async fn fire_due(node: &Node) {
         if room.notices.current.is_some() {
             node.expire_notice(&room, now).await;
         }
+        if room.costream.current.is_some() {
+            node.fire_costream(&room, now).await;
+        }
+        if room.costream.link.is_some() {
+            node.fire_link(&room, now).await;
+        }
         // Read again: a notice pushed (or a lottery started) since the
         // first read put its own deadline, which this one must not hide.
         if let Ok(r) = node.store.room(&id).await {

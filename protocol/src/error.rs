@@ -87,12 +87,26 @@ pub enum ErrorCode {
     /// The notice spacing rule (two of the last three intervals under
     /// 5 s): the next notice waits until `retry_after_ms`.
     NoticeSpacing,
+    /// Co-stream is switched off in this room.
+    CostreamDisabled,
+    /// A co-stream is already live or pending in this room: one guest at
+    /// a time.
+    CostreamBusy,
+    /// The co-stream session id is not the room's current one (it ended,
+    /// expired or never was).
+    CostreamStale,
+    /// Only real-name-verified viewers may co-stream (token `real_name`).
+    RealNameRequired,
+    /// A signalling message over its size limit (SDP or candidate).
+    SignalTooLarge,
+    /// The applicant list is full.
+    ApplicantsFull,
 }
 
 impl ErrorCode {
     /// Every code, in wire (variant) order: metrics create a zero counter
     /// for each at start.
-    pub const ALL: [ErrorCode; 36] = [
+    pub const ALL: [ErrorCode; 42] = [
         ErrorCode::Malformed,
         ErrorCode::UnknownType,
         ErrorCode::TooLarge,
@@ -129,6 +143,12 @@ impl ErrorCode {
         ErrorCode::QuotaExceeded,
         ErrorCode::NoticeShowing,
         ErrorCode::NoticeSpacing,
+        ErrorCode::CostreamDisabled,
+        ErrorCode::CostreamBusy,
+        ErrorCode::CostreamStale,
+        ErrorCode::RealNameRequired,
+        ErrorCode::SignalTooLarge,
+        ErrorCode::ApplicantsFull,
     ];
 
     /// The wire name, e.g. `"room_not_live"`.
@@ -170,6 +190,12 @@ impl ErrorCode {
             ErrorCode::QuotaExceeded => "quota_exceeded",
             ErrorCode::NoticeShowing => "notice_showing",
             ErrorCode::NoticeSpacing => "notice_spacing",
+            ErrorCode::CostreamDisabled => "costream_disabled",
+            ErrorCode::CostreamBusy => "costream_busy",
+            ErrorCode::CostreamStale => "costream_stale",
+            ErrorCode::RealNameRequired => "real_name_required",
+            ErrorCode::SignalTooLarge => "signal_too_large",
+            ErrorCode::ApplicantsFull => "applicants_full",
         }
     }
 

@@ -113,6 +113,9 @@ pub struct Joined {
     /// The notice showing now, with its time left, else null.
     #[serde(default)]
     pub notice: Option<Box<crate::notice::NoticeShown>>,
+    /// The co-stream state, and the joiner's own session when a party.
+    #[serde(default)]
+    pub costream: Box<crate::costream::CostreamView>,
 }
 
 /// `preview` event: the room's live preview as it is now.
@@ -255,6 +258,18 @@ crate::tagged_enum! {
         CouponClaims(crate::commerce::CouponClaims) = "coupon_claims",
         /// A notice was pushed, withdrawn or expired (high lane).
         Notice(crate::notice::NoticeEvent) = "notice",
+        /// The room's public co-stream state changed (high lane).
+        Costream(crate::costream::CostreamState) = "costream",
+        /// A co-stream session's step (to its two parties only).
+        CostreamStep(crate::costream::CostreamStep) = "costream_step",
+        /// The co-stream applicants (to the anchor only).
+        CostreamApplicants(crate::costream::CostreamApplicants) = "costream_applicants",
+        /// A relayed signalling message (to the other party only).
+        Signal(Box<crate::costream::SignalEvent>) = "signal",
+        /// The room's anchor-to-anchor link changed (high lane).
+        Link(Box<crate::costream::LinkState>) = "link",
+        /// A link's step (to the two anchors only).
+        LinkStep(Box<crate::costream::LinkStep>) = "link_step",
     }
 }
 

@@ -9,6 +9,7 @@ mod tagged;
 pub mod close;
 pub mod codec;
 pub mod commerce;
+pub mod costream;
 pub mod error;
 pub mod event;
 pub mod limits;

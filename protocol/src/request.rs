@@ -115,6 +115,12 @@ crate::tagged_enum! {
         PushNotice(crate::notice::PushNotice) = "push_notice",
         /// The anchor or sub-anchor withdraws the notice showing now.
         WithdrawNotice(crate::notice::WithdrawNotice) = "withdraw_notice",
+        /// One step of the co-stream state machine (连麦).
+        Costream(crate::costream::CostreamRequest) = "costream",
+        /// A WebRTC signalling message for the other co-stream party.
+        Signal(crate::costream::Signal) = "signal",
+        /// An anchor-to-anchor link step.
+        Link(crate::costream::LinkRequest) = "link",
     }
 }
 

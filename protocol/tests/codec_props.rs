@@ -333,6 +333,7 @@ fn server_frame() -> impl Strategy<Value = ServerFrame> {
                             remaining_ms,
                         })
                     }),
+                    costream: Default::default(),
                 })
             },
         );

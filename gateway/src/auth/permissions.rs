@@ -49,6 +49,12 @@ pub enum Action {
     Remind,
     /// Push or withdraw notices.
     Notice,
+    /// Switch co-stream on or off for the room.
+    CostreamSwitch,
+    /// See the co-stream applicants, accept one, invite a viewer.
+    CostreamHost,
+    /// Apply for co-stream (real-name-verified viewers) or cancel.
+    CostreamApply,
 }
 
 impl Action {
@@ -64,7 +70,7 @@ impl Action {
     }
 
     /// Every action, for tables and tests.
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 24] = [
         Action::Watch,
         Action::Comment,
         Action::Like,
@@ -86,6 +92,9 @@ impl Action {
         Action::Grab,
         Action::Remind,
         Action::Notice,
+        Action::CostreamSwitch,
+        Action::CostreamHost,
+        Action::CostreamApply,
     ];
 }
 
@@ -94,12 +103,18 @@ pub fn allowed(role: Role, action: Action) -> bool {
     use Action::*;
     match role {
         Role::Admin => true,
-        Role::Anchor => action != Ban,
+        Role::Anchor => !matches!(action, Ban | CostreamApply),
         // The sub-anchor has every anchor power except start/end/resume and
         // managing the sub-anchor.
         Role::SubAnchor => !matches!(
             action,
-            Ban | LiveStart | LiveResume | LiveEnd | ManageSubAnchor | Preview
+            Ban | LiveStart
+                | LiveResume
+                | LiveEnd
+                | ManageSubAnchor
+                | Preview
+                | CostreamHost
+                | CostreamApply
         ),
         Role::Assistant => matches!(
             action,
@@ -112,8 +127,12 @@ pub fn allowed(role: Role, action: Action) -> bool {
                 | SkipSlowMode
                 | Grab
                 | Remind
+                | CostreamApply
         ),
-        Role::Viewer => matches!(action, Watch | Comment | Like | Grab | Remind),
+        Role::Viewer => matches!(
+            action,
+            Watch | Comment | Like | Grab | Remind | CostreamApply
+        ),
         Role::Anonymous => action == Watch,
     }
 }
@@ -153,26 +172,26 @@ mod tests {
         // Rows follow `roles`; columns follow `Action::ALL`:
         // watch comment like start pause resume end ban | delete mute
         // assistants sub-anchor switch words skip-slow-mode | lottery preview
-        // goods grab remind notice.
+        // goods grab remind notice | costream switch, host, apply.
         let (y, n) = (true, false);
-        let expected: [[bool; 21]; 6] = [
+        let expected: [[bool; 24]; 6] = [
             [
-                y, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n,
+                y, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n,
             ],
             [
-                y, y, y, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, y, y, n,
+                y, y, y, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, y, y, n, n, n, y,
             ],
             [
-                y, y, y, n, n, n, n, n, y, y, n, n, n, y, y, n, n, n, y, y, n,
+                y, y, y, n, n, n, n, n, y, y, n, n, n, y, y, n, n, n, y, y, n, n, n, y,
             ],
             [
-                y, y, y, n, y, n, n, n, y, y, y, n, y, y, y, y, n, y, y, y, y,
+                y, y, y, n, y, n, n, n, y, y, y, n, y, y, y, y, n, y, y, y, y, y, n, n,
             ],
             [
-                y, y, y, y, y, y, y, n, y, y, y, y, y, y, y, y, y, y, y, y, y,
+                y, y, y, y, y, y, y, n, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, n,
             ],
             [
-                y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y,
+                y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y, y,
             ],
         ];
         for (r, role) in roles.iter().enumerate() {

@@ -53,6 +53,11 @@ impl UserSessions {
         last
     }
 
+    /// How many local sessions `user` has.
+    pub fn count(&self, user: &str) -> usize {
+        self.users.get(user).map_or(0, |v| v.len())
+    }
+
     /// Every user with a local session.
     pub fn users(&self) -> Vec<String> {
         self.users.iter().map(|e| e.key().clone()).collect()

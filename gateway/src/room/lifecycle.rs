@@ -165,6 +165,7 @@ mod tests {
             preview: None,
             commerce: Default::default(),
             notices: Default::default(),
+            costream: Default::default(),
             version: 1,
         }
     }

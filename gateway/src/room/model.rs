@@ -52,6 +52,12 @@ pub struct Room {
     /// The notice showing now and the last push times (`notice/`).
     #[serde(default, skip_serializing_if = "crate::notice::NoticeState::is_empty")]
     pub notices: crate::notice::NoticeState,
+    /// The co-stream switch, applicants and session (`costream/`).
+    #[serde(
+        default,
+        skip_serializing_if = "crate::costream::CostreamSlot::is_empty"
+    )]
+    pub costream: crate::costream::CostreamSlot,
     /// Bumped by the store with every change (`Store::update_room`); a room
     /// hub applies a record only when it is newer than the one it holds.
     #[serde(default)]
@@ -131,6 +137,7 @@ impl RoomSpec {
             preview: None,
             commerce: Default::default(),
             notices: Default::default(),
+            costream: Default::default(),
             version: 1,
         })
     }

@@ -18,13 +18,14 @@ use crate::store::LiveClaim;
 /// a minute in all).
 const ANCHOR_RETRY_MS: [u64; 8] = [250, 500, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000];
 
-fn room_deadline(room: &Room, timing: Timing) -> Option<i64> {
+fn room_deadline(room: &Room, timing: Timing, settings: &crate::config::Settings) -> Option<i64> {
     let life = lifecycle::next_deadline(room, timing).map(|(at, _)| at);
     crate::lotteries::next_deadline(room)
         .into_iter()
         .chain(life)
         .chain(room.commerce.next_deadline())
         .chain(crate::notice::next_deadline(room))
+        .chain(crate::costream::next_deadline(room, settings))
         .min()
 }
 
@@ -70,6 +71,10 @@ impl Node {
         self.publish(room, kind).await?;
         if updated.status.is_final() {
             self.abandon_open_lotteries(&updated).await;
+        }
+        if updated.status != RoomStatus::Live {
+            self.stop_costream(&updated, crate::costream::stop_reason(updated.status))
+                .await;
         }
         tracing::info!(
             room,
@@ -152,7 +157,7 @@ impl Node {
             .then(|| now_ms() + self.settings.presence_ttl_ms());
         let curve_every = self.settings.dashboard_curve_ms as i64;
         let curve = crate::dashboard::next_point_at(room, now_ms(), curve_every);
-        let at = room_deadline(room, self.timing)
+        let at = room_deadline(room, self.timing, &self.settings)
             .into_iter()
             .chain(presence_check)
             .chain(curve)

@@ -123,6 +123,8 @@ pub struct Node {
     pub lotteries: Lotteries,
     /// The joins this node counted and has not yet added to the store.
     pub dashboard: Dashboard,
+    /// The co-stream signalling senders on this node (numbering, rates).
+    pub relay: crate::costream::Relay,
     shutdown: watch::Sender<bool>,
     next_session: AtomicU64,
     /// The store's data epoch this node knows (`store_epoch.rs`).
@@ -171,6 +173,7 @@ impl Node {
                 ),
             ),
             webhooks: Webhooks::new(&settings),
+            relay: crate::costream::Relay::new(&settings),
             settings,
             store: stores.core,
             moderation_store: stores.moderation,

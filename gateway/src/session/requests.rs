@@ -35,7 +35,19 @@ impl Session {
             Message::Close(_) => return Flow::Close(CloseCode::Normal),
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => return Flow::Continue,
         };
-        if let Err(r) = self.node.limits.check_frame_len(data.len()) {
+        // Over `max_frame_bytes`, only a `signal` (an SDP) passes, up to
+        // its own limit; anything else is `too_large`.
+        let over = self.node.limits.check_frame_len(data.len()).err();
+        if let Some(r) = over.clone()
+            && (data.len() > crate::costream::relay::max_signal_frame(&self.node.settings)
+                || !matches!(
+                    self.codec.decode_client(data),
+                    Ok(ClientFrame {
+                        request: Request::Signal(_),
+                        ..
+                    })
+                ))
+        {
             return self.refuse_malformed(r);
         }
         let frame = match self.codec.decode_client(data) {
@@ -77,6 +89,12 @@ impl Session {
             let room = self.joined.as_ref().map_or("room", |j| j.room.as_str());
             lotteries::check_terms(room, terms)?;
         }
+        if let Request::Costream(c) = &frame.request {
+            crate::costream::ws::check_fields(&self.node.limits, c)?;
+        }
+        if let Request::Link(l) = &frame.request {
+            crate::costream::ws::check_link_fields(&self.node.limits, l)?;
+        }
         Ok(())
     }
 
@@ -113,7 +131,10 @@ impl Session {
     }
 
     async fn handle(&mut self, frame: ClientFrame) -> Result<Option<ServerFrame>, Rejection> {
-        self.rate_limit()?;
+        // Signalling has its own rate (`costream_signal_rate`, per party).
+        if !matches!(frame.request, Request::Signal(_)) {
+            self.rate_limit()?;
+        }
         let id = frame.id;
         let reply = match frame.request {
             Request::Ping(_) => Ok(ServerFrame::Pong(Pong { id, ts: now_ms() })),
@@ -176,6 +197,20 @@ impl Session {
                 let (room, _) = self.authorized(Action::Notice)?;
                 crate::notice::ws::withdraw(&self.node, &room, id, w).await
             }
+            Request::Costream(c) => {
+                let (room, _) = self.authorized(crate::costream::ws::action(&c))?;
+                let who = self.signed_in("co-stream")?;
+                crate::costream::ws::handle(&self.node, who, &room, id, c).await
+            }
+            Request::Link(l) => {
+                let (room, _) = self.authorized(Action::CostreamHost)?;
+                crate::costream::ws::link(&self.node, &room, id, l).await
+            }
+            Request::Signal(s) => {
+                let (room, _) = self.authorized(Action::Watch)?;
+                let who = self.signed_in("co-stream")?;
+                crate::costream::ws::signal(&self.node, who, &room, id, s).await
+            }
             Request::LotteryStart(s) => {
                 let (room, _) = self.authorized(Action::Lottery)?;
                 lotteries::ws::start(&self.node, &room, id, s).await
@@ -232,6 +267,13 @@ impl Session {
             role,
         };
         moderation::ws::handle(&self.node, &actor, &room, id, request).await
+    }
+
+    /// The signed-in caller, for requests anonymous viewers may not make.
+    fn signed_in(&self, what: &str) -> Result<&crate::auth::Identity, Rejection> {
+        self.identity
+            .as_ref()
+            .ok_or_else(|| Rejection::new(ErrorCode::Unauthenticated, format!("sign in to {what}")))
     }
 
     fn rate_limit(&mut self) -> Result<(), Rejection> {
@@ -302,6 +344,10 @@ impl Session {
             hub,
             anchor_counted: false,
         });
+        if let Some(i) = &self.identity {
+            // A co-stream party back within the grace: the same session.
+            node.costream_back(&room, &i.user).await;
+        }
         let viewer = match &self.identity {
             Some(i) => i.user.clone(),
             None => format!("anon:{}:{}", node.settings.node_id, self.id),
@@ -356,6 +402,10 @@ impl Session {
             preview: snap.room.shown_preview(),
             commerce: snap.room.commerce.view(now_ms()),
             notice: crate::notice::shown(&snap.room, now_ms()),
+            costream: Box::new(crate::costream::view(
+                &snap.room,
+                self.identity.as_ref().map(|i| i.user.as_str()),
+            )),
         };
         // From the hub, `online` is the room's count at its last tick; the
         // hub writes this node's new presence at its next one.
@@ -433,6 +483,10 @@ impl Session {
             return;
         };
         j.hub.leave(self.id, j.anchor_counted);
+        if let Some(i) = &self.identity {
+            let here = self.node.hubs.users.count(&i.user);
+            self.node.costream_left(&j.hub.room(), &i.user, here).await;
+        }
         if j.anchor_counted {
             if anchor_check {
                 self.node.anchor_left(&j.room, &j.hub).await;
