@@ -267,6 +267,10 @@ settings! {
     /// How often (ms) a node publishes changed stock and coupon counts, flushes
     /// goods clicks and sweeps expired reservations.
     commerce_interval_ms: u64 = 1000, "GATEWAY_COMMERCE_INTERVAL_MS";
+    /// On SIGTERM, how long the node answers `/readyz` 503 before it closes any session, so that load balancers take it out first.
+    drain_delay_ms: u64 = 5000, "GATEWAY_DRAIN_DELAY_MS";
+    /// Then the window over which it closes its sessions with 4000, evenly spread (0: all at once).
+    drain_window_ms: u64 = 20_000, "GATEWAY_DRAIN_WINDOW_MS";
 }
 
 impl Settings {
