@@ -15,3 +15,4 @@ cargo test --workspace
 GATEWAY_TEST_BACKEND=redis cargo test -p gateway --tests
 GATEWAY_TEST_BACKEND=cluster cargo test -p gateway --tests
 ./scripts/fuzz.sh 3
+scripts/validate-deploy.sh

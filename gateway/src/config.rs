@@ -299,6 +299,10 @@ settings! {
     /// How long a co-stream party may be disconnected, in ms, and come back
     /// to the same session; then the co-stream ends (`guest_left`, `anchor_left`).
     costream_grace_ms: u64 = 15_000, "GATEWAY_COSTREAM_GRACE_MS";
+    /// On SIGTERM, how long the node answers `/readyz` 503 before it closes any session, so that load balancers take it out first.
+    drain_delay_ms: u64 = 5000, "GATEWAY_DRAIN_DELAY_MS";
+    /// Then the window over which it closes its sessions with 4000, evenly spread (0: all at once).
+    drain_window_ms: u64 = 20_000, "GATEWAY_DRAIN_WINDOW_MS";
 }
 
 impl Settings {

@@ -144,6 +144,13 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
 }
 
 impl Running {
+    /// The paced drain (lame duck): not-ready at once, then after
+    /// `drain_delay_ms` every session closes with 4000, spread over
+    /// `drain_window_ms`. Follow it with [`Running::shutdown`].
+    pub async fn drain(&self) {
+        self.node.drain().await;
+    }
+
     /// Stops accepting, closes every session with 4000 and waits for them
     /// within the grace period.
     pub async fn shutdown(self) {

@@ -121,6 +121,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         println!("gateway listening on ws://{}/ws", running.addr);
         wait_for_signal().await;
+        // A second signal cuts the drain short.
+        tokio::select! {
+            () = running.drain() => {}
+            () = wait_for_signal() => tracing::warn!("second signal: drain cut short"),
+        }
         tracing::info!("shutting down");
         running.shutdown().await;
         anyhow::Ok(())

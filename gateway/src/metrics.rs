@@ -55,6 +55,8 @@ pub struct Metrics {
     pub webhooks_queued: Counter,
     /// Webhook attempts this node made, by `outcome`.
     pub webhook_attempts: Family<Labels, Counter>,
+    /// 1 while the node drains (not ready, closing its sessions), else 0.
+    pub draining: Gauge,
 }
 
 impl Default for Metrics {
@@ -88,6 +90,7 @@ impl Metrics {
             store_resets: Counter::default(),
             webhooks_queued: Counter::default(),
             webhook_attempts: Family::default(),
+            draining: Gauge::default(),
             registry: Registry::default(),
         };
         // name, help => field: the field's value is shared with the registry.
@@ -117,6 +120,7 @@ impl Metrics {
             "store_resets", "Times the store was found to have lost its data" => store_resets;
             "webhooks_queued", "Webhook jobs queued (one per event and endpoint)" => webhooks_queued;
             "webhook_attempts", "Webhook attempts by outcome (delivered, retry, dead)" => webhook_attempts;
+            "draining", "1 while the node drains after SIGTERM (not ready, closing its sessions)" => draining;
         }
         m.create_known_labels();
         Metrics { registry, ..m }

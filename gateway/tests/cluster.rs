@@ -146,6 +146,10 @@ impl Node {
                 .env("GATEWAY_COMMENT_BURST", "10000")
                 .env("GATEWAY_IP_CONNECT_RATE", "0")
                 .env("GATEWAY_IP_MAX_CONNECTIONS", "0")
+                // SIGTERM closes at once unless a test asks for a paced
+                // drain with the flags (which win over the environment).
+                .env("GATEWAY_DRAIN_DELAY_MS", "0")
+                .env("GATEWAY_DRAIN_WINDOW_MS", "0")
                 .env("RUST_LOG", "info")
                 // The generated lottery key goes next to the log, not into the tree.
                 .env("GATEWAY_SECRETS_FILE", log.with_extension("secrets.env"))
@@ -1730,4 +1734,130 @@ async fn a_grab_storm_over_three_nodes_reserves_the_quota_exactly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_grab_storm_with_a_node_killed_reserves_the_quota_exactly() {
     grab_storm(true).await;
+}
+
+// ------------------------------------------------------------ paced drain
+
+/// The paced drain (lame duck): SIGTERM turns the node not-ready at once,
+/// keeps every session through the delay, then closes them with 4000
+/// spread over the window (not all at once); the viewers resume on another
+/// node and lose nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paced_drain_turns_not_ready_then_spreads_its_4000_closes_over_the_window() {
+    if skip() {
+        return;
+    }
+    const DELAY: Duration = Duration::from_millis(1500);
+    const WINDOW: Duration = Duration::from_millis(3000);
+    const VIEWERS: usize = 24;
+    const N: usize = 160;
+    let redis = RedisServer::start();
+    let p = prefix();
+    let flags = ["--drain-delay-ms", "1500", "--drain-window-ms", "3000"];
+    let mut a = Node::process("a", &redis.url(), &p, &flags).await;
+    let b = Node::process("b", &redis.url(), &p, &[]).await;
+    b.room("r1", "anna", true).await;
+    assert_eq!(a.get("/readyz").await.0, 200);
+    let mut viewers = vec![];
+    for i in 0..VIEWERS {
+        let user = format!("v{i}");
+        let mut c = a.connect(Some(&user)).await;
+        let j = join(&mut c, "r1").await;
+        viewers.push((user, c, Seen::new(&j)));
+    }
+    // Comments on B before, during and after the drain of A.
+    let mut talker = b.connect(Some("tom")).await;
+    join(&mut talker, "r1").await;
+    let publisher = tokio::spawn(async move {
+        let mut sent = vec![];
+        for i in 0..N {
+            sent.push(comment(&mut talker, &format!("c{i}")).await.text_of());
+            tokio::time::sleep(Duration::from_millis(40)).await;
+        }
+        sent
+    });
+    for (_, c, seen) in &mut viewers {
+        pump(c, seen, LONG, |s| s.comments().len() >= 5).await;
+    }
+    let t0 = Instant::now();
+    a.terminate();
+    let b_addr = b.addr;
+    let mut tasks = vec![];
+    for (user, mut c, mut seen) in viewers {
+        tasks.push(tokio::spawn(async move {
+            let open = pump(&mut c, &mut seen, Duration::from_secs(30), |_| false).await;
+            assert!(!open);
+            let closed_at = t0.elapsed();
+            let code = c.close.as_ref().map(|c| c.0);
+            let mut c = connect(b_addr, Some(&user)).await;
+            let j = resume(&mut c, "r1", &seen.epoch.clone(), seen.last()).await;
+            assert_eq!(j.recovered, Some(true), "{user}");
+            seen.resumed(&j);
+            let last = format!("c{}", N - 1);
+            pump(&mut c, &mut seen, Duration::from_secs(30), |s| {
+                s.has_comment(&last)
+            })
+            .await;
+            (user, code, closed_at, seen)
+        }));
+    }
+    // Not ready at once, while the sessions are still open (the delay).
+    let probe = Instant::now();
+    wait_until("A answers /readyz 503", SHORT, async || {
+        a.get("/readyz").await.0 == 503
+    })
+    .await;
+    if probe.elapsed() < DELAY / 2 {
+        assert!(
+            tasks.iter().all(|t| !t.is_finished()),
+            "a session closed within the delay"
+        );
+    }
+    let mut done = vec![];
+    for t in tasks {
+        done.push(
+            timeout(Duration::from_secs(60), t)
+                .await
+                .expect("viewer hung")
+                .unwrap(),
+        );
+    }
+    let st = a.wait_exit(LONG).await;
+    assert!(st.success(), "a drained node exits cleanly: {st}");
+    let sent = timeout(Duration::from_secs(30), publisher)
+        .await
+        .expect("publisher hung")
+        .unwrap();
+    let internal = internal_offsets(&redis, &p, "r1");
+    let mut times = vec![];
+    for (user, code, at, seen) in &done {
+        assert_eq!(*code, Some(4000), "{user}");
+        seen.assert_whole(user, &internal);
+        assert_eq!(seen.comments()[..], sent[..], "{user}");
+        times.push(*at);
+    }
+    times.sort();
+    eprintln!("close times after SIGTERM: {times:?}");
+    assert!(
+        times[0] >= DELAY,
+        "the first close came before the delay: {:?}",
+        times[0]
+    );
+    // Counts per third of the window: evenly spread is 8 each; all at
+    // once would put every one in the first third.
+    let third = WINDOW / 3;
+    let mut per_third = [0usize; 3];
+    for t in &times {
+        let i = ((*t - DELAY).as_nanos() / third.as_nanos()).min(2) as usize;
+        per_third[i] += 1;
+    }
+    assert!(
+        per_third.iter().all(|&n| n >= 3),
+        "closes per third of the window: {per_third:?} ({times:?})"
+    );
+    let span = times[VIEWERS - 1] - times[0];
+    assert!(
+        span >= WINDOW / 2,
+        "closes spread over {span:?} of a {WINDOW:?} window"
+    );
 }

@@ -58,6 +58,9 @@ async fn ready(State(s): State<AppState>) -> impl IntoResponse {
     if s.node.is_shutting_down() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down");
     }
+    if s.node.drain.is_draining() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "draining");
+    }
     if s.node.store_lost() {
         return (StatusCode::SERVICE_UNAVAILABLE, "store lost its data");
     }

@@ -6,11 +6,13 @@
 //! (`users.rs`). The slices (`moderation`, `lotteries`) add their actions
 //! over the node in their own folders.
 
+mod drain;
 mod live;
 mod record;
 mod store_epoch;
 mod users;
 
+pub use drain::{Drain, session_turn};
 pub use store_epoch::STORE_LOST_HOLD;
 
 use std::sync::Arc;
@@ -135,6 +137,8 @@ pub struct Node {
     /// Since when (unix ms) the presence heartbeat has reached the store
     /// without a failure; 0 while it fails.
     store_ok_since: AtomicI64,
+    /// The paced drain on SIGTERM (`drain.rs`).
+    pub drain: Drain,
 }
 
 impl Node {
@@ -193,6 +197,7 @@ impl Node {
             store_epoch: Mutex::new(String::new()),
             store_lost_until: AtomicI64::new(0),
             store_ok_since: AtomicI64::new(0),
+            drain: Drain::default(),
         })
     }
 
@@ -213,6 +218,7 @@ impl Node {
 
     /// Begins shutdown: sessions close with the "shutting down" code.
     pub fn begin_shutdown(&self) {
+        self.drain.cut_short();
         self.shutdown.send_replace(true);
     }
 

@@ -166,7 +166,9 @@ impl Session {
     {
         self.reply(ServerFrame::Hello(self.hello()));
         self.register_if_signed_in().await;
-        let mut shutdown = self.node.shutdown_signal();
+        // Its turn in the node's paced drain, or the node's shutdown.
+        let turn = crate::service::session_turn(self.node.clone());
+        tokio::pin!(turn);
         let outbox = self.outbox.clone();
         let beat = Duration::from_millis(self.node.settings.heartbeat_ms.max(1));
         let idle = Duration::from_millis(self.node.settings.idle_timeout_ms);
@@ -177,7 +179,7 @@ impl Session {
         }
         loop {
             tokio::select! {
-                _ = shutdown.changed() => return Some(CloseCode::ShuttingDown),
+                () = &mut turn => return Some(CloseCode::ShuttingDown),
                 Some((id, out)) = self.acks.next(), if !self.acks.is_empty() => {
                     self.finish_comment(id, out);
                 }
