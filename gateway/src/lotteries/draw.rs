@@ -88,22 +88,15 @@ impl Node {
         let Ok(updated) = claimed else {
             return;
         };
-        let record = match self.announcement(room, id).await.and_then(|a| {
-            lottery::abandon(&a, &self.lotteries.key, LIVE_ENDED)
-                .map_err(|e| internal("abandon", e))
-        }) {
-            Ok(r) => r,
+        let made = match self.announcement(room, id).await {
+            Ok(a) => self.store_abnormal_record(room, id, &a, LIVE_ENDED).await,
             Err(r) => {
                 tracing::error!(room, lottery = id, reason = %r, "abnormal record not made");
-                return;
+                false
             }
         };
-        if let Err(e) = self
-            .lottery_store
-            .put_lottery_doc(room, id, "record", &record.to_canonical())
-            .await
-        {
-            tracing::error!(room, lottery = id, error = %e, "abnormal record not stored");
+        if !made {
+            return;
         }
         self.announce_abnormal(&updated, id, LIVE_ENDED).await;
         tracing::info!(room, lottery = id, "lottery abnormal");
@@ -309,21 +302,42 @@ impl Node {
     /// The beacon round could not be fetched by the deadline: `Drawing` →
     /// `Abnormal` with the signed record (reason `beacon_unavailable`).
     async fn beacon_unavailable(&self, room: &str, id: &str, announcement: &Announcement) {
-        let moved = self
-            .update_room(room, &|r| {
-                let slot = slot_mut(r, id)?;
-                if slot.state != SlotState::Drawing {
-                    return Err(Rejection::new(ErrorCode::InvalidTransition, "not drawing"));
-                }
-                slot.state = SlotState::Abnormal;
-                slot.drawing_since = None;
-                Ok(())
-            })
-            .await;
-        let Ok(updated) = moved else {
+        let Some(updated) = self.drawing_to_abnormal(room, id).await else {
             return;
         };
-        match lottery::abandon(announcement, &self.lotteries.key, BEACON_UNAVAILABLE) {
+        // Announced even when the record could not be signed.
+        self.store_abnormal_record(room, id, announcement, BEACON_UNAVAILABLE)
+            .await;
+        self.announce_abnormal(&updated, id, BEACON_UNAVAILABLE)
+            .await;
+    }
+
+    /// `Drawing` → `Abnormal` in the room record; the updated record, or
+    /// `None` when the lottery was not drawing (another node moved it).
+    async fn drawing_to_abnormal(&self, room: &str, id: &str) -> Option<Room> {
+        self.update_room(room, &|r| {
+            let slot = slot_mut(r, id)?;
+            if slot.state != SlotState::Drawing {
+                return Err(Rejection::new(ErrorCode::InvalidTransition, "not drawing"));
+            }
+            slot.state = SlotState::Abnormal;
+            slot.drawing_since = None;
+            Ok(())
+        })
+        .await
+        .ok()
+    }
+
+    /// Signs and stores the abnormal record of `announcement` with
+    /// `reason`; false when it could not be signed.
+    async fn store_abnormal_record(
+        &self,
+        room: &str,
+        id: &str,
+        announcement: &Announcement,
+        reason: &str,
+    ) -> bool {
+        match lottery::abandon(announcement, &self.lotteries.key, reason) {
             Ok(record) => {
                 if let Err(e) = self
                     .lottery_store
@@ -332,28 +346,19 @@ impl Node {
                 {
                     tracing::error!(room, lottery = id, error = %e, "abnormal record not stored");
                 }
+                true
             }
-            Err(e) => tracing::error!(room, lottery = id, error = %e, "abnormal record not made"),
+            Err(e) => {
+                tracing::error!(room, lottery = id, error = %e, "abnormal record not made");
+                false
+            }
         }
-        self.announce_abnormal(&updated, id, BEACON_UNAVAILABLE)
-            .await;
     }
 
     /// A lottery whose start stored its state but not its announcement:
     /// abnormal (reason `not_announced`), with no record, never retried.
     async fn give_up_unannounced(&self, room: &str, id: &str) {
-        let moved = self
-            .update_room(room, &|r| {
-                let slot = slot_mut(r, id)?;
-                if slot.state != SlotState::Drawing {
-                    return Err(Rejection::new(ErrorCode::InvalidTransition, "not drawing"));
-                }
-                slot.state = SlotState::Abnormal;
-                slot.drawing_since = None;
-                Ok(())
-            })
-            .await;
-        let Ok(updated) = moved else {
+        let Some(updated) = self.drawing_to_abnormal(room, id).await else {
             return;
         };
         self.announce_abnormal(&updated, id, NOT_ANNOUNCED).await;
