@@ -521,7 +521,10 @@ async fn a_draw_taken_over_publishes_committed_and_drawn_once() {
     let mut anchor = joined(&gw, "lot-t", "anchor").await;
     let mut watcher = joined(&gw, "lot-t", "watcher").await;
     let mut v1 = joined(&gw, "lot-t", "v1").await;
-    let id = create_and_start(&mut anchor, terms(LotteryKind::Comment, None, 1, 1)).await;
+    // The window outlasts the first comment on a node (it builds the word
+    // filter, seconds in a debug build), so the test's commitment is in the
+    // log before the draw runs.
+    let id = create_and_start(&mut anchor, terms(LotteryKind::Comment, None, 4, 1)).await;
     v1.comment("me").await;
     // A node that claimed the draw, published its commitment and died: the
     // commitment is in the log under the draw's once-key.
