@@ -23,14 +23,7 @@ async fn silent_client(gw: &TestGateway, user: &str, room: &str) -> Client {
     )
     .await
     .unwrap();
-    let mut c = Client {
-        ws,
-        codec: Codec::Json,
-        hello: None,
-        next_id: 0,
-        backlog: Default::default(),
-        close: None,
-    };
+    let mut c = Client::new(ws, Codec::Json);
     c.recv().await.unwrap();
     c.join(room).await;
     c

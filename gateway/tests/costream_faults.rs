@@ -77,14 +77,7 @@ async fn connect(addr: std::net::SocketAddr, token: &str) -> Client {
     let (ws, _) = tokio_tungstenite::connect_async(url.into_client_request().unwrap())
         .await
         .unwrap();
-    let mut c = Client {
-        ws,
-        codec: Codec::Json,
-        hello: None,
-        next_id: 0,
-        backlog: Default::default(),
-        close: None,
-    };
+    let mut c = Client::new(ws, Codec::Json);
     assert!(matches!(c.recv().await, Some(ServerFrame::Hello(_))));
     c
 }

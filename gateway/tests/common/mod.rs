@@ -205,6 +205,18 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client on an open WebSocket, nothing received yet.
+    pub fn new(ws: WebSocketStream<MaybeTlsStream<TcpStream>>, codec: Codec) -> Client {
+        Client {
+            ws,
+            codec,
+            hello: None,
+            next_id: 0,
+            backlog: Default::default(),
+            close: None,
+        }
+    }
+
     pub async fn connect(gw: &TestGateway, token: Option<String>, codec: Codec) -> Client {
         let mut url = format!("ws://{}/ws", gw.addr);
         if let Some(t) = token {
@@ -216,14 +228,7 @@ impl Client {
             HeaderValue::from_static(codec.subprotocol()),
         );
         let (ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
-        let mut c = Client {
-            ws,
-            codec,
-            hello: None,
-            next_id: 0,
-            backlog: Default::default(),
-            close: None,
-        };
+        let mut c = Client::new(ws, codec);
         // A refused token gets an error and a close instead of `hello`.
         match c.recv().await {
             Some(ServerFrame::Hello(h)) => c.hello = Some(h),
