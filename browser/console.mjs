@@ -122,8 +122,12 @@ try {
   const after = Number(await page.textContent('[data-figure="likes"] b'));
   console.log(`dashboard likes ${before} -> ${after}`);
   // The curve (a point a second in this test) is drawn as an SVG polyline.
-  await page.waitForSelector("#curve-svg polyline.curve", { state: "attached" });
-  check((await page.getAttribute("#curve-svg polyline.curve", "points")).split(" ").length >= 2, "the curve has points");
+  // The page reads the curve on open and again every 5 s: a room a second old may show one point
+  // at first, so wait for the re-read (up to 12 s) before asking for two.
+  const twoPoints = await page
+    .waitForFunction(() => (document.querySelector("#curve-svg polyline.curve")?.getAttribute("points") ?? "").split(" ").length >= 2, null, { timeout: 12000 })
+    .then(() => true, () => false);
+  check(twoPoints, "the curve has points");
   await shot("05-dashboard");
   // The CSV export downloads the curve with the key.
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("#csv-export")]);
