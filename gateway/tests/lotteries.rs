@@ -227,6 +227,57 @@ async fn comment_lottery_end_to_end() {
     .await
     .unwrap();
     assert_eq!(stranger.status().as_u16(), 404);
+    // Over WebSocket each signed-in viewer asks for its own proof: the
+    // participants get the same proof as over HTTP, v3 (no keyword) and an
+    // unknown lottery get `not_found`, an anonymous viewer `unauthenticated`.
+    let ask = |lottery: &str| {
+        Request::LotteryProof(LotteryProofRequest {
+            lottery: lottery.into(),
+        })
+    };
+    for (i, user) in ["v1", "v2", "v3", "v4"].iter().enumerate() {
+        let reply = viewers[i].request(ask(&id)).await;
+        if !participants.iter().any(|p| p == user) {
+            assert_eq!(error_code(&reply), Some(ErrorCode::NotFound), "{reply:?}");
+            continue;
+        }
+        let ServerFrame::LotteryProof(p) = reply else {
+            panic!("{reply:?}")
+        };
+        assert_eq!((p.lottery.as_str(), p.user.as_str()), (id.as_str(), *user));
+        assert_eq!(
+            (p.root.as_str(), p.count),
+            (root_hex.as_str(), participants.len() as u64)
+        );
+        let http: Value = reqwest::get(format!(
+            "http://{}/lottery/rooms/lot-c/lotteries/{id}/proof?user={user}",
+            gw.addr
+        ))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        assert_eq!(serde_json::to_value(&p.proof).unwrap(), http["proof"]);
+        let proof: ::lottery::InclusionProof =
+            serde_json::from_value(serde_json::to_value(&p.proof).unwrap()).unwrap();
+        assert!(::lottery::verify_inclusion(&root, user.as_bytes(), &proof));
+    }
+    assert!(participants.iter().all(|p| p != "v3"));
+    let unknown = viewers[0].request(ask("lot-99")).await;
+    assert_eq!(
+        error_code(&unknown),
+        Some(ErrorCode::NotFound),
+        "{unknown:?}"
+    );
+    let mut anon = gw.connect(None).await;
+    anon.join("lot-c").await;
+    let anon_reply = anon.request(ask(&id)).await;
+    assert_eq!(
+        error_code(&anon_reply),
+        Some(ErrorCode::Unauthenticated),
+        "{anon_reply:?}"
+    );
     // Published once: a second record (say, re-signed as abnormal) is
     // refused by the store; the first stays.
     gw.node()

@@ -31,6 +31,8 @@ crate::tagged_enum! {
         Grabbed(crate::commerce::Grabbed) = "grabbed",
         /// A coupon claim succeeded.
         CouponClaimed(crate::commerce::CouponClaimed) = "coupon_claimed",
+        /// Reply to `lottery_proof`: the caller's inclusion proof.
+        LotteryProof(crate::lottery::LotteryProof) = "lottery_proof",
     }
 }
 

@@ -29,7 +29,8 @@ pub use event::{
 pub use limits::Limits;
 pub use lottery::{
     LotteryAnnouncement, LotteryBeacon, LotteryCommitment, LotteryCreate, LotteryEvent,
-    LotteryKind, LotteryStart, LotteryState, LotteryTerms, LotteryWinner,
+    LotteryKind, LotteryProof, LotteryProofRequest, LotteryStart, LotteryState, LotteryTerms,
+    LotteryWinner, MerkleProof,
 };
 pub use notice::{Notice, NoticeAction, NoticeEvent, NoticeShown, PushNotice, WithdrawNotice};
 pub use request::{

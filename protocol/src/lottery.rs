@@ -149,3 +149,43 @@ impl LotteryEvent {
         }
     }
 }
+
+/// `lottery_proof`: the caller's own Merkle inclusion proof in a drawn
+/// lottery of the joined room (signed-in users; the same proof as the
+/// public HTTP route).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LotteryProofRequest {
+    /// Lottery id.
+    pub lottery: String,
+}
+
+/// An RFC 6962 audit path (docs/lottery.md section 2): the leaf's place in
+/// the committed, sorted participant list and the sibling hashes up to the
+/// root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MerkleProof {
+    /// Position of the leaf in the sorted list, from 0.
+    pub leaf_index: u64,
+    /// Number of leaves (the committed count).
+    pub tree_size: u64,
+    /// Sibling hashes from the leaf up to the root, lowercase hex.
+    pub audit_path: Vec<String>,
+}
+
+/// Reply to `lottery_proof`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LotteryProof {
+    /// The request's id.
+    pub id: Option<crate::request::RequestId>,
+    /// Lottery id.
+    pub lottery: String,
+    /// The committed Merkle root, lowercase hex (the record's
+    /// `commitment.root`).
+    pub root: String,
+    /// The committed participant count.
+    pub count: u64,
+    /// The caller's user id: the proven leaf.
+    pub user: String,
+    /// The audit path.
+    pub proof: MerkleProof,
+}

@@ -121,6 +121,8 @@ crate::tagged_enum! {
         Signal(crate::costream::Signal) = "signal",
         /// An anchor-to-anchor link step.
         Link(crate::costream::LinkRequest) = "link",
+        /// The caller's inclusion proof in a drawn lottery of the joined room.
+        LotteryProof(crate::lottery::LotteryProofRequest) = "lottery_proof",
     }
 }
 

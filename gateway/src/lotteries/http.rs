@@ -132,30 +132,10 @@ pub(crate) async fn inclusion_proof(
     axum::extract::Query(q): axum::extract::Query<ProofQuery>,
 ) -> ApiResult {
     s.node.limits.check_id("user", &q.user)?;
-    let json = record_json(&s, &id, &lid).await?;
-    let record = lottery::Record::from_json(&json)
-        .map_err(|e| Rejection::new(ErrorCode::Internal, format!("stored record: {e}")))?;
-    let lottery::Outcome::Drawn(drawn) = &record.outcome else {
-        return Err(Rejection::new(
-            ErrorCode::NotFound,
-            "the lottery ended abnormal: it has no participant set",
-        )
-        .into());
-    };
-    let list = &drawn.commitment.participants;
-    let proof = list
-        .iter()
-        .position(|p| *p == q.user)
-        .and_then(|i| lottery::merkle::prove(list, i))
-        .ok_or_else(|| Rejection::new(ErrorCode::NotFound, "not a participant of this lottery"))?;
+    let p = s.node.lottery_proof(&id, &lid, &q.user, None).await?;
     Ok(json_body(
         StatusCode::OK,
-        &json!({
-            "root": lottery::hexfmt::encode(&drawn.commitment.root),
-            "count": drawn.commitment.count,
-            "user": q.user,
-            "proof": proof,
-        }),
+        &json!({ "root": p.root, "count": p.count, "user": p.user, "proof": p.proof }),
     ))
 }
 

@@ -7,7 +7,8 @@
 //! the live ends before the draw time, the lottery is abandoned with a
 //! signed abnormal record. The room record carries each lottery's slot
 //! (`slot.rs`); the documents and participant sets are behind
-//! [`LotteryStore`] (`store.rs`, `memory.rs`, `redis.rs`). Requests arrive
+//! [`LotteryStore`] (`store.rs`, `memory.rs`, `redis.rs`). A participant's inclusion proof
+//! is `proof.rs`. Requests arrive
 //! from the session (`ws.rs`) and the admin API (`http.rs`). The sans-I/O
 //! core is the `lottery` crate (hence this folder's plural name).
 
@@ -15,6 +16,7 @@ pub mod beacon;
 mod draw;
 pub(crate) mod http;
 pub(crate) mod memory;
+mod proof;
 mod redis;
 mod slot;
 pub mod store;

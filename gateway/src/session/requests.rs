@@ -215,6 +215,15 @@ impl Session {
                 let (room, _) = self.authorized(Action::Lottery)?;
                 lotteries::ws::start(&self.node, &room, id, s).await
             }
+            Request::LotteryProof(p) => {
+                let (room, _) = self.authorized(Action::Watch)?;
+                let who = self.signed_in("fetch a lottery proof")?;
+                let proof = self
+                    .node
+                    .lottery_proof(&room.id, &p.lottery, &who.user, id)
+                    .await?;
+                Ok(ServerFrame::LotteryProof(proof))
+            }
             Request::Shelf(_) => {
                 let (room, _) = self.authorized(Action::Watch)?;
                 let bytes = self

@@ -392,6 +392,7 @@ pub fn reply_id(f: &ServerFrame) -> Option<&RequestId> {
         ServerFrame::Shelf(s) => s.id.as_ref(),
         ServerFrame::Grabbed(g) => g.id.as_ref(),
         ServerFrame::CouponClaimed(c) => c.id.as_ref(),
+        ServerFrame::LotteryProof(p) => p.id.as_ref(),
         _ => None,
     }
 }
