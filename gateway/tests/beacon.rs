@@ -169,6 +169,15 @@ async fn a_draw_mixes_in_the_committed_quicknet_round() {
     );
     let (events, _) = until(&mut watcher, LotteryState::Drawn).await;
     log.extend(events.iter().cloned());
+    // Each state once in the log, although the draw took several timer
+    // passes (waiting for the round, then three endpoints).
+    let states: Vec<LotteryState> = lottery_events(&log).iter().map(|l| l.state).collect();
+    let once = |st: LotteryState| states.iter().filter(|s| **s == st).count();
+    assert_eq!(
+        (once(LotteryState::Committed), once(LotteryState::Drawn)),
+        (1, 1),
+        "{states:?}"
+    );
     let hits = drand.hits();
     assert!(!hits.is_empty());
     let chain = ::lottery::beacon::QUICKNET_CHAIN_HASH_HEX;

@@ -141,6 +141,12 @@ async fn comment_lottery_end_to_end() {
     let committed = states.iter().position(|s| *s == LotteryState::Committed);
     let drawn = states.iter().position(|s| *s == LotteryState::Drawn);
     assert!(committed.unwrap() < drawn.unwrap(), "{states:?}");
+    let once = |st: LotteryState| states.iter().filter(|s| **s == st).count();
+    assert_eq!(
+        (once(LotteryState::Committed), once(LotteryState::Drawn)),
+        (1, 1),
+        "{states:?}"
+    );
     let drawn = lottery_events(&events)
         .into_iter()
         .find(|l| l.state == LotteryState::Drawn)
