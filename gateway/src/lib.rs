@@ -102,6 +102,9 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
     let lottery_key =
         lotteries::Lotteries::parse_key(&settings.lottery_key).map_err(anyhow::Error::msg)?;
     lotteries::beacon::BeaconClient::from_settings(&settings)?;
+    // The word filter's process-wide tables (hundreds of ms in a debug
+    // build) are built before the first comment, not by it.
+    tokio::task::spawn_blocking(wordfilter::warm_up).await?;
     let node = Node::new(settings, stores, bus, keys, metrics, lottery_key);
     // Targeted events for this node's users arrive on its own channel.
     node.bus

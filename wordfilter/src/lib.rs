@@ -162,3 +162,11 @@ pub use scan::Scanner;
 pub use verdict::{
     Action, CONTACT, DEFAULT_MIN_DIGIT_RUN, Hit, HitKind, Policy, URL, Verdict, mask,
 };
+
+/// Builds the process-wide tables (the fold table and the lexicon) now
+/// rather than on the first check. A server calls it at start-up, off its
+/// request path; calling it again costs nothing.
+pub fn warm_up() {
+    table::table();
+    lexicon::lexicon();
+}
