@@ -167,15 +167,14 @@ pub(super) async fn upgrade(
             }
         };
         let socket = Arc::new(parts.io.into_inner());
+        // What the client sent after its upgrade request, copied out: the
+        // `Bytes` is a view of hyper's whole read buffer (kilobytes), which
+        // would otherwise stay allocated for the life of the session.
+        let early = parts.read_buf.to_vec();
+        drop(parts.read_buf);
         let session = Session::new(node, identity, codec.unwrap_or(Codec::Json), socket.clone());
         let io = WireIo::new(socket, session.outbox());
-        let ws = WebSocketStream::from_partially_read(
-            io,
-            parts.read_buf.to_vec(),
-            Role::Server,
-            Some(config),
-        )
-        .await;
+        let ws = WebSocketStream::from_partially_read(io, early, Role::Server, Some(config)).await;
         session.run(ws, refused).await;
         drop(slot);
     });
