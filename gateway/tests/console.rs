@@ -43,6 +43,11 @@ async fn console_files_are_served_from_the_binary() {
         ("/console/", "text/html", "/console/app.js"),
         ("/console/app.js", "text/javascript", "export function h("),
         ("/console/i18n.js", "text/javascript", "直播网关控制台"),
+        (
+            "/console/costream.js",
+            "text/javascript",
+            "export function costreamSection(",
+        ),
         ("/console/style.css", "text/css", "--accent"),
     ] {
         let r = http.get(format!("{base}{path}")).send().await.unwrap();
