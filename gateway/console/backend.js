@@ -74,6 +74,14 @@ export class AdminApi {
   }
 }
 
+/**
+ * Parts of a room's view kept by other modules (costream.js): each is
+ * {joined(view, joined), event(view, event)}, called after the socket's
+ * own handling, for every snapshot and every event, so a part is current
+ * whichever page shows it. Modules register at import, before any socket opens.
+ */
+export const viewParts = [];
+
 /** One WebSocket session joined to one room: its view of the room and its requests. */
 export class RoomSocket {
   constructor(token, room) {
@@ -145,6 +153,7 @@ export class RoomSocket {
     v.explaining = j.commerce.explaining;
     v.coupon = j.commerce.coupon;
     for (const l of j.lotteries) v.lotteries.set(l.lottery, l);
+    for (const p of viewParts) p.joined(v, j);
     this.emit();
   }
 
@@ -203,6 +212,7 @@ export class RoomSocket {
         v.coupon = e.coupon;
         break;
     }
+    for (const p of viewParts) p.event(v, e);
   }
 }
 

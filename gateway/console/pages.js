@@ -3,6 +3,7 @@
 // permission: a refused action shows the server's code.
 import { t, statusName } from "./i18n.js";
 import { h, act, flash, session, roomOf, setCurrentRoom, render } from "./app.js";
+import { costreamSection } from "./costream.js";
 
 const isAdmin = () => session.mode === "admin";
 const enc = encodeURIComponent;
@@ -192,8 +193,7 @@ async function control() {
         section("goods", goodsForm, shelf),
         section("coupons", coupon),
         section("lotteries", lotForm, lots),
-        // Co-stream and PK: built by another module; its controls plug in here.
-        h("section", { class: "card placeholder", id: "sec-costream" }, h("h2", {}, t("costream")), h("p", { class: "muted" }, t("costream_placeholder")))),
+        costreamSection(socket)),
       cleanup: () => { off(); offStock(); offLots(); },
     };
   });

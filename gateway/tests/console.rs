@@ -4,7 +4,12 @@
 //! shows in the console within 1 s; a deletion and a mute from the console
 //! reach the viewers; a notice and a goods card reach them; a dashboard
 //! figure moves; an assistant's token is refused operator actions by the
-//! server. Screenshots of every page go to `$CONSOLE_SCREENSHOTS` or
+//! server. The co-stream controls (`browser/console-costream.mjs`): the
+//! anchor's page switches co-stream on, sees a real-name viewer's
+//! application, accepts and confirms, mutes and ends the live co-stream,
+//! and links with another room whose anchor accepts; an operator sees the
+//! public state read-only, a sub-anchor only the switch. Screenshots of
+//! every page go to `$CONSOLE_SCREENSHOTS` or
 //! `target/console-screenshots/`. Also: the embedded files are served, and
 //! `GET /api/node` answers on every backend.
 #![allow(clippy::unwrap_used, missing_docs)]
@@ -38,6 +43,11 @@ async fn console_files_are_served_from_the_binary() {
         ("/console/", "text/html", "/console/app.js"),
         ("/console/app.js", "text/javascript", "export function h("),
         ("/console/i18n.js", "text/javascript", "直播网关控制台"),
+        (
+            "/console/costream.js",
+            "text/javascript",
+            "export function costreamSection(",
+        ),
         ("/console/style.css", "text/css", "--accent"),
     ] {
         let r = http.get(format!("{base}{path}")).send().await.unwrap();
@@ -236,6 +246,230 @@ async fn console_in_a_real_browser() {
         "05-dashboard",
         "06-cluster",
         "08-assistant-control",
+    ] {
+        assert!(shots.join(format!("{page}.png")).exists(), "{page}");
+    }
+}
+
+fn costream_token(gw: &TestGateway, user: &str, real_name: bool) -> String {
+    let now = gateway::clock::now_ms() as u64 / 1000;
+    gw.node()
+        .keys
+        .mint(user, &format!("nick-{user}"), real_name, now, 600)
+        .unwrap()
+}
+
+fn cs_request(
+    action: costream::CostreamAction,
+    session: Option<u64>,
+    media: Option<costream::Media>,
+) -> Request {
+    Request::Costream(costream::CostreamRequest {
+        action,
+        user: None,
+        media,
+        session,
+        muted: None,
+    })
+}
+
+/// The first `costream_step` in `events` that `pred` accepts.
+fn cs_step(
+    events: &[RoomEvent],
+    pred: impl Fn(&costream::CostreamStep) -> bool,
+) -> Option<costream::CostreamStep> {
+    events.iter().find_map(|e| match &e.kind {
+        EventKind::CostreamStep(s) if pred(s) => Some(s.clone()),
+        _ => None,
+    })
+}
+
+fn link_step(
+    events: &[RoomEvent],
+    pred: impl Fn(&costream::LinkStep) -> bool,
+) -> Option<costream::LinkStep> {
+    events.iter().find_map(|e| match &e.kind {
+        EventKind::LinkStep(s) if pred(s) => Some((**s).clone()),
+        _ => None,
+    })
+}
+
+#[tokio::test]
+async fn console_costream_in_a_real_browser() {
+    use costream::{CostreamAction as A, CostreamPhase as P, LinkAction, LinkRequest, Media};
+    let gw = TestGateway::start().await;
+    gw.room("c1", "anna", true).await;
+    gw.room("c2", "bob", true).await;
+    let (st, body) = gw
+        .api(
+            "PUT",
+            "/api/rooms/c1/roles/sam",
+            Some(serde_json::json!({"role": "sub_anchor"})),
+        )
+        .await;
+    assert_eq!(st, 200, "{body}");
+    let shots = std::env::var("CONSOLE_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo_root().join("target/console-screenshots"));
+    let mut child = tokio::process::Command::new("node")
+        .arg("browser/console-costream.mjs")
+        .current_dir(repo_root())
+        .env("GATEWAY_URL", format!("http://{}", gw.addr))
+        .env("ADMIN_KEY", &gw.admin_key)
+        .env("ANCHOR_TOKEN", costream_token(&gw, "anna", false))
+        .env("SUB_ANCHOR_TOKEN", costream_token(&gw, "sam", false))
+        .env("CONSOLE_SCREENSHOTS", &shots)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs (scripts/browser-setup.sh installs the browser tests)");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut vic: Option<Client> = None;
+    let mut bob: Option<Client> = None;
+    let mut session = 0;
+    let mut log = vec![];
+    let run = async {
+        while let Some(line) = out.next_line().await.unwrap() {
+            log.push(line.clone());
+            let Some(step) = line.strip_prefix('@') else {
+                continue;
+            };
+            let name = step.split_whitespace().next().unwrap_or_default();
+            let mut reply = "ok".to_string();
+            match name {
+                "apply" => {
+                    let mut v = gw.connect_token(&costream_token(&gw, "vic", true)).await;
+                    v.join("c1").await;
+                    let f = v
+                        .request(cs_request(A::Apply, None, Some(Media::Video)))
+                        .await;
+                    assert!(matches!(f, ServerFrame::Ack(_)), "{f:?}");
+                    vic = Some(v);
+                }
+                "guest_confirm" => {
+                    let v = vic.as_mut().unwrap();
+                    let got = v
+                        .events_until(|e| cs_step(e, |s| s.phase == P::AnchorConfirmed).is_some())
+                        .await;
+                    let s = cs_step(&got, |s| s.phase == P::AnchorConfirmed).unwrap();
+                    assert_eq!((s.anchor.as_str(), s.media), ("anna", Media::Video));
+                    session = s.session;
+                    let f = v.request(cs_request(A::Confirm, Some(session), None)).await;
+                    assert!(matches!(f, ServerFrame::Ack(_)), "{f:?}");
+                    reply = format!("ok {session}");
+                }
+                "muted" => {
+                    vic.as_mut()
+                        .unwrap()
+                        .events_until(|e| cs_step(e, |s| s.session == session && s.muted).is_some())
+                        .await;
+                }
+                "ended" => {
+                    let got = vic
+                        .as_mut()
+                        .unwrap()
+                        .events_until(|e| cs_step(e, |s| s.phase == P::Ended).is_some())
+                        .await;
+                    let s = cs_step(&got, |s| s.phase == P::Ended).unwrap();
+                    assert_eq!(
+                        (s.session, s.reason.as_deref()),
+                        (session, Some("ended_by_anchor"))
+                    );
+                }
+                "bob_joins" => {
+                    let mut b = gw.connect_token(&costream_token(&gw, "bob", false)).await;
+                    b.join("c2").await;
+                    bob = Some(b);
+                }
+                "link_accept" => {
+                    let b = bob.as_mut().unwrap();
+                    let got = b
+                        .events_until(|e| link_step(e, |s| s.phase == P::Invited).is_some())
+                        .await;
+                    let s = link_step(&got, |s| s.phase == P::Invited).unwrap();
+                    assert_eq!(
+                        (s.link.from_room.as_str(), s.link.from_anchor.as_str()),
+                        ("c1", "anna")
+                    );
+                    let f = b
+                        .request(Request::Link(LinkRequest {
+                            action: LinkAction::Accept,
+                            room: Some("c1".into()),
+                            link: Some(s.link.link),
+                        }))
+                        .await;
+                    assert!(matches!(f, ServerFrame::Ack(_)), "{f:?}");
+                }
+                "bob_invites" => {
+                    let f = bob
+                        .as_mut()
+                        .unwrap()
+                        .request(Request::Link(LinkRequest {
+                            action: LinkAction::Invite,
+                            room: Some("c1".into()),
+                            link: None,
+                        }))
+                        .await;
+                    assert!(matches!(f, ServerFrame::Ack(_)), "{f:?}");
+                }
+                "bob_declined" | "bob_linked" => {
+                    let want = if name == "bob_linked" {
+                        P::Live
+                    } else {
+                        P::Ended
+                    };
+                    let got = bob
+                        .as_mut()
+                        .unwrap()
+                        .events_until(|e| link_step(e, |s| s.phase == want).is_some())
+                        .await;
+                    let s = link_step(&got, |s| s.phase == want).unwrap();
+                    assert_eq!(s.link.from_room, "c2");
+                    if want == P::Ended {
+                        assert_eq!(s.reason.as_deref(), Some("declined"));
+                    }
+                }
+                "link_ended" => {
+                    let got = bob
+                        .as_mut()
+                        .unwrap()
+                        .events_until(|e| link_step(e, |s| s.phase == P::Ended).is_some())
+                        .await;
+                    let s = link_step(&got, |s| s.phase == P::Ended).unwrap();
+                    assert_eq!(s.reason.as_deref(), Some("ended_by_anchor"));
+                    let r1 = gw.node().store.room("c1").await.unwrap();
+                    assert_eq!(r1.costream.link, None);
+                }
+                other => panic!("unknown step {other}"),
+            }
+            stdin
+                .write_all(format!("{reply}\n").as_bytes())
+                .await
+                .unwrap();
+            stdin.flush().await.unwrap();
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(120), run)
+        .await
+        .expect("the browser run finished in time");
+    let status = child.wait().await.unwrap();
+    let text = log.join("\n");
+    assert!(
+        status.success(),
+        "browser/console-costream.mjs failed:\n{text}"
+    );
+    assert!(text.contains("console-costream: ok"), "{text}");
+    println!("{text}");
+    for page in [
+        "20-costream-applicant",
+        "21-costream-live",
+        "22-costream-admin",
+        "23-link-live",
+        "24-costream-en",
+        "25-costream-sub-anchor",
     ] {
         assert!(shots.join(format!("{page}.png")).exists(), "{page}");
     }

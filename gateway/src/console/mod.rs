@@ -34,6 +34,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../console/pages.js"),
     ),
     (
+        "costream.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../console/costream.js"),
+    ),
+    (
         "i18n.js",
         "text/javascript; charset=utf-8",
         include_str!("../../console/i18n.js"),
