@@ -51,7 +51,13 @@ impl Admin {
 
     /// Creates the room (an existing one is fine) and starts it (a live one is fine).
     pub async fn ensure_live(&self, room: &str) -> anyhow::Result<()> {
-        let body = json!({"id": room, "title": "loadtest", "anchor": "lt-anchor",
+        self.ensure_live_as(room, "lt-anchor").await
+    }
+
+    /// [`Admin::ensure_live`] with `anchor` as the room's anchor (when it
+    /// is created).
+    pub async fn ensure_live_as(&self, room: &str, anchor: &str) -> anyhow::Result<()> {
+        let body = json!({"id": room, "title": "loadtest", "anchor": anchor,
             "planned_start": 0, "planned_end": 99_999_999_999_999i64});
         let (s, v) = self.call(reqwest::Method::POST, "/api/rooms", body).await?;
         if !(s.is_success() || s == StatusCode::CONFLICT) {
@@ -117,11 +123,17 @@ impl Admin {
 
     /// Mints a viewer token for `user`.
     pub async fn token(&self, user: &str) -> anyhow::Result<String> {
+        self.token_as(user, false).await
+    }
+
+    /// Mints a token for `user`, real-name verified or not (co-stream
+    /// guests must be).
+    pub async fn token_as(&self, user: &str, real_name: bool) -> anyhow::Result<String> {
         let (s, v) = self
             .call(
                 reqwest::Method::POST,
                 "/api/tokens",
-                json!({"user": user, "name": user, "ttl": 86_400}),
+                json!({"user": user, "name": user, "real_name": real_name, "ttl": 86_400}),
             )
             .await?;
         if !s.is_success() {

@@ -17,9 +17,11 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::admin::Admin;
-use crate::plan::{Progress, RoomShare, SenderPlan, WorkerLine, WorkerPlan, WorkerReport};
+use crate::plan::{
+    PairPlan, Progress, RoomShare, SenderPlan, WorkerLine, WorkerPlan, WorkerReport,
+};
 use crate::procstat::ProcWatch;
-use crate::scenario::{ActionKind, Scenario, guard_targets, room_sizes};
+use crate::scenario::{ActionKind, Costream, Scenario, guard_targets, room_sizes};
 use crate::worker::{DRAIN_S, interleave};
 
 /// Options of `loadtest run` beyond the scenario.
@@ -96,18 +98,59 @@ pub fn split(n: usize, parts: usize) -> Vec<usize> {
 /// The item grab scenarios grab.
 pub const GRAB_GOODS: &str = "lt-goods";
 
-/// Builds the worker plans of a scenario (tokens already minted).
+/// The targets of pair `k`'s anchor and guest among `t` targets: anchors
+/// round-robin, each guest on another target, every ordered pair of two
+/// targets in turn (one target: both on it).
+pub fn pair_targets(k: usize, t: usize) -> (usize, usize) {
+    if t <= 1 {
+        return (0, 0);
+    }
+    let anchor = k % t;
+    let offset = 1 + (k / t) % (t - 1);
+    (anchor, (anchor + offset) % t)
+}
+
+/// The co-stream pairs of a scenario, with the parties' tokens (in pair
+/// order; empty strings for `check`).
+pub fn pair_plans(
+    s: &Scenario,
+    anchor_tokens: &[String],
+    guest_tokens: &[String],
+) -> Vec<PairPlan> {
+    let Some(c) = &s.costream else {
+        return vec![];
+    };
+    (0..c.pairs)
+        .map(|k| {
+            let (anchor_target, guest_target) = pair_targets(k, s.targets.len());
+            PairPlan {
+                index: k,
+                room: c.room_id(k),
+                anchor: Costream::anchor(k),
+                anchor_token: anchor_tokens.get(k).cloned().unwrap_or_default(),
+                anchor_target,
+                guest: Costream::guest(k),
+                guest_token: guest_tokens.get(k).cloned().unwrap_or_default(),
+                guest_target,
+            }
+        })
+        .collect()
+}
+
+/// Builds the worker plans of a scenario (tokens already minted); pair `k`
+/// goes to worker `k % workers`, both its parties in that worker.
 pub fn plans(
     s: &Scenario,
     sender_tokens: &[String],
     liker_tokens: &[String],
     grabber_tokens: &[String],
+    pairs: &[PairPlan],
     start_unix_ms: u64,
 ) -> Vec<WorkerPlan> {
     let senders = sender_tokens.len();
     let likers = liker_tokens.len();
     let grabbers = grabber_tokens.len();
-    let total = s.viewers + senders + likers + grabbers;
+    let total = s.viewers + senders + likers + grabbers + 2 * pairs.len();
     let n = total.div_ceil(s.per_worker).max(1);
     let sizes = room_sizes(s.viewers, s.rooms.count, s.rooms.zipf_s);
     let per_room: Vec<Vec<usize>> = sizes.iter().map(|&v| split(v, n)).collect();
@@ -177,6 +220,8 @@ pub fn plans(
                 grabbers: gp,
                 grab_retry_percent: s.grab_retry_percent,
                 shelf_on_join: s.shelf_on_join,
+                pairs: pairs.iter().filter(|p| p.index % n == w).cloned().collect(),
+                costream: s.costream.clone(),
             };
             first_index += ramp[w] + plan.senders.len() + plan.likers.len() + plan.grabbers.len();
             plan
@@ -203,6 +248,7 @@ pub async fn run(mut s: Scenario, opts: RunOpts) -> anyhow::Result<Collected> {
         None => None,
     };
     let (mut sender_tokens, mut liker_tokens, mut grabber_tokens) = (vec![], vec![], vec![]);
+    let (mut anchor_tokens, mut guest_tokens) = (vec![], vec![]);
     if let Some(a) = &admin {
         if s.rooms.create {
             let mut set = JoinSet::new();
@@ -221,6 +267,27 @@ pub async fn run(mut s: Scenario, opts: RunOpts) -> anyhow::Result<Collected> {
         sender_tokens = mint(a, "lt-sender", s.sender_count()).await?;
         liker_tokens = mint(a, "lt-liker", s.liker_count()).await?;
         grabber_tokens = mint(a, "lt-grabber", s.grabber_count()).await?;
+        if let Some(c) = &s.costream {
+            let mut set = JoinSet::new();
+            for k in 0..c.pairs {
+                let (a, room) = (a.clone(), c.room_id(k));
+                set.spawn(async move { a.ensure_live_as(&room, &Costream::anchor(k)).await });
+                if set.len() >= 16 {
+                    set.join_next().await.context("join")???;
+                }
+            }
+            while let Some(r) = set.join_next().await {
+                r??;
+            }
+            let anchors: Vec<String> = (0..c.pairs).map(Costream::anchor).collect();
+            let guests: Vec<String> = (0..c.pairs).map(Costream::guest).collect();
+            anchor_tokens = mint_users(a, &anchors, false).await?;
+            guest_tokens = mint_users(a, &guests, true).await?;
+            log.push(format!(
+                "created and started {} co-stream room(s), minted their anchors' and guests' tokens",
+                c.pairs
+            ));
+        }
         for n in 0..s.shelf_goods {
             a.put_goods(&s.room_id(0), &format!("lt-item-{n}"), 100)
                 .await?;
@@ -243,11 +310,13 @@ pub async fn run(mut s: Scenario, opts: RunOpts) -> anyhow::Result<Collected> {
     }
 
     let start_unix_ms = unix_ms() + 1500;
+    let pairs = pair_plans(&s, &anchor_tokens, &guest_tokens);
     let plans = plans(
         &s,
         &sender_tokens,
         &liker_tokens,
         &grabber_tokens,
+        &pairs,
         start_unix_ms,
     );
     let start = Instant::now() + Duration::from_millis(1500);
@@ -442,12 +511,18 @@ pub async fn run(mut s: Scenario, opts: RunOpts) -> anyhow::Result<Collected> {
 const MINT_CONCURRENCY: usize = 32;
 
 async fn mint(a: &Admin, prefix: &str, n: usize) -> anyhow::Result<Vec<String>> {
+    let users: Vec<String> = (0..n).map(|i| format!("{prefix}-{i}")).collect();
+    mint_users(a, &users, false).await
+}
+
+/// A token per user, in order.
+async fn mint_users(a: &Admin, users: &[String], real_name: bool) -> anyhow::Result<Vec<String>> {
+    let n = users.len();
     let mut out = vec![String::new(); n];
     let mut set = JoinSet::new();
-    for i in 0..n {
-        let a = a.clone();
-        let user = format!("{prefix}-{i}");
-        set.spawn(async move { (i, a.token(&user).await) });
+    for (i, user) in users.iter().enumerate() {
+        let (a, user) = (a.clone(), user.clone());
+        set.spawn(async move { (i, a.token_as(&user, real_name).await) });
         while set.len() >= MINT_CONCURRENCY || (i + 1 == n && !set.is_empty()) {
             let (k, token) = set.join_next().await.context("join")??;
             out[k] = token?;
@@ -526,13 +601,14 @@ fn update_bar(bar: &ProgressBar, p: &[Progress], start: Instant, t0: Instant, t1
     bar.set_prefix(phase);
     bar.set_position(sum(|p| p.connected));
     bar.set_message(format!(
-        "open {} failed {} frames {} comments {} acked {} reconnects {}",
+        "open {} failed {} frames {} comments {} acked {} reconnects {} co-streams live {}",
         sum(|p| p.open),
         sum(|p| p.failed),
         sum(|p| p.frames),
         sum(|p| p.comments),
         sum(|p| p.acked),
-        sum(|p| p.reconnects)
+        sum(|p| p.reconnects),
+        sum(|p| p.pairs_live)
     ));
 }
 
@@ -556,7 +632,7 @@ mod tests {
         )
         .unwrap();
         let tokens: Vec<String> = (0..s.sender_count()).map(|i| i.to_string()).collect();
-        let p = plans(&s, &tokens, &[], &[], 0);
+        let p = plans(&s, &tokens, &[], &[], &[], 0);
         assert_eq!(p.len(), 2);
         let viewers: usize = p.iter().flat_map(|w| &w.rooms).map(|r| r.viewers).sum();
         assert_eq!(viewers, 19000);
@@ -569,6 +645,53 @@ mod tests {
         assert_eq!(p[1].first_index, 9500 + 100);
         let rate: f64 = p.iter().flat_map(|w| &w.senders).map(|s| s.rate).sum();
         assert!((rate - 200.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn pairs_cross_nodes_and_cover_every_node_pair() {
+        let mut seen = std::collections::BTreeSet::new();
+        for k in 0..12 {
+            let (a, g) = pair_targets(k, 4);
+            assert!(a < 4 && g < 4 && a != g, "pair {k}: {a} {g}");
+            seen.insert((a, g));
+        }
+        assert_eq!(seen.len(), 12, "every ordered pair of 4 nodes once");
+        assert_eq!(pair_targets(3, 2), (1, 0));
+        assert_eq!(pair_targets(7, 1), (0, 0));
+    }
+
+    #[test]
+    fn pairs_stay_whole_in_one_worker() {
+        let s = Scenario::parse(
+            r#"
+            targets = ["ws://127.0.0.1:1/ws", "ws://127.0.0.1:2/ws"]
+            admin_key = "k"
+            viewers = 10
+            duration_s = 5
+            per_worker = 8
+            [costream]
+            pairs = 5
+            "#,
+        )
+        .unwrap();
+        let pairs = pair_plans(&s, &[], &[]);
+        assert_eq!(pairs.len(), 5);
+        assert_eq!(pairs[4].room, "cs-4");
+        assert_eq!(pairs[4].guest, "lt-cs-guest-4");
+        let p = plans(&s, &[], &[], &[], &pairs, 0);
+        // 10 viewers + 2 × 5 pair connections over 8 per worker.
+        assert_eq!(p.len(), 3);
+        let mut got: Vec<usize> = p
+            .iter()
+            .flat_map(|w| w.pairs.iter().map(|x| x.index))
+            .collect();
+        got.sort_unstable();
+        assert_eq!(got, vec![0, 1, 2, 3, 4]);
+        assert!(
+            p.iter()
+                .all(|w| w.pairs.iter().all(|x| x.index % 3 == w.worker))
+        );
+        assert_eq!(s.ramp_s(), 1 + 2 + 10);
     }
 
     #[test]

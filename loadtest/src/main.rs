@@ -62,6 +62,13 @@ struct RunArgs {
     /// Fail (exit 2) unless every comment sent was acked.
     #[arg(long)]
     require_all_acked: bool,
+    /// Fail (exit 2) if the p99 co-stream signal relay latency exceeds this many ms.
+    #[arg(long)]
+    max_signal_p99_ms: Option<f64>,
+    /// Fail (exit 2) unless every co-stream pair went live and negotiated,
+    /// and every signal was accepted and delivered once, in order.
+    #[arg(long)]
+    require_signals_complete: bool,
     /// Shell command to run (`sh -c`, `LOADTEST_WINDOW=start`) when the
     /// traffic phase begins, e.g. to reset a server's counters.
     #[arg(long, value_name = "CMD")]
@@ -95,16 +102,40 @@ fn main() -> anyhow::Result<()> {
             let tokens: Vec<String> = (0..s.sender_count()).map(|_| String::new()).collect();
             let likers: Vec<String> = (0..s.liker_count()).map(|_| String::new()).collect();
             let grabbers: Vec<String> = (0..s.grabber_count()).map(|_| String::new()).collect();
-            for p in coordinator::plans(&s, &tokens, &likers, &grabbers, 0) {
+            let pairs = coordinator::pair_plans(&s, &[], &[]);
+            for p in coordinator::plans(&s, &tokens, &likers, &grabbers, &pairs, 0) {
                 let viewers: usize = p.rooms.iter().map(|r| r.viewers).sum();
                 println!(
-                    "worker {}: {viewers} viewers in {} room(s), {} senders, {} likers, {} grabbers, ramp {:.0}/s",
+                    "worker {}: {viewers} viewers in {} room(s), {} senders, {} likers, {} grabbers, {} co-stream pairs, ramp {:.0}/s",
                     p.worker,
                     p.rooms.len(),
                     p.senders.len(),
                     p.likers.len(),
                     p.grabbers.len(),
+                    p.pairs.len(),
                     p.ramp_per_s
+                );
+            }
+            if let Some(c) = &s.costream {
+                let n = s.targets.len();
+                let mut on: Vec<usize> = vec![0; n * n];
+                for p in &pairs {
+                    on[p.anchor_target * n + p.guest_target] += 1;
+                }
+                println!(
+                    "co-stream: {} pairs, {} signals per party ({} candidates), SDP {} bytes, candidate {} bytes, one every {} ms; anchor→guest node pairs: {}",
+                    c.pairs,
+                    c.signals_per_party(),
+                    c.candidates,
+                    c.sdp_bytes,
+                    c.candidate_bytes,
+                    c.pace_ms,
+                    on.iter()
+                        .enumerate()
+                        .filter(|(_, k)| **k > 0)
+                        .map(|(i, k)| format!("{}→{}: {k}", i / n, i % n))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
             }
             println!(
@@ -148,6 +179,8 @@ fn main() -> anyhow::Result<()> {
                 max_p99_ms: args.max_p99_ms,
                 max_loss: args.max_loss,
                 all_acked: args.require_all_acked,
+                max_signal_p99_ms: args.max_signal_p99_ms,
+                signals_complete: args.require_signals_complete,
             };
             let report = Report::build(collected, slo)?;
             print!("{}", report.summary());

@@ -63,6 +63,35 @@ pub struct WorkerPlan {
     /// Viewers fetch the shelf after each join.
     #[serde(default)]
     pub shelf_on_join: bool,
+    /// Co-stream negotiations (both parties of each in this worker, so one
+    /// clock stamps and reads every message's send time).
+    #[serde(default)]
+    pub pairs: Vec<PairPlan>,
+    /// What each negotiation sends (with `pairs`).
+    #[serde(default)]
+    pub costream: Option<crate::scenario::Costream>,
+}
+
+/// One co-stream negotiation: a room, its anchor and its guest, each on
+/// its own target.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PairPlan {
+    /// Pair number over the whole scenario (spreads source addresses).
+    pub index: usize,
+    /// Room id.
+    pub room: String,
+    /// The anchor's user id.
+    pub anchor: String,
+    /// The anchor's token.
+    pub anchor_token: String,
+    /// Index of the target the anchor connects to.
+    pub anchor_target: usize,
+    /// The guest's user id.
+    pub guest: String,
+    /// The guest's token (`real_name` true).
+    pub guest_token: String,
+    /// Index of the target the guest connects to.
+    pub guest_target: usize,
 }
 
 fn one() -> u32 {
@@ -118,6 +147,9 @@ pub struct Progress {
     pub reconnects: u64,
     /// Comments acked to senders.
     pub acked: u64,
+    /// Co-stream pairs live (set up for their negotiation).
+    #[serde(default)]
+    pub pairs_live: u64,
 }
 
 /// Per-second figures of one worker (seconds from the traffic start; the
@@ -246,4 +278,50 @@ pub struct WorkerReport {
     pub likes_sent: SendCounts,
     /// Per-second series.
     pub series: Vec<Second>,
+    /// Co-stream negotiations.
+    #[serde(default)]
+    pub costream: CostreamCounts,
+}
+
+/// What the co-stream negotiations of a worker measured (histograms in
+/// µs, V2 base64; empty strings when the worker ran none).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CostreamCounts {
+    /// Pairs planned.
+    pub pairs: u64,
+    /// Pairs whose co-stream went live before the traffic start.
+    pub live: u64,
+    /// Pairs whose negotiation completed: every signal of both parties
+    /// answered and both `end_of_candidates` received.
+    pub negotiated: u64,
+    /// First few setup or negotiation errors.
+    pub errors: Vec<String>,
+    /// `signal` requests written.
+    pub sent: u64,
+    /// Of those, acked by the gateway.
+    pub acked: u64,
+    /// Refused, by error code.
+    pub refused: BTreeMap<String, u64>,
+    /// Signal events received from the other party.
+    pub received: u64,
+    /// Acked by the sender's node but never received by the other party.
+    pub lost: u64,
+    /// Received with a `seq` or an embedded send index at or below one
+    /// already received from that sender (reordered or duplicated).
+    pub reordered: u64,
+    /// `seq` numbers skipped (a `seq` above the last one + 1).
+    pub gaps: u64,
+    /// Signal events of another session, from someone not the other
+    /// party, or with a payload that is not what was sent.
+    pub misrouted: u64,
+    /// SDP bytes sent.
+    pub sdp_bytes: u64,
+    /// Candidate bytes sent.
+    pub candidate_bytes: u64,
+    /// Relay latency of every signal: send → the other party's receipt.
+    pub latency_hist: String,
+    /// Connect → co-stream live, per pair.
+    pub setup_hist: String,
+    /// First offer sent → the last of both parties' messages received.
+    pub negotiation_hist: String,
 }

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::coordinator::Collected;
+use crate::costream_report::CostreamSummary;
 use crate::hist::{self, Percentiles, new_hist};
 use crate::plan::SendCounts;
 use crate::procstat::ProcWatch;
@@ -64,6 +65,9 @@ pub struct Report {
     /// Whole-machine CPU over the traffic window: compare with the
     /// gateway's and workers' to see how much co-tenants took.
     pub machine_cpu: Option<crate::procstat::MachineCpu>,
+    /// Co-stream negotiations (scenarios with a `costream` section).
+    #[serde(default)]
+    pub costream: Option<CostreamSummary>,
     /// Per-second series.
     pub series: Vec<Point>,
     /// Actions and probes as they happened.
@@ -187,6 +191,11 @@ pub struct Slo {
     pub max_loss: Option<f64>,
     /// Every comment sent must be acked (no refusal, no missing reply).
     pub all_acked: bool,
+    /// p99 co-stream signal relay latency ceiling, ms.
+    pub max_signal_p99_ms: Option<f64>,
+    /// Every co-stream pair live and negotiated, every signal accepted and
+    /// delivered once, in order.
+    pub signals_complete: bool,
 }
 
 impl Report {
@@ -343,6 +352,12 @@ impl Report {
                 ));
             }
         }
+        let costream = CostreamSummary::build(&c.workers, s.costream.as_ref())?;
+        if let Some(cs) = &costream {
+            violations.extend(cs.violations(slo.max_signal_p99_ms, slo.signals_complete));
+        } else if slo.max_signal_p99_ms.is_some() || slo.signals_complete {
+            violations.push("co-stream SLO set, but the scenario has no costream section".into());
+        }
         if c.missing_workers > 0 {
             violations.push(format!("{} worker(s) did not report", c.missing_workers));
         }
@@ -367,6 +382,7 @@ impl Report {
             throughput: thr,
             processes: c.procs,
             machine_cpu: c.machine_cpu,
+            costream,
             series,
             log: c.log,
             violations,
@@ -472,6 +488,9 @@ impl Report {
                 a.max_ms
             );
         }
+        if let Some(cs) = &self.costream {
+            cs.write_summary(&mut o);
+        }
         let r = &self.reconnects;
         let _ = writeln!(
             o,
@@ -559,6 +578,9 @@ impl Report {
             "| {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {} |\n",
             l.p50_ms, l.p90_ms, l.p99_ms, l.p999_ms, l.max_ms, l.count
         );
+        if let Some(cs) = &self.costream {
+            cs.write_markdown(&mut o);
+        }
         let _ = writeln!(
             o,
             "## Processes\n\n| role | pid | RSS first | RSS peak | RSS last | CPU run (% of a core) | CPU traffic window |\n|---|---|---|---|---|---|---|"

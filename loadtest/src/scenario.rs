@@ -133,6 +133,119 @@ pub struct Scenario {
     /// Local gateway pids to sample for RSS and CPU.
     #[serde(default)]
     pub gateway_pids: Vec<u32>,
+    /// Co-stream negotiations (连麦 signalling): absent, none.
+    #[serde(default)]
+    pub costream: Option<Costream>,
+}
+
+/// Co-stream negotiations: `pairs` rooms, each with an anchor and a
+/// real-name guest on two different nodes, that go live during the ramp
+/// and, all at once when the traffic starts, run one WebRTC signalling
+/// exchange through the gateway's `signal` relay (offer, answer, trickled
+/// candidates, end of candidates each way).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Costream {
+    /// Rooms, one negotiation each (`<prefix>-0`, ...; anchor
+    /// `lt-cs-anchor-<k>`, guest `lt-cs-guest-<k>`).
+    pub pairs: usize,
+    /// Prefix of the co-stream rooms' ids.
+    #[serde(default = "default_costream_prefix")]
+    pub prefix: String,
+    /// ICE candidates each party trickles after its SDP.
+    #[serde(default = "default_candidates")]
+    pub candidates: u32,
+    /// Size of the offer's and the answer's SDP, in bytes.
+    #[serde(default = "default_sdp_bytes")]
+    pub sdp_bytes: usize,
+    /// Size of each candidate line, in bytes.
+    #[serde(default = "default_candidate_bytes")]
+    pub candidate_bytes: usize,
+    /// Milliseconds between two messages of one party (20: 50 per second,
+    /// the gateway's default `costream_signal_rate`).
+    #[serde(default = "default_pace_ms")]
+    pub pace_ms: u64,
+    /// Seconds added to the ramp for connecting the pairs and taking
+    /// every co-stream live before the negotiations start.
+    #[serde(default = "default_setup_s")]
+    pub setup_s: u64,
+}
+
+/// Most signalling messages one party sends in a negotiation: the burst of
+/// the gateway's default `costream_signal_rate` (50).
+pub const MAX_SIGNALS_PER_PARTY: u32 = 50;
+
+fn default_costream_prefix() -> String {
+    "cs".into()
+}
+fn default_candidates() -> u32 {
+    10
+}
+fn default_sdp_bytes() -> usize {
+    4096
+}
+fn default_candidate_bytes() -> usize {
+    200
+}
+fn default_pace_ms() -> u64 {
+    20
+}
+fn default_setup_s() -> u64 {
+    10
+}
+
+impl Costream {
+    /// Signalling messages each party sends: its SDP, its candidates and
+    /// one `end_of_candidates`.
+    pub fn signals_per_party(&self) -> u32 {
+        self.candidates + 2
+    }
+
+    /// Room id of pair `k`.
+    pub fn room_id(&self, k: usize) -> String {
+        format!("{}-{k}", self.prefix)
+    }
+
+    /// Anchor user of pair `k`.
+    pub fn anchor(k: usize) -> String {
+        format!("lt-cs-anchor-{k}")
+    }
+
+    /// Guest user of pair `k`.
+    pub fn guest(k: usize) -> String {
+        format!("lt-cs-guest-{k}")
+    }
+
+    /// Checks the section's bounds.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        ensure!(
+            (1..=10_000).contains(&self.pairs),
+            "costream.pairs: 1..=10000"
+        );
+        ensure!(
+            self.signals_per_party() <= MAX_SIGNALS_PER_PARTY,
+            "costream.candidates: at most {} (a party's SDP, candidates and end_of_candidates stay within the gateway's signal burst of {MAX_SIGNALS_PER_PARTY})",
+            MAX_SIGNALS_PER_PARTY - 2
+        );
+        ensure!(
+            (512..=16_000).contains(&self.sdp_bytes),
+            "costream.sdp_bytes: 512..=16000 (the gateway's costream_max_sdp_bytes is 16384)"
+        );
+        ensure!(
+            (64..=1000).contains(&self.candidate_bytes),
+            "costream.candidate_bytes: 64..=1000 (the gateway's costream_max_candidate_bytes is 1024)"
+        );
+        ensure!(self.pace_ms <= 1000, "costream.pace_ms: 0..=1000");
+        ensure!(
+            (1..=120).contains(&self.setup_s),
+            "costream.setup_s: 1..=120"
+        );
+        ensure!(
+            !self.prefix.is_empty() && self.prefix.len() <= 32,
+            "costream.prefix: 1 to 32 characters"
+        );
+        Ok(())
+    }
 }
 
 fn one_tap() -> u32 {
@@ -335,6 +448,17 @@ impl Scenario {
         );
         ensure!(self.grab_retry_percent <= 50, "grab_retry_percent: 0..=50");
         ensure!(self.shelf_goods <= 200, "shelf_goods: 0..=200");
+        if let Some(c) = &self.costream {
+            c.validate()?;
+            ensure!(
+                self.admin_key.is_some(),
+                "costream needs admin_key (to create the rooms and mint the parties' tokens)"
+            );
+            ensure!(
+                self.wire == Wire::Gateway,
+                "costream needs wire = \"gateway\""
+            );
+        }
         if self.comment_rate > 0.0 || self.like_rate > 0.0 || self.grab_rate > 0.0 {
             ensure!(
                 self.admin_key.is_some(),
@@ -431,16 +555,24 @@ impl Scenario {
     /// Source addresses used.
     pub fn source_ip_count(&self) -> u8 {
         match self.source_ips {
-            0 => (self.viewers + self.sender_count())
+            0 => (self.viewers + self.sender_count() + 2 * self.pair_count())
                 .div_ceil(20_000)
                 .clamp(2, 200) as u8,
             k => k,
         }
     }
 
-    /// Seconds the ramp is given before the traffic phase starts.
+    /// Co-stream pairs (0 without a `costream` section).
+    pub fn pair_count(&self) -> usize {
+        self.costream.as_ref().map_or(0, |c| c.pairs)
+    }
+
+    /// Seconds the ramp is given before the traffic phase starts (the
+    /// co-stream setup's `setup_s` included).
     pub fn ramp_s(&self) -> u64 {
-        (self.viewers as f64 / self.ramp_per_s).ceil() as u64 + 2
+        (self.viewers as f64 / self.ramp_per_s).ceil() as u64
+            + 2
+            + self.costream.as_ref().map_or(0, |c| c.setup_s)
     }
 }
 
@@ -640,6 +772,40 @@ mod tests {
         assert!(Scenario::parse_with(MINIMAL, &set(&["bogus=1"])).is_err());
         assert!(Scenario::parse_with(MINIMAL, &set(&["novalue"])).is_err());
         assert!(Scenario::parse_with(MINIMAL, &set(&["viewers.x=1"])).is_err());
+    }
+
+    #[test]
+    fn costream_section() {
+        let s = Scenario::parse(&format!(
+            "{MINIMAL}\nadmin_key = \"k\"\n[costream]\npairs = 500\npace_ms = 10"
+        ))
+        .unwrap();
+        let c = s.costream.as_ref().unwrap();
+        assert_eq!(
+            (c.candidates, c.sdp_bytes, c.candidate_bytes),
+            (10, 4096, 200)
+        );
+        assert_eq!((c.signals_per_party(), c.setup_s), (12, 10));
+        assert_eq!(c.room_id(7), "cs-7");
+        assert_eq!(s.pair_count(), 500);
+        assert_eq!(s.ramp_s(), 1 + 2 + 10);
+        for bad in [
+            "pairs = 0",
+            "pairs = 10001",
+            "pairs = 1\ncandidates = 49",
+            "pairs = 1\nsdp_bytes = 16001",
+            "pairs = 1\ncandidate_bytes = 1001",
+            "pairs = 1\npace_ms = 1001",
+            "pairs = 1\nsetup_s = 0",
+            "pairs = 1\nbogus = 1",
+        ] {
+            let text = format!("{MINIMAL}\nadmin_key = \"k\"\n[costream]\n{bad}");
+            assert!(Scenario::parse(&text).is_err(), "accepted: {bad}");
+        }
+        let no_key = format!("{MINIMAL}\n[costream]\npairs = 1");
+        assert!(Scenario::parse(&no_key).is_err());
+        let max = format!("{MINIMAL}\nadmin_key = \"k\"\n[costream]\npairs = 1\ncandidates = 48");
+        assert!(Scenario::parse(&max).is_ok());
     }
 
     #[test]

@@ -12,8 +12,11 @@ use anyhow::Context;
 use tokio::sync::{Semaphore, watch};
 use tokio::time::Instant;
 
+use crate::costream;
 use crate::hist::{self, new_hist};
-use crate::plan::{Progress, RoomCounts, Second, WorkerLine, WorkerPlan, WorkerReport};
+use crate::plan::{
+    CostreamCounts, Progress, RoomCounts, Second, WorkerLine, WorkerPlan, WorkerReport,
+};
 use crate::sender::{self, Kind, add_counts};
 use crate::viewer::{self, Rng, ViewerStats};
 
@@ -63,6 +66,8 @@ pub struct Ctx {
     pub like_acks: Vec<std::sync::Mutex<hist::Hist>>,
     /// Grab request → its answer time, sharded by grabber.
     pub grab_acks: Vec<std::sync::Mutex<hist::Hist>>,
+    /// Co-stream pairs live.
+    pub pairs_live: AtomicU64,
 }
 
 impl Ctx {
@@ -149,6 +154,7 @@ pub async fn run(plan: WorkerPlan) -> anyhow::Result<()> {
         comment_acks: shards(ACK_SHARDS),
         like_acks: shards(ACK_SHARDS),
         grab_acks: shards(ACK_SHARDS),
+        pairs_live: AtomicU64::new(0),
     });
     tokio::time::sleep_until(ctx.start).await;
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -183,6 +189,13 @@ pub async fn run(plan: WorkerPlan) -> anyhow::Result<()> {
             Kind::Grab,
         )));
     }
+
+    let pairs: Vec<_> = ctx
+        .plan
+        .pairs
+        .iter()
+        .map(|p| tokio::spawn(costream::run(ctx.clone(), p.clone())))
+        .collect();
 
     let series_task = tokio::spawn(sample_series(ctx.clone(), stop_rx.clone()));
 
@@ -247,6 +260,7 @@ pub async fn run(plan: WorkerPlan) -> anyhow::Result<()> {
     for s in grabbers {
         add_counts(&mut report.grabs_sent, &s.await.context("grabber task")?);
     }
+    report.costream = fold_pairs(pairs).await?;
     for shard in &ctx.latency {
         if let Ok(h) = shard.lock() {
             latency.add(&*h).context("merge latency")?;
@@ -269,6 +283,54 @@ pub async fn run(plan: WorkerPlan) -> anyhow::Result<()> {
     report.bytes = ctx.bytes.load(Ordering::Relaxed);
     emit(&WorkerLine::Report(Box::new(report)));
     Ok(())
+}
+
+/// Awaits the co-stream pairs and adds up what they measured.
+async fn fold_pairs(
+    pairs: Vec<tokio::task::JoinHandle<costream::PairStats>>,
+) -> anyhow::Result<CostreamCounts> {
+    let mut all = CostreamCounts::default();
+    let (mut latency, mut setup, mut negotiation) = (new_hist(), new_hist(), new_hist());
+    for p in pairs {
+        let st = p.await.context("co-stream pair task")?;
+        add_costream(&mut all, &st.counts);
+        for &l in &st.latencies {
+            latency.saturating_record(l);
+        }
+        if let Some(s) = st.setup_us {
+            setup.saturating_record(s.max(1));
+        }
+        if let Some(n) = st.negotiation_us {
+            negotiation.saturating_record(n.max(1));
+        }
+    }
+    all.latency_hist = hist::encode(&latency)?;
+    all.setup_hist = hist::encode(&setup)?;
+    all.negotiation_hist = hist::encode(&negotiation)?;
+    Ok(all)
+}
+
+/// Adds the counts of `b` into `a` (not the histograms), keeping the first
+/// few errors.
+pub fn add_costream(a: &mut CostreamCounts, b: &CostreamCounts) {
+    a.pairs += b.pairs;
+    a.live += b.live;
+    a.negotiated += b.negotiated;
+    for e in &b.errors {
+        if a.errors.len() < 8 {
+            a.errors.push(e.clone());
+        }
+    }
+    a.sent += b.sent;
+    a.acked += b.acked;
+    crate::sender::merge_map(&mut a.refused, &b.refused);
+    a.received += b.received;
+    a.lost += b.lost;
+    a.reordered += b.reordered;
+    a.gaps += b.gaps;
+    a.misrouted += b.misrouted;
+    a.sdp_bytes += b.sdp_bytes;
+    a.candidate_bytes += b.candidate_bytes;
 }
 
 fn shards(n: usize) -> Vec<std::sync::Mutex<hist::Hist>> {
@@ -372,6 +434,7 @@ async fn sample_series(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>) -> Vec<Se
             comments: cur.2,
             reconnects: ctx.reconnects.load(Ordering::Relaxed),
             acked: ctx.acked.load(Ordering::Relaxed),
+            pairs_live: ctx.pairs_live.load(Ordering::Relaxed),
         }));
         if stopped {
             break;
