@@ -117,22 +117,12 @@ async fn comment_offset(c: &mut Client, text: &str) -> u64 {
 async fn console_in_a_real_browser() {
     // A curve point a second, so the dashboard has a curve to draw.
     let gw = TestGateway::start_with(|s| s.dashboard_curve_ms = 1000).await;
-    let shots = std::env::var("CONSOLE_SCREENSHOTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| repo_root().join("target/console-screenshots"));
-    let mut child = tokio::process::Command::new("node")
-        .arg("browser/console.mjs")
-        .current_dir(repo_root())
-        .env("GATEWAY_URL", format!("http://{}", gw.addr))
-        .env("ADMIN_KEY", &gw.admin_key)
-        .env("ASSISTANT_TOKEN", gw.token("helen"))
-        .env("CONSOLE_SCREENSHOTS", &shots)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("node runs (scripts/browser-setup.sh installs the browser tests)");
+    let shots = shots_dir();
+    let mut child = browser_script(
+        &gw,
+        "browser/console.mjs",
+        &[("ASSISTANT_TOKEN", gw.token("helen"))],
+    );
     let mut stdin = child.stdin.take().unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut vic: Option<Client> = None;
@@ -308,23 +298,12 @@ async fn console_costream_in_a_real_browser() {
         )
         .await;
     assert_eq!(st, 200, "{body}");
-    let shots = std::env::var("CONSOLE_SCREENSHOTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| repo_root().join("target/console-screenshots"));
-    let mut child = tokio::process::Command::new("node")
-        .arg("browser/console-costream.mjs")
-        .current_dir(repo_root())
-        .env("GATEWAY_URL", format!("http://{}", gw.addr))
-        .env("ADMIN_KEY", &gw.admin_key)
-        .env("ANCHOR_TOKEN", costream_token(&gw, "anna", false))
-        .env("SUB_ANCHOR_TOKEN", costream_token(&gw, "sam", false))
-        .env("CONSOLE_SCREENSHOTS", &shots)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("node runs (scripts/browser-setup.sh installs the browser tests)");
+    let tokens = [
+        ("ANCHOR_TOKEN", costream_token(&gw, "anna", false)),
+        ("SUB_ANCHOR_TOKEN", costream_token(&gw, "sam", false)),
+    ];
+    let shots = shots_dir();
+    let mut child = browser_script(&gw, "browser/console-costream.mjs", &tokens);
     let mut stdin = child.stdin.take().unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut vic: Option<Client> = None;
@@ -473,4 +452,30 @@ async fn console_costream_in_a_real_browser() {
     ] {
         assert!(shots.join(format!("{page}.png")).exists(), "{page}");
     }
+}
+
+/// Runs a browser script (`node browser/...`) against `gw`, with the
+/// gateway's URL, the admin key, the screenshot folder and `env`; its
+/// stdin and stdout are the step protocol.
+fn browser_script(gw: &TestGateway, script: &str, env: &[(&str, String)]) -> tokio::process::Child {
+    tokio::process::Command::new("node")
+        .arg(script)
+        .current_dir(repo_root())
+        .env("GATEWAY_URL", format!("http://{}", gw.addr))
+        .env("ADMIN_KEY", &gw.admin_key)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("CONSOLE_SCREENSHOTS", shots_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs (scripts/browser-setup.sh installs the browser tests)")
+}
+
+/// Where the browser scripts save their screenshots.
+fn shots_dir() -> PathBuf {
+    std::env::var("CONSOLE_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo_root().join("target/console-screenshots"))
 }
