@@ -247,6 +247,11 @@ pub enum LinkAction {
     Decline,
     /// End the link `link` (either anchor).
     End,
+    /// Start a PK on the live link `link` (either anchor), lasting
+    /// `duration_s` (30..=3600, default 300).
+    PkStart,
+    /// End the PK running on the link `link` early (either anchor).
+    PkEnd,
 }
 
 /// `link`: an anchor-to-anchor link between the joined room and another.
@@ -257,9 +262,12 @@ pub struct LinkRequest {
     /// `invite`: the room to link with; `accept`, `decline`: the inviting room.
     #[serde(default)]
     pub room: Option<String>,
-    /// `accept`, `decline`, `end`: the link id.
+    /// `accept`, `decline`, `end`, `pk_start`, `pk_end`: the link id.
     #[serde(default)]
     pub link: Option<u64>,
+    /// `pk_start`: the PK's length in seconds (30..=3600; null: 300).
+    #[serde(default)]
+    pub duration_s: Option<u32>,
 }
 
 /// A live link, as both rooms see it.

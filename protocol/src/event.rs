@@ -118,6 +118,9 @@ pub struct Joined {
     /// The co-stream state, and the joiner's own session when a party.
     #[serde(default)]
     pub costream: Box<crate::costream::CostreamView>,
+    /// The PK running on the room's link (its last `pk` event), else null.
+    #[serde(default)]
+    pub pk: Option<Box<crate::pk::PkEvent>>,
 }
 
 /// `preview` event: the room's live preview as it is now.
@@ -272,6 +275,9 @@ crate::tagged_enum! {
         Link(Box<crate::costream::LinkState>) = "link",
         /// A link's step (to the two anchors only).
         LinkStep(Box<crate::costream::LinkStep>) = "link_step",
+        /// A PK on the room's link started, scored or ended (high lane,
+        /// in both rooms).
+        Pk(Box<crate::pk::PkEvent>) = "pk",
     }
 }
 

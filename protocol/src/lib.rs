@@ -15,6 +15,7 @@ pub mod event;
 pub mod limits;
 pub mod lottery;
 pub mod notice;
+pub mod pk;
 pub mod request;
 pub mod room;
 pub mod text;

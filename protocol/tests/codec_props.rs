@@ -334,6 +334,7 @@ fn server_frame() -> impl Strategy<Value = ServerFrame> {
                         })
                     }),
                     costream: Default::default(),
+                    pk: None,
                 })
             },
         );
