@@ -1,5 +1,5 @@
 //! Room timers (the abnormal-room timeout, the live-length cap, lottery
-//! draws, notice expiry, dashboard curve points) and the presence
+//! draws, notice expiry, dashboard curve points, PK scores and ends) and the presence
 //! heartbeat. Every node checks due deadlines; a per-room lease with
 //! a fencing token picks the one that acts, and the transition itself is a
 //! compare-and-set, so a deadline fires exactly once.
@@ -96,6 +96,12 @@ async fn fire_due(node: &Node) {
         }
         if room.costream.current.is_some() {
             node.fire_costream(&room, now).await;
+        }
+        if room.costream.link.as_ref().is_some_and(|l| l.pk.is_some()) {
+            node.fire_pk(&room, now).await;
+            if let Ok(r) = node.store.room(&id).await {
+                room = r;
+            }
         }
         if room.costream.link.is_some() {
             node.fire_link(&room, now).await;

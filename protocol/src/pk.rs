@@ -107,7 +107,10 @@ mod tests {
                 id: Some(RequestId("1".into())),
                 request: request.clone(),
             };
-            assert_eq!(codec.decode_client(&codec.encode_client(&frame)).unwrap(), frame);
+            assert_eq!(
+                codec.decode_client(&codec.encode_client(&frame)).unwrap(),
+                frame
+            );
             let batch = ServerFrame::Batch(Batch {
                 room: "a".into(),
                 epoch: String::new(),
@@ -121,12 +124,12 @@ mod tests {
                 }],
                 totals: None,
             });
-            assert_eq!(codec.decode_server(&codec.encode_server(&batch)).unwrap(), batch);
+            assert_eq!(
+                codec.decode_server(&codec.encode_server(&batch)).unwrap(),
+                batch
+            );
         }
-        let json = Codec::Json.encode_client(&ClientFrame {
-            id: None,
-            request,
-        });
+        let json = Codec::Json.encode_client(&ClientFrame { id: None, request });
         let text = std::str::from_utf8(&json).unwrap();
         assert!(text.contains(r#""action":"pk_start""#), "{text}");
         assert!(text.contains(r#""duration_s":60"#), "{text}");

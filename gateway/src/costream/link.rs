@@ -27,6 +27,14 @@ pub struct Link {
     pub phase: CostreamPhase,
     /// When the invitation expires, unix ms (0 once live).
     pub expires_at: i64,
+    /// The PK running on the live link (`pk/`): the inviting room's copy
+    /// decides, the invited room's mirrors it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pk: Option<super::pk::PkRun>,
+    /// Bumped with every change of `pk` in the inviting room's copy; the
+    /// mirror takes a change only when it is newer than the one it holds.
+    #[serde(default)]
+    pub pk_rev: u64,
 }
 
 impl Link {
@@ -126,6 +134,8 @@ impl Node {
                     },
                     phase: CostreamPhase::Invited,
                     expires_at: now + pending,
+                    pk: None,
+                    pk_rev: 0,
                 };
                 *made.lock().unwrap_or_else(|p| p.into_inner()) = Some(link.clone());
                 r.costream.link = Some(link);
@@ -226,9 +236,21 @@ impl Node {
     pub async fn link_end(&self, room: &str, id: u64, reason: &str) -> Result<LinkStep, Rejection> {
         let taken = self.take_link(room, &|l| l.live.link == id).await?;
         let peer = taken.peer_room(room).to_string();
-        self.clear_link(&peer, &taken.live.from_room, id).await;
+        let cleared = self.clear_link(&peer, &taken.live.from_room, id).await;
         if let Ok(r) = self.store.room(&taken.live.from_room).await {
             self.set_room_deadline(&r).await;
+        }
+        // The inviting room's copy holds the PK: a running one ends, once
+        // (only the compare-and-set that took that copy finds it).
+        let owner = if room == taken.live.from_room {
+            Some(&taken)
+        } else {
+            cleared.as_ref()
+        };
+        if let Some(owner) = owner
+            && let Some(pk) = &owner.pk
+        {
+            self.pk_left(owner, pk, room).await;
         }
         let step = taken.step(Some(reason));
         if taken.phase == CostreamPhase::Live {
@@ -257,7 +279,7 @@ impl Node {
     }
 
     /// Takes the room's link when `pick` accepts it (compare-and-set).
-    async fn take_link(
+    pub(super) async fn take_link(
         &self,
         room: &str,
         pick: &(dyn Fn(&Link) -> bool + Send + Sync),
@@ -281,13 +303,14 @@ impl Node {
             .ok_or_else(stale)
     }
 
-    /// Clears `room`'s copy of link `id` of `from_room`, if it holds it.
-    async fn clear_link(&self, room: &str, from_room: &str, id: u64) {
-        let _ = self
-            .take_link(room, &|l| {
-                l.live.link == id && l.live.from_room == from_room
-            })
-            .await;
+    /// Clears `room`'s copy of link `id` of `from_room`, if it holds it;
+    /// the copy this call took.
+    async fn clear_link(&self, room: &str, from_room: &str, id: u64) -> Option<Link> {
+        self.take_link(room, &|l| {
+            l.live.link == id && l.live.from_room == from_room
+        })
+        .await
+        .ok()
     }
 
     async fn announce_link(&self, link: &Link, live: Option<LinkLive>, reason: &str) {

@@ -14,6 +14,7 @@
 //! room record.
 
 pub mod link;
+pub mod pk;
 pub mod relay;
 pub mod slot;
 pub mod ws;
@@ -38,8 +39,12 @@ fn grace_ms(settings: &crate::config::Settings) -> i64 {
 /// expiry, a party's grace, the live session's presence check.
 pub fn next_deadline(room: &Room, settings: &crate::config::Settings) -> Option<i64> {
     let check = settings.presence_interval_ms as i64;
+    let now = now_ms();
     room.costream
-        .next_deadline(grace_ms(settings), now_ms(), check)
+        .next_deadline(grace_ms(settings), now, check)
+        .into_iter()
+        .chain(pk::next_deadline(room, now))
+        .min()
 }
 
 /// `joined.costream` for `user`: the public state, and the user's own

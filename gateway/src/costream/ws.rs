@@ -5,6 +5,7 @@
 //! this session) are the state machine's.
 
 use protocol::costream::{CostreamAction, CostreamRequest, LinkAction, LinkRequest, Media, Signal};
+use protocol::pk::{DEFAULT_PK_DURATION_S, MAX_PK_DURATION_S, MIN_PK_DURATION_S};
 use protocol::{ErrorCode, Limits, Rejection, RequestId, RoomEvent, ServerFrame};
 
 use super::Step;
@@ -140,40 +141,57 @@ pub fn check_link_fields(limits: &Limits, req: &LinkRequest) -> Result<(), Rejec
     if let Some(r) = &req.room {
         limits.check_id("room", r)?;
     }
+    if let Some(d) = req.duration_s
+        && !(MIN_PK_DURATION_S..=MAX_PK_DURATION_S).contains(&d)
+    {
+        return Err(Rejection::new(
+            ErrorCode::Invalid,
+            format!("pk_start duration_s must be {MIN_PK_DURATION_S}..={MAX_PK_DURATION_S}"),
+        ));
+    }
     let ok = match req.action {
         LinkAction::Invite => req.room.is_some(),
         LinkAction::Accept | LinkAction::Decline => req.room.is_some() && req.link.is_some(),
-        LinkAction::End => req.link.is_some(),
+        LinkAction::End | LinkAction::PkStart | LinkAction::PkEnd => req.link.is_some(),
     };
     if ok {
         Ok(())
     } else {
         Err(Rejection::new(
             ErrorCode::Invalid,
-            "link invite needs room; accept and decline need room and link; end needs link",
+            "link invite needs room; accept and decline need room and link; end, pk_start and pk_end need link",
         ))
     }
 }
 
-/// Runs an authorized `link` request of the anchor of `room`.
+/// Runs an authorized `link` request of the anchor of `room`: the ack's
+/// event is the caller's `link_step`, or the `pk` event of `pk_start` and
+/// `pk_end`.
 pub async fn link(
     node: &Node,
     room: &Room,
     id: Option<RequestId>,
     req: LinkRequest,
 ) -> Result<ServerFrame, Rejection> {
+    use protocol::EventKind as K;
     let other = req.room.unwrap_or_default();
     let link = req.link.unwrap_or_default();
-    let step = match req.action {
-        LinkAction::Invite => node.link_invite(room, &other).await?,
-        LinkAction::Accept => node.link_accept(room, &other, link).await?,
-        LinkAction::Decline => node.link_decline(room, &other, link).await?,
-        LinkAction::End => node.link_end(&room.id, link, "ended_by_anchor").await?,
+    let step = |s| K::LinkStep(Box::new(s));
+    let kind = match req.action {
+        LinkAction::Invite => step(node.link_invite(room, &other).await?),
+        LinkAction::Accept => step(node.link_accept(room, &other, link).await?),
+        LinkAction::Decline => step(node.link_decline(room, &other, link).await?),
+        LinkAction::End => step(node.link_end(&room.id, link, "ended_by_anchor").await?),
+        LinkAction::PkStart => {
+            let d = req.duration_s.unwrap_or(DEFAULT_PK_DURATION_S);
+            K::Pk(Box::new(node.pk_start(room, link, d).await?))
+        }
+        LinkAction::PkEnd => K::Pk(Box::new(node.pk_end(room, link).await?)),
     };
     let event = RoomEvent {
         offset: 0,
         ts: now_ms(),
-        kind: protocol::EventKind::LinkStep(Box::new(step)),
+        kind,
     };
     Ok(ack(id, Some(event)))
 }

@@ -37,6 +37,7 @@ pub(super) fn routes(state: AppState) -> Router<AppState> {
         .merge(crate::reminder::http::routes())
         .merge(crate::webhook::http::routes())
         .merge(crate::notice::http::routes())
+        .merge(crate::costream::pk::http::routes())
         .merge(crate::dashboard::http::routes())
         .merge(crate::console::http::routes())
         .layer(middleware::from_fn_with_state(state, require_key))

@@ -27,6 +27,7 @@ use crate::bus::{Bus, BusMessage};
 use crate::clock::now_ms;
 use crate::commerce::{Commerce, CommerceStore};
 use crate::config::Settings;
+use crate::costream::pk::PkStore;
 use crate::dashboard::{Dashboard, DashboardStore};
 use crate::hub::HubRegistry;
 use crate::lotteries::{Lotteries, LotteryStore};
@@ -55,6 +56,8 @@ pub struct Stores {
     pub webhook: Arc<dyn WebhookStore>,
     /// The dashboard slice's counters and curves.
     pub dashboard: Arc<dyn DashboardStore>,
+    /// The rooms' PK histories.
+    pub pk: Arc<dyn PkStore>,
 }
 
 impl Stores {
@@ -66,7 +69,8 @@ impl Stores {
             + CommerceStore
             + ReminderStore
             + WebhookStore
-            + DashboardStore,
+            + DashboardStore
+            + PkStore,
     >(
         store: Arc<S>,
     ) -> Stores {
@@ -77,7 +81,8 @@ impl Stores {
             commerce: store.clone(),
             reminder: store.clone(),
             webhook: store.clone(),
-            dashboard: store,
+            dashboard: store.clone(),
+            pk: store,
         }
     }
 }
@@ -107,6 +112,8 @@ pub struct Node {
     pub webhooks: Webhooks,
     /// Dashboard counters and curves (the same store as `store`).
     pub dashboard_store: Arc<dyn DashboardStore>,
+    /// PK histories (the same store as `store`).
+    pub pk_store: Arc<dyn PkStore>,
     /// Pub/sub between nodes.
     pub bus: Arc<dyn Bus>,
     /// Local room hubs.
@@ -187,6 +194,7 @@ impl Node {
             reminder_store: stores.reminder,
             webhook_store: stores.webhook,
             dashboard_store: stores.dashboard,
+            pk_store: stores.pk,
             dashboard: Dashboard::default(),
             bus,
             hubs,
@@ -241,6 +249,24 @@ impl Node {
         };
         self.announce(room, &event).await;
         Ok(Some(event))
+    }
+
+    /// Appends an event stamped `ts` (unix ms) to the room log and
+    /// publishes it to every node: for events whose time is that of a
+    /// decision taken earlier (a PK's score).
+    pub async fn publish_at(
+        &self,
+        room: &str,
+        ts: i64,
+        kind: EventKind,
+    ) -> Result<RoomEvent, Rejection> {
+        let event = self
+            .store
+            .append(room, ts, kind)
+            .await
+            .map_err(|e| e.rejection())?;
+        self.announce(room, &event).await;
+        Ok(event)
     }
 
     /// Appends an event to the room log and publishes it to every node.

@@ -415,6 +415,7 @@ impl Session {
                 &snap.room,
                 self.identity.as_ref().map(|i| i.user.as_str()),
             )),
+            pk: crate::costream::pk::current(&snap.room).map(Box::new),
         };
         // From the hub, `online` is the room's count at its last tick; the
         // hub writes this node's new presence at its next one.

@@ -15,6 +15,7 @@ use super::{
     Appended, CommentRate, LiveClaim, LogPosition, PendingComment, Presence, Replay, RoomUpdate,
     Snapshot, Store, StoreError,
 };
+use crate::costream::pk::memory::MemoryPk;
 use crate::dashboard::memory::MemoryDashboard;
 use crate::lotteries::memory::MemoryLotteries;
 use crate::moderation::MuteEntry;
@@ -36,6 +37,8 @@ pub struct MemoryStore {
     webhooks: MemoryWebhooks,
     /// Dashboard counters and curves.
     dashboard: MemoryDashboard,
+    /// PK histories.
+    pk: MemoryPk,
     /// The user directory: user → nodes with a session of theirs.
     user_nodes: DashMap<String, HashSet<String>>,
     /// Node → alive until, unix ms.
@@ -101,6 +104,7 @@ impl MemoryStore {
             reminders: MemoryReminders::default(),
             webhooks: MemoryWebhooks::default(),
             dashboard: MemoryDashboard::default(),
+            pk: MemoryPk::default(),
             user_nodes: DashMap::new(),
             nodes_alive: DashMap::new(),
             store_epoch: Mutex::new(None),
@@ -162,6 +166,11 @@ impl MemoryStore {
     /// The dashboard slice's tables.
     pub(crate) fn dashboard(&self) -> &MemoryDashboard {
         &self.dashboard
+    }
+
+    /// The PK histories (`costream/pk/`).
+    pub(crate) fn pk(&self) -> &MemoryPk {
+        &self.pk
     }
 }
 
