@@ -701,6 +701,7 @@ fn link(action: LinkAction, room: Option<&str>, id: Option<u64>) -> Request {
         action,
         room: room.map(str::to_string),
         link: id,
+        duration_s: None,
     })
 }
 
