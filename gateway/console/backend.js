@@ -90,7 +90,7 @@ export class RoomSocket {
     this.pending = new Map();
     this.nextId = 1;
     this.listeners = new Set();
-    this.view = { status: null, role: null, totals: null, comments: [], notice: null, lotteries: new Map(), stock: new Map(), card: null, explaining: null, coupon: null };
+    this.view = { status: null, role: null, totals: null, comments: [], notice: null, lotteries: new Map(), stock: new Map(), card: null, explaining: null, coupon: null, pk: null, pkLast: null, pkLink: null };
     this.connected = false;
   }
 
@@ -154,6 +154,8 @@ export class RoomSocket {
     v.coupon = j.commerce.coupon;
     for (const l of j.lotteries) v.lotteries.set(l.lottery, l);
     for (const p of viewParts) p.joined(v, j);
+    v.pk = j.pk ?? null; // the running PK (pk.js)
+    v.pkLink = j.costream?.link ?? null;
     this.emit();
   }
 
@@ -210,6 +212,13 @@ export class RoomSocket {
         break;
       case "coupon":
         v.coupon = e.coupon;
+        break;
+      case "pk":
+        v.pk = e.state === "ended" ? null : e;
+        if (e.state === "ended") v.pkLast = e;
+        break;
+      case "link":
+        v.pkLink = e.link;
         break;
     }
     for (const p of viewParts) p.event(v, e);

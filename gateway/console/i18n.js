@@ -52,6 +52,10 @@ const STRINGS = {
     none: "无", room_id_hint: "输入直播间ID", current_notice: "当前公告",
     st101: "直播中", st102: "未开始", st103: "已结束", st104: "已封禁", st105: "已暂停",
     st106: "异常", st107: "已过期", hubs: "本节点房间",
+    pk: "PK", pk_none: "连线中，暂无PK", pk_no_link: "未连线", pk_start: "开始PK", pk_end: "结束PK",
+    pk_duration: "PK时长（秒，30–3600）", pk_ends_at: "结束于", pk_winner: "胜方", pk_draw: "平局",
+    pk_reason_time_over: "时间到", pk_reason_ended_early: "提前结束", pk_reason_anchor_left: "主播离开",
+    pk_admin_score: "运营加分", pk_score_add: "增加", pk_score_set: "设为", pk_history: "PK记录",
   },
   en: {
     title: "Live gateway console", signin: "Sign in", signout: "Sign out", admin_key: "Admin key (operator)",
@@ -104,6 +108,10 @@ const STRINGS = {
     none: "none", room_id_hint: "room id", current_notice: "Notice showing",
     st101: "live", st102: "not started", st103: "ended", st104: "banned", st105: "paused",
     st106: "abnormal", st107: "expired", hubs: "Rooms on this node",
+    pk: "PK", pk_none: "Linked, no PK running", pk_no_link: "Not linked", pk_start: "Start PK", pk_end: "End PK",
+    pk_duration: "PK length (s, 30–3600)", pk_ends_at: "ends", pk_winner: "winner", pk_draw: "draw",
+    pk_reason_time_over: "time over", pk_reason_ended_early: "ended early", pk_reason_anchor_left: "anchor left",
+    pk_admin_score: "Admin score", pk_score_add: "Add", pk_score_set: "Set to", pk_history: "PK history",
   },
 };
 

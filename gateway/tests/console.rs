@@ -48,6 +48,11 @@ async fn console_files_are_served_from_the_binary() {
             "text/javascript",
             "export function costreamSection(",
         ),
+        (
+            "/console/pk.js",
+            "text/javascript",
+            "export function pkCard(",
+        ),
         ("/console/style.css", "text/css", "--accent"),
     ] {
         let r = http.get(format!("{base}{path}")).send().await.unwrap();

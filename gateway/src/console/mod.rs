@@ -39,6 +39,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../console/costream.js"),
     ),
     (
+        "pk.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../console/pk.js"),
+    ),
+    (
         "i18n.js",
         "text/javascript; charset=utf-8",
         include_str!("../../console/i18n.js"),
