@@ -59,8 +59,8 @@ try {
   // The anchor signs in with a token; the page is Chinese by default.
   await tokenSignIn(page, process.env.ANCHOR_TOKEN, "c1", "anchor");
   check((await page.textContent("#sec-costream h2")) === "连麦与PK", "Chinese section title");
-  check(await page.$("#sec-pk") != null, "the PK container is there");
-  check((await page.$$eval("#sec-pk *", (els) => els.length)) === 0, "the PK container is empty");
+  await page.waitForSelector('#pk-current:has-text("未连线")');
+  check(await page.isHidden("#pk-start"), "no PK start without a link");
   await page.waitForSelector('#costream-enabled[data-enabled="false"]');
   await page.click("#costream-enable");
   await flashed(page);
@@ -133,6 +133,30 @@ try {
   await admin.waitForSelector('#link-live:has-text("c2 (bob)")');
   check((await admin.$$("#link-end")).length === 0, "the operator cannot end the link");
   await shot(page, "23-link-live");
+
+  // PK on the link: the anchor starts it; the operator adds score over the admin API;
+  // both pages see the score event; the anchor ends it early and c1 wins.
+  await page.waitForSelector("#pk-start", { state: "visible" });
+  await page.fill("#pk-duration", "120");
+  await page.click("#pk-start button");
+  await flashed(page);
+  await page.waitForSelector('#pk-current .pk-line[data-state="started"]:has-text("c1 0 : c2 0")');
+  await admin.waitForSelector('#pk-current .pk-line[data-state="started"]');
+  check((await page.$$("#pk-score")).length === 0, "the anchor gets no admin score form");
+  check((await admin.isHidden("#pk-start")) && (await admin.isHidden("#pk-end")), "the operator cannot start or end a PK");
+  await admin.selectOption("#pk-mode", "set");
+  await admin.fill("#pk-amount", "7");
+  await admin.click("#pk-score button");
+  await flashed(admin);
+  await page.waitForSelector('#pk-current .pk-line[data-state="score"]:has-text("c1 7 : c2 0")', { timeout: 10000 });
+  await admin.waitForSelector('#pk-current .pk-line:has-text("c1 7 : c2 0")', { timeout: 10000 });
+  await shot(page, "26-pk-running");
+  await page.click("#pk-end");
+  await flashed(page);
+  await page.waitForSelector('#pk-last .pk-line[data-state="ended"]:has-text("胜方 c1 (提前结束)")');
+  await admin.waitForSelector('#pk-history .pk-line[data-state="ended"]:has-text("c1 7 : c2 0")');
+  await shot(admin, "27-pk-history");
+
   await page.click("#link-end");
   await flashed(page);
   await page.waitForSelector('#link-live[data-link=""]');

@@ -4,7 +4,7 @@
 // socket; the sub-anchor only switches co-stream on and off; everyone else,
 // an operator included (there is no admin HTTP route), sees the room's
 // public state read-only. The server decides every step: a refusal shows
-// its code through act(). The PK controls render into `#sec-pk` (pk.js).
+// its code through act(). The PK card (pk.js) closes the section.
 import { t } from "./i18n.js";
 import { h, act, flash, session } from "./app.js";
 import { viewParts } from "./backend.js";
@@ -60,8 +60,8 @@ viewParts.push(part);
 const mediaName = (m) => t(`media_${m}`);
 const phaseName = (p) => t(`phase_${p}`);
 
-/** The `#sec-costream` section for the room's socket. It drops its listener once it is off the page. */
-export function costreamSection(socket) {
+/** The `#sec-costream` section for the room's socket, ending with `pk` (the PK card). It drops its listener once it is off the page. */
+export function costreamSection(socket, pk) {
   const role = socket.view.role;
   const token = session.mode === "token";
   const hosts = token && role === "anchor";
@@ -186,7 +186,7 @@ export function costreamSection(socket) {
       h("h3", {}, t("cs_session")), mine,
       h("h3", {}, t("link")), linkForm, links,
     ] : null,
-    h("div", { id: "sec-pk" }));
+    pk);
   if (hosts) loadApplicants();
   // The page attaches the section right after building it, before any frame: a frame that
   // finds it detached means the page went away.

@@ -4,6 +4,7 @@
 import { t, statusName } from "./i18n.js";
 import { h, act, flash, session, roomOf, setCurrentRoom, render } from "./app.js";
 import { costreamSection } from "./costream.js";
+import { pkCard } from "./pk.js";
 
 const isAdmin = () => session.mode === "admin";
 const enc = encodeURIComponent;
@@ -186,6 +187,7 @@ async function control() {
     const offLots = socket.on(() => { if (!isAdmin()) loadLots(); });
 
     await Promise.all([loadShelf(), loadLots()]);
+    const pk = pkCard({ socket, api: isAdmin() ? session.api : null, room: session.current });
     return {
       el: h("div", {}, roomBar(),
         section("live_state", state, h("div", { class: "buttons" }, live)),
@@ -193,8 +195,8 @@ async function control() {
         section("goods", goodsForm, shelf),
         section("coupons", coupon),
         section("lotteries", lotForm, lots),
-        costreamSection(socket)),
-      cleanup: () => { off(); offStock(); offLots(); },
+        costreamSection(socket, pk.el)),
+      cleanup: () => { off(); offStock(); offLots(); pk.cleanup(); },
     };
   });
 }

@@ -1,13 +1,13 @@
 // The PK (battle) card of the room control page: the PK running on the
 // room's anchor-to-anchor link with both scores, live from the room
 // socket's `pk` events (socket.view.pk, .pkLast, .pkLink); start (with a
-// duration) and end as `link` requests (the anchor's token: the server
-// refuses anyone else), and for operators the add/set score form and the
+// duration) and end as `link` requests, shown to an anchor signed in
+// with a token only (the server refuses anyone else), and for operators the add/set score form and the
 // history over the admin HTTP API. Usage:
 //   import { pkCard } from "./pk.js";
 //   const { el, cleanup } = pkCard({ socket, api: isAdmin() ? session.api : null, room });
 import { t } from "./i18n.js";
-import { h, act } from "./app.js";
+import { h, act, session } from "./app.js";
 
 const fmtTime = (ms) => (ms ? new Date(ms).toLocaleString() : "–");
 
@@ -52,12 +52,14 @@ export function pkCard({ socket, api, room }) {
     } }, h("label", {}, h("span", {}, t("pk_admin_score")), mode, amount), h("button", {}, t("save")));
   }
 
+  // Only an anchor of the link can start or end a PK (the server refuses anyone else).
+  const hosts = session.mode === "token" && socket.view.role === "anchor";
   let shownLast = null;
   const draw = (v) => {
     now.replaceChildren(v.pk ? pkLine(v.pk) : h("span", { class: "muted" }, v.pkLink ? t("pk_none") : t("pk_no_link")));
     last.replaceChildren(v.pkLast ? pkLine(v.pkLast) : "");
-    start.hidden = !v.pkLink || !!v.pk;
-    end.hidden = !v.pk;
+    start.hidden = !hosts || !v.pkLink || !!v.pk;
+    end.hidden = !hosts || !v.pk;
     if (v.pkLast && v.pkLast !== shownLast) {
       shownLast = v.pkLast;
       loadHistory();

@@ -383,6 +383,7 @@ async fn console_costream_in_a_real_browser() {
                             action: LinkAction::Accept,
                             room: Some("c1".into()),
                             link: Some(s.link.link),
+                            duration_s: None,
                         }))
                         .await;
                     assert!(matches!(f, ServerFrame::Ack(_)), "{f:?}");
@@ -395,6 +396,7 @@ async fn console_costream_in_a_real_browser() {
                             action: LinkAction::Invite,
                             room: Some("c1".into()),
                             link: None,
+                            duration_s: None,
                         }))
                         .await;
                     assert!(matches!(f, ServerFrame::Ack(_)), "{f:?}");
