@@ -189,6 +189,10 @@ settings! {
     max_comment_chars: usize = 100, "GATEWAY_MAX_COMMENT_CHARS";
     /// WebSocket read buffer per connection, in bytes (tungstenite's default is 128 KiB).
     ws_read_buffer: usize = 1024, "GATEWAY_WS_READ_BUFFER";
+    /// Threads that write one tick's frames of a large room (8,192 local
+    /// viewers or more), each a part of its sockets (0: one per core, at
+    /// most 8; 1: the room hub's own thread only).
+    delivery_threads: usize = 0, "GATEWAY_DELIVERY_THREADS";
     /// SO_SNDBUF of accepted sockets in bytes (0: the kernel's autotuning).
     socket_send_buffer: usize = 0, "GATEWAY_SOCKET_SEND_BUFFER";
     /// Most concurrent WebSocket connections (0: unlimited).
@@ -213,6 +217,10 @@ settings! {
     /// Close a connection that has not sent a complete request head for this
     /// long (the first request's, or the next one's on a kept-alive connection).
     header_read_timeout_ms: u64 = 10_000, "GATEWAY_HEADER_READ_TIMEOUT_MS";
+    /// Listen backlog: connections the kernel holds for the accept loop
+    /// (it caps this at net.core.somaxconn); a burst past it has its SYNs
+    /// dropped and retried by the clients after 1, 3, 7 s.
+    listen_backlog: u32 = 4096, "GATEWAY_LISTEN_BACKLOG";
     /// Most accepted connections not yet upgraded to WebSocket (0: unlimited);
     /// past it the oldest is closed at once if idle and 1 s old, else the new one.
     max_pending_connections: usize = 10_000, "GATEWAY_MAX_PENDING_CONNECTIONS";

@@ -94,8 +94,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Running> {
     let metrics = Arc::new(Metrics::new());
     let (stores, bus) = backend(&settings, &metrics).await?;
     let keys = TokenKeys::with_policy(settings.token_secret.as_bytes(), settings.token_policy());
-    let listener = TcpListener::bind(settings.listen)
-        .await
+    let listener = listen(settings.listen, settings.listen_backlog)
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
     let addr = listener.local_addr()?;
     let admin_key = settings.admin_key.clone();
@@ -175,4 +174,17 @@ impl Running {
         self.dashboard.abort();
         tracing::info!("gateway stopped");
     }
+}
+
+/// Binds `addr` (with `SO_REUSEADDR`, as `TcpListener::bind` does) and
+/// listens with `backlog`.
+fn listen(addr: std::net::SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog.max(1))
 }

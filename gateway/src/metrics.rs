@@ -4,6 +4,7 @@ use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 use crate::hub::fanout::Delivered;
@@ -57,7 +58,19 @@ pub struct Metrics {
     pub webhook_attempts: Family<Labels, Counter>,
     /// 1 while the node drains (not ready, closing its sessions), else 0.
     pub draining: Gauge,
+    /// Round trip of the store's `PING`, once per presence interval.
+    pub store_ping_seconds: Histogram,
+    /// Store pings that failed or took over a second.
+    pub store_ping_errors: Counter,
+    /// Per tick that fans out events: how long the oldest of them waited
+    /// between its timestamp and its fan-out (bus, reorder, gap fills).
+    pub hub_lag_seconds: Histogram,
 }
+
+/// Buckets of the latency histograms, in seconds: 0.5 ms to 10 s.
+const LATENCY_BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 
 impl Default for Metrics {
     fn default() -> Self {
@@ -91,6 +104,9 @@ impl Metrics {
             webhooks_queued: Counter::default(),
             webhook_attempts: Family::default(),
             draining: Gauge::default(),
+            store_ping_seconds: Histogram::new(LATENCY_BUCKETS),
+            store_ping_errors: Counter::default(),
+            hub_lag_seconds: Histogram::new(LATENCY_BUCKETS),
             registry: Registry::default(),
         };
         // name, help => field: the field's value is shared with the registry.
@@ -121,6 +137,9 @@ impl Metrics {
             "webhooks_queued", "Webhook jobs queued (one per event and endpoint)" => webhooks_queued;
             "webhook_attempts", "Webhook attempts by outcome (delivered, retry, dead)" => webhook_attempts;
             "draining", "1 while the node drains after SIGTERM (not ready, closing its sessions)" => draining;
+            "store_ping_seconds", "Round trip of the store's PING, once per presence interval" => store_ping_seconds;
+            "store_ping_errors", "Store pings that failed or took over a second" => store_ping_errors;
+            "hub_lag_seconds", "Per fan-out tick with events: age of its oldest event (timestamp to fan-out)" => hub_lag_seconds;
         }
         m.create_known_labels();
         Metrics { registry, ..m }

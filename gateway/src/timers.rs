@@ -128,6 +128,7 @@ pub async fn presence(node: Arc<Node>) {
                 // A room's dictionary lives as long as the room has a hub here.
                 node.words.retain_rooms(|r| node.hubs.get(r).is_some());
                 node.check_store_epoch().await;
+                ping_store(&node).await;
                 refresh_directory(&node, expires).await;
                 for (room, p) in node.hubs.presences() {
                     if let Err(e) = node.store.set_presence(&room, &node.settings.node_id, p, expires).await {
@@ -135,6 +136,21 @@ pub async fn presence(node: Arc<Node>) {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Times one store `PING` into `gateway_store_ping_seconds` (a failure or
+/// a second without an answer counts in `gateway_store_ping_errors`).
+async fn ping_store(node: &Node) {
+    let started = std::time::Instant::now();
+    match tokio::time::timeout(Duration::from_secs(1), node.store.ping()).await {
+        Ok(Ok(())) => node
+            .metrics
+            .store_ping_seconds
+            .observe(started.elapsed().as_secs_f64()),
+        _ => {
+            node.metrics.store_ping_errors.inc();
         }
     }
 }

@@ -106,3 +106,43 @@ async fn a_taken_port_names_the_address() {
         "error does not name {addr}: {err}"
     );
 }
+
+/// A series value of the text format, such as `gateway_hub_lag_seconds_count`.
+fn series(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// The store's PING is timed once per presence interval, and a tick that
+/// fans out an event records the event's age, in seconds.
+#[tokio::test]
+async fn store_latency_and_hub_lag_are_observed() {
+    let gw = TestGateway::start().await;
+    let fresh = metrics_text(&gw).await;
+    assert_eq!(series(&fresh, "gateway_hub_lag_seconds_count"), Some(0.0));
+    gw.room("r1", "anchor", true).await;
+    let mut c = gw.connect(Some("viewer")).await;
+    c.join("r1").await;
+    c.comment("hello").await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let text = metrics_text(&gw).await;
+        let pings = series(&text, "gateway_store_ping_seconds_count").unwrap();
+        let lags = series(&text, "gateway_hub_lag_seconds_count").unwrap();
+        if pings >= 1.0 && lags >= 1.0 {
+            assert_eq!(series(&text, "gateway_store_ping_errors_total"), Some(0.0));
+            let lag_sum = series(&text, "gateway_hub_lag_seconds_sum").unwrap();
+            // Seconds, not milliseconds: one comment's age is far below a minute.
+            assert!(
+                (0.0..60.0 * lags).contains(&lag_sum),
+                "{lag_sum} over {lags}"
+            );
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "pings {pings}, lags {lags}:\n{text}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use dashmap::DashMap;
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::clock::Clock;
+use governor::{DefaultDirectRateLimiter, Quota};
 use protocol::costream::{CostreamPhase, Signal, SignalEvent, SignalKind};
 use protocol::{ErrorCode, EventKind, Rejection};
 
@@ -54,7 +54,7 @@ impl Relay {
             .or_insert_with(|| {
                 Arc::new(Sender {
                     seq: AtomicU64::new(0),
-                    limiter: RateLimiter::direct(
+                    limiter: crate::clock::direct_limiter(
                         Quota::per_second(self.rate).allow_burst(self.rate),
                     ),
                 })
@@ -191,7 +191,7 @@ impl Node {
         };
         let sender = self.relay.sender(&room.id, key, user);
         if let Err(not_until) = sender.limiter.check() {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            let wait = not_until.wait_time_from(crate::clock::limiter_clock().now());
             return Err(Rejection::rate_limited(wait.as_millis().max(1) as u64));
         }
         let seq = sender.seq.fetch_add(1, Ordering::Relaxed) + 1;

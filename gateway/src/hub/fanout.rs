@@ -120,13 +120,54 @@ pub fn deliver(members: &[Member], frames: &[EncodedFrame]) -> Delivered {
     d
 }
 
+/// Members per part of a split delivery: a room smaller than two parts is
+/// written from the hub's own thread.
+pub const DELIVERY_PART: usize = 4096;
+
+/// Threads a split delivery uses at most: the machine's cores, up to 8.
+pub fn delivery_threads() -> usize {
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(8)))
+}
+
+/// [`deliver`] for a large room, split into up to `threads` parts of at
+/// least [`DELIVERY_PART`] members, each written on its own thread (the
+/// calling one included) and all done when it returns. Each member is in
+/// exactly one part, so each socket still has one writer and gets the
+/// frames in order; the writes to a hot room's sockets use every core
+/// instead of one.
+pub fn deliver_split(members: &[Member], frames: &[EncodedFrame], threads: usize) -> Delivered {
+    let parts = threads.min(members.len() / DELIVERY_PART).max(1);
+    if parts == 1 {
+        return deliver(members, frames);
+    }
+    let mut chunks = members.chunks(members.len().div_ceil(parts));
+    let first = chunks.next().unwrap_or_default();
+    std::thread::scope(|s| {
+        let others: Vec<_> = chunks
+            .map(|c| s.spawn(move || deliver(c, frames)))
+            .collect();
+        let mut d = deliver(first, frames);
+        for h in others {
+            // A panic in a part is the hub's panic (caught and replaced by its task).
+            let part = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            d.queued += part.queued;
+            d.written += part.written;
+            d.dropped_low += part.dropped_low;
+            d.closed += part.closed;
+        }
+        d
+    })
+}
+
 /// Per-room sampler of the comment lane: each viewer receives at most
 /// `cap` comments in any second. What the last second left unused carries
 /// over: after a quiet tick (no comments to sample) the whole unused part
 /// of the last second may go out at once, so a fresh room and a room back
 /// from quiet send a burst of up to `cap`. While comments keep coming, the
 /// budget is paced evenly: `cap` per second spread over the ticks (2 per
-/// 100 ms tick at 20/s), never more than the second allows.
+/// 100 ms tick at 20/s; a late tick the share of the time it covers),
+/// never more than the second allows.
 #[derive(Debug, Clone)]
 pub struct CommentSampler {
     cap: f64,
@@ -177,7 +218,11 @@ impl CommentSampler {
     pub fn refill(&mut self, now_ms: u64) {
         let elapsed = now_ms.saturating_sub(self.now_ms) as f64 / 1000.0;
         if self.now_ms > 0 {
-            self.pace = (self.pace + self.cap * elapsed).min(self.max_pace);
+            // A late tick (a hub slowed by a busy machine) covers more than
+            // one tick's time: it may spend that time's share, so the
+            // viewers' rate does not fall with the tick rate.
+            let max = self.max_pace.max(self.cap * elapsed + 1.0);
+            self.pace = (self.pace + self.cap * elapsed).min(max);
         }
         self.now_ms = self.now_ms.max(now_ms);
         while self
@@ -436,6 +481,87 @@ mod tests {
         let (a, _) = members[1].outbox.drain();
         let (b, _) = members[2].outbox.drain();
         assert_eq!(a[0].msg, b[0].msg);
+    }
+
+    #[test]
+    fn a_split_delivery_reaches_every_member_once_in_order() {
+        let n = 3 * DELIVERY_PART + 7;
+        let members: Vec<Member> = (0..n as u64)
+            .map(|i| Member {
+                session: i,
+                outbox: Arc::new(Outbox::new(1 << 20)),
+                codec: if i % 10 == 9 {
+                    Codec::Binary
+                } else {
+                    Codec::Json
+                },
+                generation: 1,
+            })
+            .collect();
+        let mut since = 0;
+        let mut s = CommentSampler::new(20, 100);
+        let batches = build_batches(
+            "r",
+            "e",
+            &mut since,
+            vec![status(1), comment(2)],
+            &mut s,
+            None,
+        );
+        assert_eq!(batches.len(), 2, "a high and a low frame");
+        let frames: Vec<_> = batches
+            .iter()
+            .map(|b| EncodedFrame::encode(b, true, true))
+            .collect();
+        let d = deliver_split(&members, &frames, 4);
+        assert_eq!(d.queued, 2 * n as u64);
+        assert_eq!((d.written, d.dropped_low, d.closed), (0, 0, 0));
+        for m in &members {
+            let (q, _) = m.outbox.drain();
+            let lanes: Vec<_> = q.iter().map(|o| o.lane).collect();
+            assert_eq!(lanes, [Lane::High, Lane::Low], "session {}", m.session);
+        }
+        // Too small to split: the same as one delivery.
+        let small = &members[..DELIVERY_PART];
+        assert_eq!(
+            deliver_split(small, &frames, 4).queued,
+            2 * DELIVERY_PART as u64
+        );
+    }
+
+    #[test]
+    fn a_late_tick_spends_the_time_it_covers() {
+        let mut s = CommentSampler::new(20, 100);
+        let mut t = 1_000;
+        s.refill(t);
+        // After the first busy tick (the quiet second's whole budget),
+        // busy ticks on time send about 2 each.
+        let mut offset = 0;
+        for tick in 0..20 {
+            t += 100;
+            s.refill(t);
+            let kept = s.sample(
+                (0..10)
+                    .map(|_| {
+                        offset += 1;
+                        comment(offset)
+                    })
+                    .collect(),
+            );
+            assert!(tick == 0 || kept.len() <= 3, "{}", kept.len());
+        }
+        // A tick 300 ms late covers 400 ms: its share is 8, not 2.
+        t += 400;
+        s.refill(t);
+        let kept = s.sample(
+            (0..10)
+                .map(|_| {
+                    offset += 1;
+                    comment(offset)
+                })
+                .collect(),
+        );
+        assert!((8..=9).contains(&kept.len()), "{}", kept.len());
     }
 }
 

@@ -331,6 +331,13 @@ impl RoomHub {
         if events.is_empty() && Instant::now() < self.next_totals {
             return;
         }
+        if let Some(oldest) = events.iter().filter(|e| e.ts > 0).map(|e| e.ts).min() {
+            let lag_ms = (crate::clock::now_ms() - oldest).max(0);
+            self.registry
+                .metrics
+                .hub_lag_seconds
+                .observe(lag_ms as f64 / 1000.0);
+        }
         let totals = self.totals(&events, online).await;
         let batches = fanout::build_batches(
             &self.room,
@@ -352,7 +359,21 @@ impl RoomHub {
             .iter()
             .map(|b| EncodedFrame::encode(b, json, binary))
             .collect();
-        let d = fanout::deliver(&self.members, &frames);
+        let threads = match self.registry.settings.delivery_threads {
+            0 => fanout::delivery_threads(),
+            n => n,
+        };
+        let split = threads > 1
+            && self.members.len() >= 2 * fanout::DELIVERY_PART
+            && tokio::runtime::Handle::current().runtime_flavor()
+                == tokio::runtime::RuntimeFlavor::MultiThread;
+        let d = if split {
+            // The writes of a hot room take every core for a moment: let the
+            // runtime move this worker's other tasks elsewhere meanwhile.
+            tokio::task::block_in_place(|| fanout::deliver_split(&self.members, &frames, threads))
+        } else {
+            fanout::deliver(&self.members, &frames)
+        };
         self.registry.metrics.record_delivery(&d);
     }
 

@@ -9,7 +9,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use dashmap::DashMap;
-use governor::clock::{Clock, DefaultClock};
+use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use protocol::{ErrorCode, Rejection};
 
@@ -34,7 +34,7 @@ fn quota(rate: u32, burst: u32) -> Option<Quota> {
 }
 
 fn retry_ms(not_until: governor::NotUntil<governor::clock::QuantaInstant>) -> u64 {
-    let wait = not_until.wait_time_from(DefaultClock::default().now());
+    let wait = not_until.wait_time_from(crate::clock::limiter_clock().now());
     wait.as_millis().max(1) as u64
 }
 

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use futures_util::stream::FuturesUnordered;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::{DefaultDirectRateLimiter, Quota};
 use protocol::event::ErrorReply;
 use protocol::{CloseCode, Codec, Hello, Lane, Rejection, RequestId, ServerFrame};
 use tokio::time::{Instant, MissedTickBehavior};
@@ -384,7 +384,7 @@ impl Session {
         let rate = NonZeroU32::new(s.request_rate).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(s.request_burst).unwrap_or(rate);
         self.limiter.get_or_insert_with(|| {
-            Box::new(RateLimiter::direct(
+            Box::new(crate::clock::direct_limiter(
                 Quota::per_second(rate).allow_burst(burst),
             ))
         })

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use governor::clock::{Clock, DefaultClock};
+use governor::clock::Clock;
 use protocol::event::ErrorReply;
 use protocol::{
     Ack, ClientFrame, CloseCode, Comment, DecodeKind, ErrorCode, EventKind, Join, Joined, Pong,
@@ -287,7 +287,7 @@ impl Session {
 
     fn rate_limit(&mut self) -> Result<(), Rejection> {
         self.limiter().check().map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            let wait = not_until.wait_time_from(crate::clock::limiter_clock().now());
             Rejection::rate_limited(wait.as_millis().max(1) as u64)
         })
     }
