@@ -52,6 +52,10 @@ pub struct HubHandle {
     /// Distinct viewers this node added since the hub last read the totals,
     /// so a snapshot from the hub counts its own joiner.
     viewers_added: AtomicU64,
+    /// Held shared by a join from its `PFADD` to its `viewer_added`, and
+    /// exclusively by the hub from taking `viewers_added` to reading the
+    /// totals, so a viewer is in exactly one of the two.
+    pub(crate) viewers_gate: tokio::sync::RwLock<()>,
 }
 
 impl HubHandle {
@@ -311,6 +315,7 @@ impl HubRegistry {
             ),
             tick_ms: AtomicU64::new(self.settings.tick_ms),
             viewers_added: AtomicU64::new(0),
+            viewers_gate: tokio::sync::RwLock::new(()),
         });
         let hub = room_hub::RoomHub::new(room.to_string(), head, handle.clone(), self.clone());
         self.metrics.rooms.inc();

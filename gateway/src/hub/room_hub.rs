@@ -618,12 +618,13 @@ impl RoomHub {
                 tracing::warn!(room = %self.room, error = %e, "presence not refreshed");
             }
         }
-        // The viewers counted so far are in the totals read next.
+        // The viewers counted so far are in the totals read next; no join
+        // is between its PFADD and its count meanwhile (the gate).
+        let gate = self.handle.viewers_gate.write().await;
         let added = self.handle.viewers_added.swap(0, Ordering::AcqRel);
-        let (totals, presence) = match (
-            reg.store.totals(&self.room).await,
-            reg.store.presence(&self.room, now).await,
-        ) {
+        let totals = reg.store.totals(&self.room).await;
+        drop(gate);
+        let (totals, presence) = match (totals, reg.store.presence(&self.room, now).await) {
             (Ok(t), Ok(p)) => (t, p),
             (Err(e), _) | (_, Err(e)) => {
                 self.handle.viewers_added.fetch_add(added, Ordering::AcqRel);

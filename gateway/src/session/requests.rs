@@ -362,15 +362,21 @@ impl Session {
             None => format!("anon:{}:{}", node.settings.node_id, self.id),
         };
         node.dashboard.joined(&room.id);
+        let hub = self.joined.as_ref().map(|j| j.hub.clone());
+        let gate = match &hub {
+            Some(h) => Some(h.viewers_gate.read().await),
+            None => None,
+        };
         match node.store.add_viewer(&room.id, &viewer).await {
             Ok(true) => {
-                if let Some(j) = &self.joined {
-                    j.hub.viewer_added();
+                if let Some(h) = &hub {
+                    h.viewer_added();
                 }
             }
             Ok(false) => {}
             Err(e) => tracing::warn!(room = %room.id, error = %e, "viewer not counted"),
         }
+        drop(gate);
         // From here on a failure must leave the hub again: `leave` does.
         // The hub answers from memory when it can (a join storm costs the
         // room's shard a GET and a PFADD per viewer), else the store.
