@@ -142,6 +142,7 @@ try {
   const conns = Number(await page.textContent('#node-table [data-field="connections"]'));
   check(conns >= 3, `cluster page shows the node's connections (${conns})`);
   check((await page.textContent('#node-table [data-field="store"]')) === "ok", "store ok");
+  check((await page.$$("#nodes-table tr[data-node]")).length >= 1, "the cluster's nodes are listed");
   await shot("06-cluster");
 
   // The language switch.

@@ -330,8 +330,9 @@ async function dashboard() {
 
 async function cluster() {
   if (!isAdmin()) return { el: h("div", {}, operatorOnly()) };
-  const [n, st, ready] = await Promise.all([
+  const [n, all, st, ready] = await Promise.all([
     session.api.call("GET", "/node"),
+    session.api.call("GET", "/nodes").catch(() => ({ nodes: [] })),
     session.api.call("GET", "/stats"),
     fetch("/readyz").then(async (r) => `${r.status} ${await r.text()}`),
   ]);
@@ -340,6 +341,10 @@ async function cluster() {
     section("node", h("table", { id: "node-table" },
       row("node", n.node), row("readiness", `${n.readiness} (/readyz ${ready})`), row("connections", n.connections), row("rooms", n.rooms),
       row("backend", n.backend), row("store", n.store), row("latency", `${(n.store_latency_us / 1000).toFixed(2)} ms`), row("bus_disconnects", n.bus_disconnects))),
+    section("cluster_nodes", h("table", { id: "nodes-table" },
+      h("tr", {}, ["node", "readiness", "connections", "rooms", "reported"].map((k) => h("th", {}, t(k)))),
+      all.nodes.map((x) => h("tr", { "data-node": x.node }, h("td", {}, x.node), h("td", {}, x.readiness), h("td", {}, x.connections),
+        h("td", {}, x.rooms), h("td", {}, fmtTime(x.reported_at)))))),
     section("hubs", h("table", {}, h("tr", {}, h("th", {}, t("room")), h("th", {}, t("online")), h("th", {}, t("anchor"))),
       n.hubs.map((x) => h("tr", {}, h("td", {}, x.room), h("td", {}, x.online), h("td", {}, x.anchors))))),
     section("deployment", h("table", {}, row("live_rooms", `${st.live_rooms} / ${st.max_live_rooms || "∞"}`), row("lives_today", `${st.lives_today} / ${st.max_lives_per_day || "∞"}`))),

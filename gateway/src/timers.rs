@@ -130,6 +130,7 @@ pub async fn presence(node: Arc<Node>) {
                 node.check_store_epoch().await;
                 ping_store(&node).await;
                 refresh_directory(&node, expires).await;
+                report_node(&node, expires).await;
                 for (room, p) in node.hubs.presences() {
                     if let Err(e) = node.store.set_presence(&room, &node.settings.node_id, p, expires).await {
                         tracing::warn!(room, error = %e, "presence not refreshed");
@@ -152,6 +153,31 @@ async fn ping_store(node: &Node) {
         _ => {
             node.metrics.store_ping_errors.inc();
         }
+    }
+}
+
+/// Writes what this node reports of itself for the cluster view
+/// (`GET /api/nodes`), valid until `expires`.
+async fn report_node(node: &Node, expires: i64) {
+    let info = serde_json::json!({
+        "readiness": if node.is_shutting_down() {
+            "shutting_down"
+        } else if node.store_lost() {
+            "not_ready"
+        } else {
+            "ready"
+        },
+        "connections": node.metrics.connections.get(),
+        "rooms": node.hubs.presences().len(),
+        "reported_at": now_ms(),
+    });
+    let id = &node.settings.node_id;
+    if let Err(e) = node
+        .store
+        .set_node_info(id, &info.to_string(), expires)
+        .await
+    {
+        tracing::debug!(error = %e, "node report not written");
     }
 }
 

@@ -111,6 +111,60 @@ async fn node_route_reports_this_node() {
     assert_eq!(r.status(), 401);
 }
 
+/// Reads `/api/nodes` on `gw` until `done` holds (10 s at most).
+async fn nodes_until(
+    gw: &TestGateway,
+    done: impl Fn(&[serde_json::Value]) -> bool,
+) -> Vec<serde_json::Value> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (st, body) = gw.api("GET", "/api/nodes", None).await;
+        assert_eq!(st, 200, "{body}");
+        let nodes = body["nodes"].as_array().cloned().unwrap_or_default();
+        if done(&nodes) {
+            return nodes;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{body}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn nodes_route_lists_every_live_node() {
+    let gw = TestGateway::start().await;
+    gw.room("n2", "anna", true).await;
+    let mut v = gw.connect(Some("vic")).await;
+    v.join("n2").await;
+    let me = gw.node().settings.node_id.clone();
+    let nodes = nodes_until(&gw, |n| {
+        n.iter()
+            .any(|x| x["node"] == me.as_str() && x["connections"] == 1)
+    })
+    .await;
+    let mine = nodes.iter().find(|x| x["node"] == me.as_str()).unwrap();
+    assert_eq!(mine["readiness"], "ready");
+    assert_eq!(mine["rooms"], 1);
+    assert!(mine["reported_at"].as_i64().unwrap() > 0);
+    if test_backend() == "memory" {
+        assert_eq!(nodes.len(), 1, "{nodes:?}");
+        return;
+    }
+    // A second node on the same store shows up, and goes once it stops reporting.
+    let peer = gw.start_peer().await;
+    let other = peer.node().settings.node_id.clone();
+    nodes_until(&gw, |n| n.iter().any(|x| x["node"] == other.as_str())).await;
+    peer.shutdown().await;
+    nodes_until(&gw, |n| {
+        n.iter().all(|x| x["node"] != other.as_str()) && n.len() == 1
+    })
+    .await;
+    // Behind the admin key like every /api route.
+    let r = reqwest::get(format!("http://{}/api/nodes", gw.addr))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
 async fn comment_offset(c: &mut Client, text: &str) -> u64 {
     match c.comment(text).await {
         ServerFrame::Ack(Ack { event: Some(e), .. }) => e.offset,

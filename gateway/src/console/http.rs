@@ -1,5 +1,6 @@
-//! `GET /api/node`: the answering node as the console's cluster page shows
-//! it: connections, room hubs, readiness, the store and bus state.
+//! The console's cluster page: `GET /api/node`, the answering node
+//! (connections, room hubs, readiness, the store and bus state), and
+//! `GET /api/nodes`, every live node as it last reported itself.
 
 use std::time::{Duration, Instant};
 
@@ -12,7 +13,9 @@ use serde_json::json;
 use crate::http::{ApiResult, AppState, json_body};
 
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/node", get(node))
+    Router::new()
+        .route("/node", get(node))
+        .route("/nodes", get(nodes))
 }
 
 async fn node(State(s): State<AppState>) -> ApiResult {
@@ -62,4 +65,28 @@ async fn node(State(s): State<AppState>) -> ApiResult {
             "bus_disconnects": n.metrics.bus_disconnects.get(),
         }),
     ))
+}
+
+/// `GET /api/nodes`: every live node's last report (once per presence
+/// interval), from the store.
+async fn nodes(State(s): State<AppState>) -> ApiResult {
+    let now = crate::clock::now_ms();
+    let reports = s
+        .node
+        .store
+        .node_infos(now)
+        .await
+        .map_err(|e| e.rejection())?;
+    let nodes: Vec<_> = reports
+        .into_iter()
+        .map(|(node, info)| {
+            let mut v = serde_json::from_str::<serde_json::Value>(&info)
+                .ok()
+                .filter(serde_json::Value::is_object)
+                .unwrap_or_else(|| json!({}));
+            v["node"] = json!(node);
+            v
+        })
+        .collect();
+    Ok(json_body(StatusCode::OK, &json!({ "nodes": nodes })))
 }

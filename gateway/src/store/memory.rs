@@ -43,6 +43,8 @@ pub struct MemoryStore {
     user_nodes: DashMap<String, HashSet<String>>,
     /// Node → alive until, unix ms.
     nodes_alive: DashMap<String, i64>,
+    /// Node reports for the cluster view: (info, expiry).
+    node_infos: DashMap<String, (String, i64)>,
     /// The data epoch (see `Store::claim_store_epoch`).
     store_epoch: Mutex<Option<String>>,
     /// Rooms live now, and lives started per day (`Store::claim_live`).
@@ -107,6 +109,7 @@ impl MemoryStore {
             pk: MemoryPk::default(),
             user_nodes: DashMap::new(),
             nodes_alive: DashMap::new(),
+            node_infos: DashMap::new(),
             store_epoch: Mutex::new(None),
             lives: Mutex::new(Default::default()),
             log_capacity: log_capacity.max(1),
@@ -491,6 +494,28 @@ impl Store for MemoryStore {
     async fn set_node_alive(&self, node: &str, expires_ms: i64) -> Result<(), StoreError> {
         self.nodes_alive.insert(node.to_string(), expires_ms);
         Ok(())
+    }
+
+    async fn set_node_info(
+        &self,
+        node: &str,
+        info: &str,
+        expires_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.node_infos
+            .insert(node.to_string(), (info.to_string(), expires_ms));
+        Ok(())
+    }
+
+    async fn node_infos(&self, now_ms: i64) -> Result<Vec<(String, String)>, StoreError> {
+        self.node_infos.retain(|_, (_, until)| *until > now_ms);
+        let mut all: Vec<_> = self
+            .node_infos
+            .iter()
+            .map(|e| (e.key().clone(), e.value().0.clone()))
+            .collect();
+        all.sort();
+        Ok(all)
     }
 
     async fn add_user_node(&self, users: &[String], node: &str) -> Result<(), StoreError> {

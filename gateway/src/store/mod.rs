@@ -217,6 +217,17 @@ pub trait Store: Send + Sync + 'static {
     /// Marks `node` alive until `expires_ms` (the presence heartbeat): the
     /// user directory addresses only live nodes.
     async fn set_node_alive(&self, node: &str, expires_ms: i64) -> Result<(), StoreError>;
+    /// Keeps `info` (a JSON object: what `node` reports of itself) until
+    /// `expires_ms`, for the cluster view (`GET /api/nodes`).
+    async fn set_node_info(
+        &self,
+        node: &str,
+        info: &str,
+        expires_ms: i64,
+    ) -> Result<(), StoreError>;
+    /// Every node's last report that has not expired at `now_ms`, as
+    /// (node id, info), by node id.
+    async fn node_infos(&self, now_ms: i64) -> Result<Vec<(String, String)>, StoreError>;
     /// Adds `node` to the directory entry of each of `users` (their first
     /// session on it), so targeted events for them are sent to it.
     async fn add_user_node(&self, users: &[String], node: &str) -> Result<(), StoreError>;

@@ -110,6 +110,12 @@ impl RedisStore {
     }
 
     /// Exists while the node is alive (expires with its heartbeat).
+    /// One hash of every node's report (`expiry|info` per node id), on one
+    /// slot.
+    fn node_infos_key(&self) -> String {
+        format!("{}:{{nodes}}:info", self.prefix)
+    }
+
     fn node_key(&self, node: &str) -> String {
         format!("{}:node:{{{node}}}:alive", self.prefix)
     }
@@ -500,6 +506,44 @@ impl Store for RedisStore {
             .await
             .map_err(unavailable)?;
         Ok(())
+    }
+
+    async fn set_node_info(
+        &self,
+        node: &str,
+        info: &str,
+        expires_ms: i64,
+    ) -> Result<(), StoreError> {
+        let _: () = self
+            .conn()
+            .hset(self.node_infos_key(), node, format!("{expires_ms}|{info}"))
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn node_infos(&self, now_ms: i64) -> Result<Vec<(String, String)>, StoreError> {
+        let all: Vec<(String, String)> = self
+            .conn()
+            .hgetall(self.node_infos_key())
+            .await
+            .map_err(unavailable)?;
+        let mut live = Vec::new();
+        let mut expired = Vec::new();
+        for (node, value) in all {
+            let (until, info) = value.split_once('|').unwrap_or(("0", ""));
+            if until.parse::<i64>().unwrap_or(0) > now_ms {
+                live.push((node, info.to_string()));
+            } else {
+                expired.push(node);
+            }
+        }
+        if !expired.is_empty() {
+            // A node gone for good: its report goes with the next read.
+            let _: Result<(), _> = self.conn().hdel(self.node_infos_key(), expired).await;
+        }
+        live.sort();
+        Ok(live)
     }
 
     async fn add_user_node(&self, users: &[String], node: &str) -> Result<(), StoreError> {
