@@ -150,7 +150,7 @@ async fn nodes_route_lists_every_live_node() {
         return;
     }
     // A second node on the same store shows up, and goes once it stops reporting.
-    let peer = gw.start_peer().await;
+    let mut peer = gw.start_peer().await;
     let other = peer.node().settings.node_id.clone();
     nodes_until(&gw, |n| n.iter().any(|x| x["node"] == other.as_str())).await;
     peer.shutdown().await;
