@@ -130,8 +130,9 @@ pub async fn presence(node: Arc<Node>) {
                 node.check_store_epoch().await;
                 ping_store(&node).await;
                 refresh_directory(&node, expires).await;
-                report_node(&node, expires).await;
-                for (room, p) in node.hubs.presences() {
+                let presences = node.hubs.presences();
+                report_node(&node, presences.len(), expires).await;
+                for (room, p) in presences {
                     if let Err(e) = node.store.set_presence(&room, &node.settings.node_id, p, expires).await {
                         tracing::warn!(room, error = %e, "presence not refreshed");
                     }
@@ -157,8 +158,8 @@ async fn ping_store(node: &Node) {
 }
 
 /// Writes what this node reports of itself for the cluster view
-/// (`GET /api/nodes`), valid until `expires`.
-async fn report_node(node: &Node, expires: i64) {
+/// (`GET /api/nodes`), valid until `expires`: `rooms` is its hub count.
+async fn report_node(node: &Node, rooms: usize, expires: i64) {
     let info = serde_json::json!({
         "readiness": if node.is_shutting_down() {
             "shutting_down"
@@ -168,7 +169,7 @@ async fn report_node(node: &Node, expires: i64) {
             "ready"
         },
         "connections": node.metrics.connections.get(),
-        "rooms": node.hubs.presences().len(),
+        "rooms": rooms,
         "reported_at": now_ms(),
     });
     let id = &node.settings.node_id;

@@ -536,31 +536,16 @@ mod tests {
         s.refill(t);
         // After the first busy tick (the quiet second's whole budget),
         // busy ticks on time send about 2 each.
-        let mut offset = 0;
         for tick in 0..20 {
             t += 100;
             s.refill(t);
-            let kept = s.sample(
-                (0..10)
-                    .map(|_| {
-                        offset += 1;
-                        comment(offset)
-                    })
-                    .collect(),
-            );
+            let kept = s.sample(burst(1 + tick * 10, 10));
             assert!(tick == 0 || kept.len() <= 3, "{}", kept.len());
         }
         // A tick 300 ms late covers 400 ms: its share is 8, not 2.
         t += 400;
         s.refill(t);
-        let kept = s.sample(
-            (0..10)
-                .map(|_| {
-                    offset += 1;
-                    comment(offset)
-                })
-                .collect(),
-        );
+        let kept = s.sample(burst(201, 10));
         assert!((8..=9).contains(&kept.len()), "{}", kept.len());
     }
 }

@@ -60,6 +60,15 @@ fn stale() -> Rejection {
     Rejection::new(ErrorCode::CostreamStale, "no such link now")
 }
 
+/// `room`'s link `id`, or `stale` when the room holds another or none.
+fn link_of(room: &Room, id: u64) -> Result<&Link, Rejection> {
+    room.costream
+        .link
+        .as_ref()
+        .filter(|l| l.live.link == id)
+        .ok_or_else(stale)
+}
+
 fn no_pk() -> Rejection {
     Rejection::new(ErrorCode::NotFound, "no PK runs on this link")
 }
@@ -179,12 +188,7 @@ impl Node {
         id: u64,
         duration_s: u32,
     ) -> Result<PkEvent, Rejection> {
-        let link = room
-            .costream
-            .link
-            .as_ref()
-            .filter(|l| l.live.link == id)
-            .ok_or_else(stale)?;
+        let link = link_of(room, id)?;
         let likes = self.pk_likes(link).await?;
         let now = now_ms();
         let owner = self
@@ -226,12 +230,7 @@ impl Node {
 
     /// Either anchor of `room` ends the PK on its link `id` early.
     pub async fn pk_end(&self, room: &Room, id: u64) -> Result<PkEvent, Rejection> {
-        let link = room
-            .costream
-            .link
-            .as_ref()
-            .filter(|l| l.live.link == id)
-            .ok_or_else(stale)?;
+        let link = link_of(room, id)?;
         let likes = self.pk_likes(link).await?;
         let now = now_ms();
         let ended = Mutex::new(None);
