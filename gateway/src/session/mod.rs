@@ -179,7 +179,10 @@ impl Session {
         }
         loop {
             tokio::select! {
-                () = &mut turn => return Some(CloseCode::ShuttingDown),
+                () = &mut turn => {
+                    Box::pin(self.settle_acks()).await;
+                    return Some(CloseCode::ShuttingDown);
+                }
                 Some((id, out)) = self.acks.next(), if !self.acks.is_empty() => {
                     self.finish_comment(id, out);
                 }
@@ -231,6 +234,19 @@ impl Session {
         }
     }
 
+    /// Before a 4000 close: answers the comments already taken (their
+    /// `ack`, or their error), waiting up to [`CLOSE_WRITE_TIMEOUT`] for
+    /// the commits; the answers go out ahead of the close frame.
+    async fn settle_acks(&mut self) {
+        let deadline = Instant::now() + CLOSE_WRITE_TIMEOUT;
+        while !self.acks.is_empty() {
+            match tokio::time::timeout_at(deadline, self.acks.next()).await {
+                Ok(Some((id, out))) => self.finish_comment(id, out),
+                Ok(None) | Err(_) => break,
+            }
+        }
+    }
+
     /// Registers the session's user when it is not yet registered under
     /// it: the (boxed, rare) registration only runs after a sign-in, not
     /// after every message.
@@ -272,13 +288,26 @@ impl Session {
             return;
         };
         let node = self.node.clone();
-        if node.hubs.users.remove(&user, self.id)
+        if !node.hubs.users.remove(&user, self.id) {
+            return;
+        }
+        let id = &node.settings.node_id;
+        if let Err(e) = node.store.remove_user_node(&user, id).await {
+            // A stale entry costs one wasted publish to this node.
+            tracing::warn!(user, error = %e, "user directory not updated");
+            return;
+        }
+        // A new session of the user may have listed this node while the
+        // removal was on its way (a quick reconnect, or a removal held up by
+        // a store reconnect): the removal may have landed after that
+        // listing, so list the node again.
+        if node.hubs.users.count(&user) > 0
             && let Err(e) = node
                 .store
-                .remove_user_node(&user, &node.settings.node_id)
+                .add_user_node(std::slice::from_ref(&user), id)
                 .await
         {
-            // A stale entry costs one wasted publish to this node.
+            node.hubs.users.mark_stale();
             tracing::warn!(user, error = %e, "user directory not updated");
         }
     }

@@ -272,7 +272,7 @@ impl Client {
 
     /// Sends a request and returns its reply, keeping other frames in the backlog.
     /// Sends a request with a fresh id; returns the id.
-    async fn send_request(&mut self, request: Request) -> RequestId {
+    pub async fn send_request(&mut self, request: Request) -> RequestId {
         self.next_id += 1;
         let id = RequestId(format!("r{}", self.next_id));
         let frame = ClientFrame {
