@@ -187,8 +187,8 @@ settings! {
     max_frame_bytes: usize = 8 * 1024, "GATEWAY_MAX_FRAME_BYTES";
     /// Longest comment in characters.
     max_comment_chars: usize = 100, "GATEWAY_MAX_COMMENT_CHARS";
-    /// WebSocket read buffer per connection, in bytes (tungstenite's default is 128 KiB).
-    ws_read_buffer: usize = 1024, "GATEWAY_WS_READ_BUFFER";
+    /// WebSocket read buffer kept per connection, in bytes (tungstenite's default is 128 KiB); one socket read still takes up to 16 KiB, into a buffer per thread.
+    ws_read_buffer: usize = 128, "GATEWAY_WS_READ_BUFFER";
     /// Threads that write one tick's frames of a large room (8,192 local
     /// viewers or more), each a part of its sockets (0: one per core, at
     /// most 8; 1: the room hub's own thread only).
@@ -334,8 +334,8 @@ impl Settings {
         anyhow::ensure!(self.log_capacity >= 1, "log_capacity must be at least 1");
         anyhow::ensure!(self.request_rate >= 1, "request_rate must be at least 1");
         anyhow::ensure!(
-            self.ws_read_buffer >= 256,
-            "ws_read_buffer must be at least 256"
+            self.ws_read_buffer >= 32,
+            "ws_read_buffer must be at least 32"
         );
         anyhow::ensure!(
             self.header_read_timeout_ms >= 1,

@@ -10,6 +10,7 @@ use axum::Extension;
 use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt;
 use hyper_util::rt::TokioIo;
 use protocol::Codec;
 use serde::Deserialize;
@@ -175,8 +176,10 @@ pub(super) async fn upgrade(
         let session = Session::new(node, identity, codec.unwrap_or(Codec::Json), socket.clone());
         let io = WireIo::new(socket, session.outbox());
         let ws = WebSocketStream::from_partially_read(io, early, Role::Server, Some(config)).await;
-        session.run(ws, refused).await;
-        drop(slot);
+        // The session gets a task of its own, sized by its future alone: in
+        // this one the upgrade's state and the captured values would stay
+        // allocated beside it for the connection's life (~500 bytes).
+        tokio::spawn(session.run(ws, refused).map(move |()| drop(slot)));
     });
     let mut resp = StatusCode::SWITCHING_PROTOCOLS.into_response();
     let h = resp.headers_mut();

@@ -29,7 +29,10 @@ pub struct UserSessions {
 impl UserSessions {
     /// Adds a session; true when it is the user's first on this node.
     pub fn add(&self, user: &str, session: u64, outbox: Arc<Outbox>, codec: Codec) -> bool {
-        let mut entry = self.users.entry(user.to_string()).or_default();
+        let mut entry = self
+            .users
+            .entry(user.to_string())
+            .or_insert_with(|| Vec::with_capacity(1));
         entry.push(UserSession {
             session,
             outbox,

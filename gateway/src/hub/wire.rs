@@ -141,34 +141,86 @@ pub async fn write_all(sock: &TcpStream, bufs: &mut Vec<Bytes>) -> io::Result<()
     Ok(())
 }
 
+/// Bytes one socket read may take: a whole signalling offer in one call.
+const READ_CHUNK: usize = 16 * 1024;
+
+thread_local! {
+    /// Each worker thread's one buffer for socket reads.
+    static READ_SCRATCH: std::cell::RefCell<Box<[u8]>> =
+        std::cell::RefCell::new(vec![0u8; READ_CHUNK].into_boxed_slice());
+}
+
 /// The socket as tungstenite sees it: reads come from the socket; writes
 /// (tungstenite's automatic pongs and close replies) are queued as raw
 /// bytes in the session's outbox, written by the one writer in order.
+///
+/// tungstenite reads in chunks of `ws_read_buffer` bytes into a buffer it
+/// keeps for the connection's life, so that buffer is small. One socket
+/// read still takes up to [`READ_CHUNK`] bytes, into the thread's scratch
+/// buffer; what tungstenite did not take waits in `unread`, which is
+/// allocated only while such bytes wait (an idle session holds none).
 pub struct WireIo {
     sock: Arc<TcpStream>,
     outbox: Arc<Outbox>,
+    unread: Option<Box<Unread>>,
+}
+
+/// Bytes read from the socket that tungstenite has not taken yet.
+struct Unread {
+    bytes: Vec<u8>,
+    at: usize,
 }
 
 impl WireIo {
     /// tungstenite's view of `sock`, writing through `outbox`.
     pub fn new(sock: Arc<TcpStream>, outbox: Arc<Outbox>) -> Self {
-        WireIo { sock, outbox }
+        WireIo {
+            sock,
+            outbox,
+            unread: None,
+        }
+    }
+
+    /// Hands out waiting bytes; frees them once all are taken.
+    fn take_unread(&mut self, buf: &mut ReadBuf<'_>) -> bool {
+        let Some(u) = self.unread.as_mut() else {
+            return false;
+        };
+        let n = buf.remaining().min(u.bytes.len() - u.at);
+        buf.put_slice(&u.bytes[u.at..u.at + n]);
+        u.at += n;
+        if u.at == u.bytes.len() {
+            self.unread = None;
+        }
+        true
     }
 }
 
 impl AsyncRead for WireIo {
     fn poll_read(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        if buf.remaining() == 0 || self.take_unread(buf) {
+            return Poll::Ready(Ok(()));
+        }
         loop {
             ready!(self.sock.poll_read_ready(cx))?;
-            match self.sock.try_read(buf.initialize_unfilled()) {
-                Ok(n) => {
-                    buf.advance(n);
-                    return Poll::Ready(Ok(()));
+            let read = READ_SCRATCH.with_borrow_mut(|scratch| {
+                let n = self.sock.try_read(scratch)?;
+                let now = n.min(buf.remaining());
+                buf.put_slice(&scratch[..now]);
+                if n > now {
+                    self.unread = Some(Box::new(Unread {
+                        bytes: scratch[now..n].to_vec(),
+                        at: 0,
+                    }));
                 }
+                Ok::<_, io::Error>(n)
+            });
+            match read {
+                Ok(_) => return Poll::Ready(Ok(())),
                 // The readiness was stale and is now cleared: wait again.
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                 Err(e) => return Poll::Ready(Err(e)),
@@ -234,6 +286,37 @@ mod tests {
         push_frame(&mut bufs, &msg);
         let joined: Vec<u8> = bufs.iter().flat_map(|b| b.iter().copied()).collect();
         assert_eq!(joined, frame(&msg).to_vec());
+    }
+
+    /// tungstenite asks for a few bytes at a time: one socket read serves
+    /// many of its calls, in order, and nothing waits once all are taken.
+    #[tokio::test]
+    async fn small_reads_take_a_large_socket_read_in_order() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        let mut io = WireIo::new(Arc::new(server), Arc::new(Outbox::new(1 << 20)));
+        let sent: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
+        client.write_all(&sent).await.unwrap();
+        let (mut got, mut staged) = (vec![], false);
+        let mut chunk = [0u8; 128];
+        while got.len() < sent.len() {
+            let n = io.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "end of stream after {} bytes", got.len());
+            got.extend_from_slice(&chunk[..n]);
+            staged |= io.unread.is_some();
+        }
+        assert!(staged, "no socket read was larger than tungstenite's ask");
+        assert_eq!(got, sent);
+        assert!(
+            io.unread.is_none(),
+            "bytes left waiting after all were read"
+        );
+        drop(client);
+        assert_eq!(io.read(&mut chunk).await.unwrap(), 0, "the peer's end");
     }
 
     #[test]

@@ -65,9 +65,38 @@ pub struct Session {
     /// The user this session is registered under for targeted events.
     registered: Option<String>,
     /// Comments waiting for their batch (answered as each commits).
-    acks: FuturesUnordered<PendingAck>,
+    acks: Acks,
     /// The client sent a close: tungstenite's reply is the close frame.
     peer_closed: bool,
+}
+
+/// Comments waiting for their batch, answered as each commits; nothing is
+/// allocated while none waits (most sessions never comment).
+#[derive(Default)]
+struct Acks(Option<FuturesUnordered<PendingAck>>);
+
+impl Acks {
+    fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, FuturesUnordered::len)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn push(&mut self, ack: PendingAck) {
+        self.0.get_or_insert_with(FuturesUnordered::new).push(ack);
+    }
+
+    /// The next answer (cancel-safe); `None` when none waits.
+    async fn next(&mut self) -> Option<(Option<RequestId>, Result<ServerFrame, Rejection>)> {
+        let waiting = self.0.as_mut()?;
+        let out = waiting.next().await;
+        if waiting.is_empty() {
+            self.0 = None;
+        }
+        out
+    }
 }
 
 enum Flow {
@@ -98,7 +127,7 @@ impl Session {
             limiter: None,
             last_heard: Instant::now(),
             registered: None,
-            acks: FuturesUnordered::new(),
+            acks: Acks::default(),
             peer_closed: false,
         }
     }

@@ -40,7 +40,8 @@ pub struct MemoryStore {
     /// PK histories.
     pk: MemoryPk,
     /// The user directory: user → nodes with a session of theirs.
-    user_nodes: DashMap<String, HashSet<String>>,
+    /// Nodes by user; a user is on one node or two, so a short list.
+    user_nodes: DashMap<String, Vec<Arc<str>>>,
     /// Node → alive until, unix ms.
     nodes_alive: DashMap<String, i64>,
     /// Node reports for the cluster view: (info, expiry).
@@ -519,18 +520,22 @@ impl Store for MemoryStore {
     }
 
     async fn add_user_node(&self, users: &[String], node: &str) -> Result<(), StoreError> {
+        let node: Arc<str> = Arc::from(node);
         for u in users {
-            self.user_nodes
+            let mut nodes = self
+                .user_nodes
                 .entry(u.clone())
-                .or_default()
-                .insert(node.to_string());
+                .or_insert_with(|| Vec::with_capacity(1));
+            if !nodes.iter().any(|n| **n == *node) {
+                nodes.push(node.clone());
+            }
         }
         Ok(())
     }
 
     async fn remove_user_node(&self, user: &str, node: &str) -> Result<(), StoreError> {
         if let Some(mut nodes) = self.user_nodes.get_mut(user) {
-            nodes.remove(node);
+            nodes.retain(|n| &**n != node);
         }
         self.user_nodes.remove_if(user, |_, n| n.is_empty());
         Ok(())
@@ -540,15 +545,17 @@ impl Store for MemoryStore {
         let Some(nodes) = self.user_nodes.get(user) else {
             return Ok(vec![]);
         };
-        Ok(nodes
+        let mut live: Vec<String> = nodes
             .iter()
             .filter(|n| {
                 self.nodes_alive
-                    .get(*n)
+                    .get(&***n)
                     .is_some_and(|until| *until > now_ms)
             })
-            .cloned()
-            .collect())
+            .map(|n| n.to_string())
+            .collect();
+        live.sort();
+        Ok(live)
     }
 
     async fn set_deadline(&self, room: &str, at_ms: Option<i64>) -> Result<(), StoreError> {
