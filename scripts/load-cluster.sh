@@ -40,12 +40,15 @@ for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break;
 redis_pid=$(redis-cli -p "$redis_port" info server | tr -d '\r' | sed -n 's/^process_id://p')
 export LOAD_CLUSTER_REDIS_PORT=$redis_port LOAD_CLUSTER_REDIS_PID=$redis_pid
 
+# One lottery key for every node, so records verify across them and no node
+# writes a generated one to gateway-secrets.env.
+lottery_key=${GATEWAY_LOTTERY_KEY:-$(python3 -c 'import secrets; print(secrets.token_hex(32))')}
 gateway_pids=()
 for i in $(seq 0 $((nodes - 1))); do
     # shellcheck disable=SC2086
     # Load runs start many rooms (zipf: 100): no platform live limits.
     GATEWAY_ADMIN_KEY=${GATEWAY_ADMIN_KEY:-k} GATEWAY_TOKEN_SECRET=${GATEWAY_TOKEN_SECRET:-s} \
-        GATEWAY_MAX_LIVE_ROOMS=${GATEWAY_MAX_LIVE_ROOMS:-0} \
+        GATEWAY_LOTTERY_KEY=$lottery_key GATEWAY_MAX_LIVE_ROOMS=${GATEWAY_MAX_LIVE_ROOMS:-0} \
         GATEWAY_MAX_LIVES_PER_DAY=${GATEWAY_MAX_LIVES_PER_DAY:-0} \
         RUST_LOG=${RUST_LOG:-warn} "$target/release/gateway" \
         --listen "127.0.0.1:$((base + i))" --redis "redis://127.0.0.1:$redis_port" \
