@@ -161,13 +161,7 @@ async fn ping_store(node: &Node) {
 /// (`GET /api/nodes`), valid until `expires`: `rooms` is its hub count.
 async fn report_node(node: &Node, rooms: usize, expires: i64) {
     let info = serde_json::json!({
-        "readiness": if node.is_shutting_down() {
-            "shutting_down"
-        } else if node.store_lost() {
-            "not_ready"
-        } else {
-            "ready"
-        },
+        "readiness": node.readiness(true),
         "connections": node.metrics.connections.get(),
         "rooms": rooms,
         "reported_at": now_ms(),

@@ -28,13 +28,7 @@ async fn node(State(s): State<AppState>) -> ApiResult {
         Ok(Ok(())) => "ok",
         _ => "unavailable",
     };
-    let readiness = if n.is_shutting_down() {
-        "shutting_down"
-    } else if store != "ok" {
-        "not_ready"
-    } else {
-        "ready"
-    };
+    let readiness = n.readiness(store == "ok");
     let backend = if !n.settings.redis_cluster.is_empty() {
         "redis_cluster"
     } else if !n.settings.redis_sentinel.is_empty() {

@@ -55,14 +55,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn ready(State(s): State<AppState>) -> impl IntoResponse {
-    if s.node.is_shutting_down() {
-        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down");
-    }
-    if s.node.drain.is_draining() {
-        return (StatusCode::SERVICE_UNAVAILABLE, "draining");
-    }
-    if s.node.store_lost() {
-        return (StatusCode::SERVICE_UNAVAILABLE, "store lost its data");
+    if let Some(reason) = s.node.unready_reason() {
+        return (StatusCode::SERVICE_UNAVAILABLE, reason);
     }
     let ping = tokio::time::timeout(std::time::Duration::from_secs(1), s.node.store.ping());
     match ping.await {

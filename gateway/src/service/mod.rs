@@ -224,6 +224,33 @@ impl Node {
         *self.shutdown.borrow()
     }
 
+    /// What keeps this node from taking traffic, known without asking the
+    /// store, in `/readyz`'s words: `None` when nothing does.
+    pub fn unready_reason(&self) -> Option<&'static str> {
+        if self.is_shutting_down() {
+            Some("shutting down")
+        } else if self.drain.is_draining() {
+            Some("draining")
+        } else if self.store_lost() {
+            Some("store lost its data")
+        } else {
+            None
+        }
+    }
+
+    /// The readiness `GET /api/node` and the node report show: `ready`,
+    /// `shutting_down` (draining or stopping: `/readyz` is 503) or
+    /// `not_ready` (the store lost its data, or `store_answers` is false).
+    pub fn readiness(&self, store_answers: bool) -> &'static str {
+        if self.is_shutting_down() || self.drain.is_draining() {
+            "shutting_down"
+        } else if self.store_lost() || !store_answers {
+            "not_ready"
+        } else {
+            "ready"
+        }
+    }
+
     /// Begins shutdown: sessions close with the "shutting down" code.
     pub fn begin_shutdown(&self) {
         self.drain.cut_short();
