@@ -55,8 +55,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn ready(State(s): State<AppState>) -> impl IntoResponse {
-    if let Some(reason) = s.node.unready_reason() {
-        return (StatusCode::SERVICE_UNAVAILABLE, reason);
+    if let Some(why) = s.node.unready() {
+        return (StatusCode::SERVICE_UNAVAILABLE, why.reason());
     }
     let ping = tokio::time::timeout(std::time::Duration::from_secs(1), s.node.store.ping());
     match ping.await {

@@ -148,6 +148,28 @@ pub struct Node {
     pub drain: Drain,
 }
 
+/// Why a node does not take traffic, before asking its store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unready {
+    /// The node is stopping.
+    ShuttingDown,
+    /// The paced drain has begun (SIGTERM).
+    Draining,
+    /// The store came back empty a moment ago (close 4005).
+    StoreLost,
+}
+
+impl Unready {
+    /// How `/readyz` words it.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Unready::ShuttingDown => "shutting down",
+            Unready::Draining => "draining",
+            Unready::StoreLost => "store lost its data",
+        }
+    }
+}
+
 impl Node {
     /// Wires a node over a store and a bus.
     pub fn new(
@@ -225,14 +247,14 @@ impl Node {
     }
 
     /// What keeps this node from taking traffic, known without asking the
-    /// store, in `/readyz`'s words: `None` when nothing does.
-    pub fn unready_reason(&self) -> Option<&'static str> {
+    /// store: `None` when nothing does.
+    pub fn unready(&self) -> Option<Unready> {
         if self.is_shutting_down() {
-            Some("shutting down")
+            Some(Unready::ShuttingDown)
         } else if self.drain.is_draining() {
-            Some("draining")
+            Some(Unready::Draining)
         } else if self.store_lost() {
-            Some("store lost its data")
+            Some(Unready::StoreLost)
         } else {
             None
         }
@@ -242,12 +264,11 @@ impl Node {
     /// `shutting_down` (draining or stopping: `/readyz` is 503) or
     /// `not_ready` (the store lost its data, or `store_answers` is false).
     pub fn readiness(&self, store_answers: bool) -> &'static str {
-        if self.is_shutting_down() || self.drain.is_draining() {
-            "shutting_down"
-        } else if self.store_lost() || !store_answers {
-            "not_ready"
-        } else {
-            "ready"
+        match self.unready() {
+            Some(Unready::ShuttingDown | Unready::Draining) => "shutting_down",
+            Some(Unready::StoreLost) => "not_ready",
+            None if !store_answers => "not_ready",
+            None => "ready",
         }
     }
 
